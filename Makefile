@@ -1,0 +1,111 @@
+# shoal: one top-level build.
+#   make            build the binaries into build/bin
+#   make run        boot the default guest
+#   make test       unit tests, guest programs, end-to-end tests
+#   make bench      benchmarks against the peer (QEMU), see perf/
+#   make SAN=1 ...  ASan + UBSan build (in build-san/)
+#   make CC=clang   same flags, clang
+
+CC ?= gcc
+SAN ?=
+BUILD := $(if $(SAN),build-san,build)
+BIN := $(BUILD)/bin
+OBJ := $(BUILD)/obj
+
+CFLAGS_BASE := -std=gnu17 -Wall -Wextra -Werror -g -D_GNU_SOURCE -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+else
+CFLAGS_OPT := -O2
+LDFLAGS_SAN :=
+endif
+CFLAGS := $(CFLAGS_BASE) $(CFLAGS_OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
+
+COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common/zmsg.c \
+	common/memclient.c common/util.c
+MEM_SRC := mem-server/main.c
+CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c
+DEV_SRC := dev-server/main.c dev-server/uart16550.c
+SHOAL_SRC := deploy/shoal.c deploy/elf.c
+
+obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+LIBS_COMMON := -lzmq -lmsgpackc
+BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev
+
+.PHONY: all deps run test unit guest e2e bench clean
+all: deps $(BINS)
+
+# Installs missing Debian packages (no-op when everything is there).
+deps:
+	@sh deploy/deps.sh build
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN)/shoal: $(call obj,$(SHOAL_SRC) $(COMMON_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON)
+$(BIN)/shoal-mem: $(call obj,$(MEM_SRC) $(COMMON_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lnuma
+$(BIN)/shoal-cpu: $(call obj,$(CPU_SRC) $(COMMON_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON)
+$(BIN)/shoal-dev: $(call obj,$(DEV_SRC) $(COMMON_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -luring
+
+# ---- guest programs (bare-metal RV64, built with Debian's cross gcc) ----
+RVCC := riscv64-linux-gnu-gcc
+RVFLAGS := -ffreestanding -static -nostdlib -nostartfiles -fno-pic -fno-pie -no-pie -mcmodel=medany \
+	-march=rv64gc_zicsr_zifencei -mabi=lp64d -Wl,--build-id=none -Wl,--no-warn-rwx-segments -O2 -Wall -Werror \
+	-T tests/guest/link.ld -Itests/guest
+GUEST_DIR := $(BUILD)/guest
+GUEST_C := $(wildcard tests/guest/*.c)
+GUEST_S := $(wildcard tests/guest/*.S)
+GUEST_ELF := $(patsubst tests/guest/%.c,$(GUEST_DIR)/%.elf,$(GUEST_C)) \
+	$(patsubst tests/guest/%.S,$(GUEST_DIR)/%.elf,$(filter-out tests/guest/crt0.S,$(GUEST_S)))
+
+$(GUEST_DIR)/%.elf: tests/guest/%.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
+	@mkdir -p $(dir $@)
+	$(RVCC) $(RVFLAGS) tests/guest/crt0.S $< -o $@ -lgcc
+$(GUEST_DIR)/%.elf: tests/guest/%.S tests/guest/link.ld tests/guest/isa.h
+	@mkdir -p $(dir $@)
+	$(RVCC) $(RVFLAGS) $< -o $@
+guest: deps $(GUEST_ELF)
+
+run: all guest
+	$(BIN)/shoal run --bios none --kernel $(GUEST_DIR)/hello.elf
+
+# ---- tests ----
+UNIT_TESTS := test_decode test_proto test_region test_elf test_util
+UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
+$(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c tests/unit/alu_ref.c cpu-worker/decode.c)
+$(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
+$(BUILD)/tests/test_region: $(call obj,tests/unit/test_region.c $(COMMON_SRC))
+$(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c)
+$(BUILD)/tests/test_util: $(call obj,tests/unit/test_util.c $(COMMON_SRC))
+$(BUILD)/tests/%:
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON)
+
+unit: deps $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: all guest
+	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh tests/e2e/run.sh
+
+test: unit e2e
+
+bench: all guest
+	@sh deploy/deps.sh bench
+	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh perf/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

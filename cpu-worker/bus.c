@@ -1,0 +1,252 @@
+/* The physical bus outside RAM, as one vCPU sees it: the CLINT (served from
+ * the board page), the test finisher, HTIF tohost, and device windows served
+ * by device processes (shadow page for hot registers, posted writes, read
+ * round trips). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "../common/futex.h"
+#include "../common/log.h"
+#include "../common/zmsg.h"
+#include "hart.h"
+
+#define CLINT_BASE 0x2000000ull
+#define CLINT_SIZE 0x10000ull
+#define FINISHER_BASE 0x100000ull
+#define FINISHER_SIZE 0x1000ull
+
+static void board_wake(struct board_hart *t)
+{
+	__atomic_fetch_add(&t->wake_seq, 1, __ATOMIC_RELEASE);
+	futex_wake(&t->wake_seq, 1);
+}
+
+static int clint_load(struct hart *h, uint64_t off, unsigned size, uint64_t *val)
+{
+	uint32_t n = h->board->nharts;
+	if (off < 0x4000) {
+		if (size != 4 || off % 4 || off / 4 >= n)
+			return off / 4 < n ? EXC_LOAD_ACCESS : (*val = 0, 0);
+		*val = (__atomic_load_n(&h->board->hart[off / 4].ip, __ATOMIC_ACQUIRE) & IRQ_MSIP) ? 1 : 0;
+		return 0;
+	}
+	if (off >= 0x4000 && off < 0xbff8) {
+		uint64_t i = (off - 0x4000) / 8;
+		if (i >= n) {
+			*val = 0;
+			return 0;
+		}
+		uint64_t v = __atomic_load_n(&h->board->hart[i].mtimecmp, __ATOMIC_RELAXED);
+		*val = size == 8 ? v : (v >> (8 * (off & 4)));
+		if (size == 4)
+			*val &= 0xffffffffull;
+		return (size == 4 || size == 8) && off % size == 0 ? 0 : EXC_LOAD_ACCESS;
+	}
+	if (off >= 0xbff8 && off < 0xc000) {
+		uint64_t t = board_mtime(h->board);
+		if (size == 8 && off == 0xbff8)
+			*val = t;
+		else if (size == 4 && off % 4 == 0)
+			*val = (t >> (8 * (off & 4))) & 0xffffffffull;
+		else
+			return EXC_LOAD_ACCESS;
+		return 0;
+	}
+	*val = 0;
+	return 0;
+}
+
+static int clint_store(struct hart *h, uint64_t off, unsigned size, uint64_t val)
+{
+	uint32_t n = h->board->nharts;
+	if (off < 0x4000) {
+		if (size != 4 || off % 4)
+			return EXC_STORE_ACCESS;
+		if (off / 4 >= n)
+			return 0;
+		struct board_hart *t = &h->board->hart[off / 4];
+		if (val & 1)
+			__atomic_fetch_or(&t->ip, IRQ_MSIP, __ATOMIC_ACQ_REL);
+		else
+			__atomic_fetch_and(&t->ip, ~IRQ_MSIP, __ATOMIC_ACQ_REL);
+		board_wake(t);
+		return 0;
+	}
+	if (off >= 0x4000 && off < 0xbff8) {
+		uint64_t i = (off - 0x4000) / 8;
+		if ((size != 4 && size != 8) || off % size)
+			return EXC_STORE_ACCESS;
+		if (i >= n)
+			return 0;
+		struct board_hart *t = &h->board->hart[i];
+		uint64_t v = __atomic_load_n(&t->mtimecmp, __ATOMIC_RELAXED);
+		if (size == 8) {
+			v = val;
+		} else {
+			unsigned sh = 8 * (unsigned)(off & 4);
+			v = (v & ~(0xffffffffull << sh)) | ((val & 0xffffffffull) << sh);
+		}
+		__atomic_store_n(&t->mtimecmp, v, __ATOMIC_RELEASE);
+		if (t == h->bh)
+			hart_poll_timer(h);
+		else
+			board_wake(t);
+		return 0;
+	}
+	return 0; /* mtime is the host clock: writes are ignored */
+}
+
+void bus_sync_devices(struct hart *h)
+{
+	for (uint32_t i = 0; i < h->ndev; i++) {
+		struct dev_window *d = &h->dev[i];
+		struct proto_msg m = {.op = OP_SYNC, .id = ++h->mmio_id};
+		if (zmsg_send(d->sock, NULL, 0, &m))
+			continue;
+		zmq_pollitem_t pi = {.socket = d->sock, .events = ZMQ_POLLIN};
+		for (int tries = 0; tries < 20; tries++) {
+			if (zmq_poll(&pi, 1, 100) <= 0)
+				continue;
+			struct proto_msg r;
+			char why[128];
+			if (zmsg_recv(d->sock, NULL, NULL, &r, ZMQ_DONTWAIT, why, sizeof(why)) == 0 &&
+			    r.op == OP_SYNC_REPLY && r.id == m.id)
+				break;
+		}
+	}
+}
+
+void bus_guest_exit(struct hart *h, int code, const char *why)
+{
+	if (board_request_shutdown(h->board, code))
+		log_debug("hart %u: %s, exit code %d", h->hartid, why, code);
+	bus_sync_devices(h);
+	exit(0);
+}
+
+static int htif_store(struct hart *h, uint64_t addr)
+{
+	uint64_t v;
+	memcpy(&v, h->ram + (addr & ~7ull) - 0x80000000ull, 8);
+	if (v == 0)
+		return 0;
+	if (v & 1)
+		bus_guest_exit(h, (int)((v >> 1) & 0x7fffffff), "HTIF tohost");
+	if ((v >> 56) == 1 && ((v >> 48) & 0xff) == 1 && h->ndev) {
+		/* console putchar: hand it to the first device (the UART) */
+		struct proto_msg m = {.op = OP_MMIO_WRITE, .addr = 0, .size = 1, .value = v & 0xff};
+		zmsg_send(h->dev[0].sock, NULL, 0, &m);
+	}
+	uint64_t zero = 0;
+	memcpy(h->ram + (addr & ~7ull) - 0x80000000ull, &zero, 8);
+	return 0;
+}
+
+static struct dev_window *dev_find(struct hart *h, uint64_t addr, unsigned size)
+{
+	for (uint32_t i = 0; i < h->ndev; i++) {
+		struct dev_window *d = &h->dev[i];
+		if (addr - d->base < d->size && addr - d->base + size <= d->size)
+			return d;
+	}
+	return NULL;
+}
+
+static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned size, uint64_t *val)
+{
+	if (d->shadow && shadow_readable(d->shadow, off, size)) {
+		uint64_t v = 0;
+		for (unsigned i = 0; i < size; i++)
+			v |= (uint64_t)__atomic_load_n(&d->shadow->regs[off + i], __ATOMIC_ACQUIRE) << (8 * i);
+		*val = v;
+		return 0;
+	}
+	struct proto_msg m = {.op = OP_MMIO_READ, .id = ++h->mmio_id, .addr = off, .size = size};
+	if (zmsg_send(d->sock, NULL, 0, &m))
+		return EXC_LOAD_ACCESS;
+	zmq_pollitem_t pi = {.socket = d->sock, .events = ZMQ_POLLIN};
+	int waited = 0;
+	for (;;) {
+		int r = zmq_poll(&pi, 1, 1000);
+		if (r < 0 && errno != EINTR)
+			return EXC_LOAD_ACCESS;
+		if (r <= 0) {
+			if (++waited == 5)
+				log_err("hart %u: device %s has not answered a read for 5 s; still waiting",
+					h->hartid, d->name);
+			continue;
+		}
+		struct proto_msg rep;
+		char why[128];
+		int e = zmsg_recv(d->sock, NULL, NULL, &rep, ZMQ_DONTWAIT, why, sizeof(why));
+		if (e == -EAGAIN)
+			continue;
+		if (e) {
+			log_err("hart %u: bad reply from device %s: %s", h->hartid, d->name, why);
+			continue;
+		}
+		if (rep.id != m.id)
+			continue; /* a stale reply */
+		if (rep.op == OP_ERROR)
+			return EXC_LOAD_ACCESS;
+		if (rep.op != OP_MMIO_REPLY)
+			continue;
+		*val = size == 8 ? rep.value : rep.value & ((1ull << (8 * size)) - 1);
+		return 0;
+	}
+}
+
+int bus_load(struct hart *h, uint64_t addr, unsigned size, uint64_t *val)
+{
+	uint64_t off = addr - 0x80000000ull;
+	if (off < h->ram_size && off + size <= h->ram_size) {
+		uint64_t v = 0;
+		memcpy(&v, h->ram + off, size);
+		*val = v;
+		return 0;
+	}
+	if (addr - CLINT_BASE < CLINT_SIZE)
+		return clint_load(h, addr - CLINT_BASE, size, val);
+	if (addr - FINISHER_BASE < FINISHER_SIZE) {
+		*val = 0;
+		return 0;
+	}
+	struct dev_window *d = dev_find(h, addr, size);
+	if (d)
+		return dev_read(h, d, addr - d->base, size, val);
+	return EXC_LOAD_ACCESS;
+}
+
+int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
+{
+	uint64_t off = addr - 0x80000000ull;
+	if (off < h->ram_size && off + size <= h->ram_size) {
+		memcpy(h->ram + off, &val, size);
+		if ((addr & ~7ull) == h->tohost)
+			return htif_store(h, addr);
+		return 0;
+	}
+	if (addr - CLINT_BASE < CLINT_SIZE)
+		return clint_store(h, addr - CLINT_BASE, size, val);
+	if (addr - FINISHER_BASE < FINISHER_SIZE) {
+		if (addr == FINISHER_BASE) {
+			uint32_t v = (uint32_t)val, st = v & 0xffff;
+			if (st == 0x5555)
+				bus_guest_exit(h, 0, "test finisher pass");
+			if (st == 0x3333)
+				bus_guest_exit(h, (int)(v >> 16), "test finisher fail");
+			if (st == 0x7777)
+				bus_guest_exit(h, 0, "test finisher reset (treated as power-off)");
+		}
+		return 0;
+	}
+	struct dev_window *d = dev_find(h, addr, size);
+	if (d) {
+		struct proto_msg m = {.op = OP_MMIO_WRITE, .addr = addr - d->base, .size = size, .value = val};
+		return zmsg_send(d->sock, NULL, 0, &m) ? EXC_STORE_ACCESS : 0;
+	}
+	return EXC_STORE_ACCESS;
+}

@@ -1,0 +1,466 @@
+/* Tier-0 interpreter. Guest code is decoded once into blocks of predecoded
+ * instructions (ending at a control transfer, a system instruction, a page
+ * boundary or 64 instructions), kept per vCPU and found through a direct-mapped
+ * jump cache backed by a hash. Handlers are reached by computed goto.
+ *
+ * Contracts: a block is only run from its first instruction; an exception in
+ * the middle of a block leaves pc, instret and all state exact; interrupts are
+ * taken at block boundaries, polled every HART_POLL_BLOCKS blocks and right
+ * after any CSR access, xRET or WFI. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../common/log.h"
+#include "hart.h"
+
+#define RAM_BASE_ADDR 0x80000000ull
+#define BLOCK_MAX 64
+#define HART_POLL_BLOCKS 256
+#define ARENA_SIZE (32u << 20)
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+void hart_flush_blocks(struct hart *h)
+{
+	h->arena_used = 0;
+	memset(h->bhash, 0, sizeof(h->bhash));
+	memset(h->jc, 0, sizeof(h->jc));
+}
+
+static int op_ends_block(unsigned op)
+{
+	switch (op) {
+	case OP_JAL: case OP_JALR: case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE:
+	case OP_BLTU: case OP_BGEU: case OP_ECALL: case OP_EBREAK: case OP_MRET: case OP_SRET:
+	case OP_WFI: case OP_FENCE_I: case OP_SFENCE_VMA: case OP_CSRRW: case OP_CSRRS:
+	case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI: case OP_ILLEGAL:
+		return 1;
+	}
+	return 0;
+}
+
+static inline unsigned bhash_idx(uint64_t pc)
+{
+	return (unsigned)((pc >> 1) ^ (pc >> (BH_BITS + 1))) & ((1u << BH_BITS) - 1);
+}
+
+/* Decodes the block at `pc`. Returns NULL if its first instruction cannot be
+ * fetched (outside RAM). */
+static struct block *block_build(struct hart *h, uint64_t pc, const void *const *labels)
+{
+	size_t need = sizeof(struct block) + (BLOCK_MAX + 1) * sizeof(struct pinsn);
+	if (h->arena_used + need > h->arena_size)
+		hart_flush_blocks(h);
+	struct block *b = (struct block *)(h->arena + h->arena_used);
+	b->pc = pc;
+	uint32_t n = 0;
+	uint64_t p = pc;
+	int ended = 0;
+	while (n < BLOCK_MAX) {
+		uint64_t off = p - RAM_BASE_ADDR;
+		if (off >= h->ram_size || off + 2 > h->ram_size)
+			break;
+		uint16_t lo;
+		memcpy(&lo, h->ram + off, 2);
+		uint32_t w = lo;
+		if ((lo & 3) == 3) {
+			if (off + 4 > h->ram_size)
+				break;
+			memcpy(&w, h->ram + off, 4);
+		}
+		struct rv_insn d;
+		rv_decode(w, &d);
+		struct pinsn *pi = &b->ins[n++];
+		pi->h = labels[d.op];
+		pi->op = d.op;
+		pi->imm = d.imm;
+		pi->pc_off = (uint16_t)(p - pc);
+		pi->rd = d.rd ? d.rd : 32;
+		pi->rs1 = d.rs1;
+		pi->rs2 = d.rs2;
+		pi->len = d.len;
+		pi->raw = d.raw;
+		p += d.len;
+		if (op_ends_block(d.op)) {
+			ended = 1;
+			break;
+		}
+		if ((p ^ pc) & ~4095ull)
+			break;
+	}
+	if (n == 0)
+		return NULL;
+	b->n = n;
+	if (!ended) {
+		struct pinsn *pi = &b->ins[n];
+		memset(pi, 0, sizeof(*pi));
+		pi->h = labels[OP_FALLTHROUGH];
+		pi->op = OP_FALLTHROUGH;
+		pi->imm = (int64_t)(p - pc);
+	}
+	h->arena_used += sizeof(struct block) + (n + 1) * sizeof(struct pinsn);
+	h->arena_used = (h->arena_used + 63) & ~63ull;
+	unsigned k = bhash_idx(pc);
+	b->hnext = h->bhash[k];
+	h->bhash[k] = b;
+	h->blocks_built++;
+	return b;
+}
+
+static struct block *block_find(struct hart *h, uint64_t pc, const void *const *labels)
+{
+	for (struct block *b = h->bhash[bhash_idx(pc)]; b; b = b->hnext)
+		if (b->pc == pc)
+			return b;
+	return block_build(h, pc, labels);
+}
+
+static void hart_init_cache(struct hart *h)
+{
+	if (h->arena)
+		return;
+	h->arena_size = ARENA_SIZE;
+	h->arena = mmap(NULL, h->arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h->arena == MAP_FAILED) {
+		log_err("hart %u: cannot allocate the block cache", h->hartid);
+		exit(1);
+	}
+	for (unsigned n = 1; n <= 8; n++)
+		h->ram_lim[n] = h->ram_size - n + 1;
+}
+
+void hart_run(struct hart *h)
+{
+#define LBL(n) [OP_##n] = &&L_##n,
+	static const void *const labels[RV_OP_COUNT] = {RV_OPS(LBL)};
+#undef LBL
+	hart_init_cache(h);
+	uint64_t *const x = h->x;
+	uint8_t *const ram = h->ram;
+	uint64_t pc = h->pc;
+	struct block *b;
+	const struct pinsn *i;
+	uint64_t a, off, v;
+	int e;
+
+#define RD x[i->rd]
+#define RS1 x[i->rs1]
+#define RS2 x[i->rs2]
+#define IPC (b->pc + i->pc_off)
+#define NEXT do { i++; goto *i->h; } while (0)
+#define JUMP(target) do { pc = (target); goto block_end; } while (0)
+#define EXC(cause, tval)                                   \
+	do {                                               \
+		h->instret += (uint64_t)(i - b->ins);      \
+		h->pc = IPC;                               \
+		hart_trap(h, (cause), (tval));             \
+		pc = h->pc;                                \
+		goto dispatch;                             \
+	} while (0)
+
+dispatch: {
+	unsigned j = (unsigned)(pc >> 1) & ((1u << JC_BITS) - 1);
+	b = h->jc[j];
+	if (unlikely(!b || b->pc != pc)) {
+		b = block_find(h, pc, labels);
+		if (unlikely(!b)) {
+			h->pc = pc;
+			hart_trap(h, EXC_INSN_ACCESS, pc);
+			pc = h->pc;
+			goto dispatch;
+		}
+		h->jc[j] = b;
+	}
+	i = b->ins;
+	goto *i->h;
+}
+
+block_end:
+	h->instret += b->n;
+	if (unlikely(--h->poll_count < 0)) {
+		h->poll_count = HART_POLL_BLOCKS;
+		if (h->mie & IRQ_MTIP)
+			hart_poll_timer(h);
+		int irq = hart_pending_irq(h);
+		if (irq >= 0) {
+			h->pc = pc;
+			hart_trap(h, (1ull << 63) | (uint64_t)irq, 0);
+			pc = h->pc;
+		}
+	}
+	goto dispatch;
+
+L_FALLTHROUGH:
+	pc = b->pc + (uint64_t)i->imm;
+	goto block_end;
+L_ILLEGAL:
+	EXC(EXC_ILLEGAL, i->raw);
+L_LUI: RD = (uint64_t)i->imm; NEXT;
+L_AUIPC: RD = IPC + (uint64_t)i->imm; NEXT;
+L_JAL: v = IPC; RD = v + i->len; JUMP(v + (uint64_t)i->imm);
+L_JALR: a = (RS1 + (uint64_t)i->imm) & ~1ull; RD = IPC + i->len; JUMP(a);
+#define BRANCH(name, cond) \
+	L_##name: JUMP((cond) ? IPC + (uint64_t)i->imm : IPC + i->len);
+	BRANCH(BEQ, RS1 == RS2)
+	BRANCH(BNE, RS1 != RS2)
+	BRANCH(BLT, (int64_t)RS1 < (int64_t)RS2)
+	BRANCH(BGE, (int64_t)RS1 >= (int64_t)RS2)
+	BRANCH(BLTU, RS1 < RS2)
+	BRANCH(BGEU, RS1 >= RS2)
+
+#define LOAD(name, type, conv)                                         \
+	L_##name:                                                      \
+	a = RS1 + (uint64_t)i->imm;                                    \
+	off = a - RAM_BASE_ADDR;                                       \
+	if (likely(off < h->ram_lim[sizeof(type)])) {                  \
+		type t_;                                               \
+		memcpy(&t_, ram + off, sizeof(type));                  \
+		RD = (uint64_t)(conv)t_;                               \
+		NEXT;                                                  \
+	}                                                              \
+	h->pc = IPC;                                                   \
+	e = bus_load(h, a, sizeof(type), &v);                          \
+	if (e)                                                         \
+		EXC(e, a);                                             \
+	RD = (uint64_t)(conv)(type)v;                                  \
+	NEXT;
+	LOAD(LB, int8_t, int64_t)
+	LOAD(LH, int16_t, int64_t)
+	LOAD(LW, int32_t, int64_t)
+	LOAD(LD, uint64_t, uint64_t)
+	LOAD(LBU, uint8_t, uint64_t)
+	LOAD(LHU, uint16_t, uint64_t)
+	LOAD(LWU, uint32_t, uint64_t)
+
+#define STORE(name, type)                                                       \
+	L_##name:                                                               \
+	a = RS1 + (uint64_t)i->imm;                                             \
+	off = a - RAM_BASE_ADDR;                                                \
+	if (likely(off < h->ram_lim[sizeof(type)] && (a & ~7ull) != h->tohost)) { \
+		type t_ = (type)RS2;                                            \
+		memcpy(ram + off, &t_, sizeof(type));                           \
+		NEXT;                                                           \
+	}                                                                       \
+	h->pc = IPC;                                                            \
+	e = bus_store(h, a, sizeof(type), RS2);                                 \
+	if (e)                                                                  \
+		EXC(e, a);                                                      \
+	NEXT;
+	STORE(SB, uint8_t)
+	STORE(SH, uint16_t)
+	STORE(SW, uint32_t)
+	STORE(SD, uint64_t)
+
+L_ADDI: RD = RS1 + (uint64_t)i->imm; NEXT;
+L_SLTI: RD = (int64_t)RS1 < i->imm; NEXT;
+L_SLTIU: RD = RS1 < (uint64_t)i->imm; NEXT;
+L_XORI: RD = RS1 ^ (uint64_t)i->imm; NEXT;
+L_ORI: RD = RS1 | (uint64_t)i->imm; NEXT;
+L_ANDI: RD = RS1 & (uint64_t)i->imm; NEXT;
+L_SLLI: RD = RS1 << i->imm; NEXT;
+L_SRLI: RD = RS1 >> i->imm; NEXT;
+L_SRAI: RD = (uint64_t)((int64_t)RS1 >> i->imm); NEXT;
+L_ADD: RD = RS1 + RS2; NEXT;
+L_SUB: RD = RS1 - RS2; NEXT;
+L_SLL: RD = RS1 << (RS2 & 63); NEXT;
+L_SLT: RD = (int64_t)RS1 < (int64_t)RS2; NEXT;
+L_SLTU: RD = RS1 < RS2; NEXT;
+L_XOR: RD = RS1 ^ RS2; NEXT;
+L_SRL: RD = RS1 >> (RS2 & 63); NEXT;
+L_SRA: RD = (uint64_t)((int64_t)RS1 >> (RS2 & 63)); NEXT;
+L_OR: RD = RS1 | RS2; NEXT;
+L_AND: RD = RS1 & RS2; NEXT;
+L_ADDIW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + (uint64_t)i->imm); NEXT;
+L_SLLIW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << i->imm); NEXT;
+L_SRLIW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> i->imm); NEXT;
+L_SRAIW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> i->imm); NEXT;
+L_ADDW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + RS2); NEXT;
+L_SUBW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 - RS2); NEXT;
+L_SLLW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << (RS2 & 31)); NEXT;
+L_SRLW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> (RS2 & 31)); NEXT;
+L_SRAW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> (RS2 & 31)); NEXT;
+
+L_MUL: RD = RS1 * RS2; NEXT;
+L_MULH: RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64); NEXT;
+L_MULHSU: RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)RS2) >> 64); NEXT;
+L_MULHU: RD = (uint64_t)(((unsigned __int128)RS1 * RS2) >> 64); NEXT;
+L_DIV: {
+	int64_t n = (int64_t)RS1, d = (int64_t)RS2;
+	RD = d == 0 ? ~0ull : (n == INT64_MIN && d == -1) ? (uint64_t)n : (uint64_t)(n / d);
+	NEXT;
+}
+L_DIVU: RD = RS2 == 0 ? ~0ull : RS1 / RS2; NEXT;
+L_REM: {
+	int64_t n = (int64_t)RS1, d = (int64_t)RS2;
+	RD = d == 0 ? (uint64_t)n : (n == INT64_MIN && d == -1) ? 0 : (uint64_t)(n % d);
+	NEXT;
+}
+L_REMU: RD = RS2 == 0 ? RS1 : RS1 % RS2; NEXT;
+L_MULW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 * RS2); NEXT;
+L_DIVW: {
+	int32_t n = (int32_t)RS1, d = (int32_t)RS2;
+	RD = (uint64_t)(int64_t)(d == 0 ? -1 : (n == INT32_MIN && d == -1) ? n : n / d);
+	NEXT;
+}
+L_DIVUW: {
+	uint32_t n = (uint32_t)RS1, d = (uint32_t)RS2;
+	RD = (uint64_t)(int64_t)(int32_t)(d == 0 ? ~0u : n / d);
+	NEXT;
+}
+L_REMW: {
+	int32_t n = (int32_t)RS1, d = (int32_t)RS2;
+	RD = (uint64_t)(int64_t)(d == 0 ? n : (n == INT32_MIN && d == -1) ? 0 : n % d);
+	NEXT;
+}
+L_REMUW: {
+	uint32_t n = (uint32_t)RS1, d = (uint32_t)RS2;
+	RD = (uint64_t)(int64_t)(int32_t)(d == 0 ? n : n % d);
+	NEXT;
+}
+
+	/* Atomics: naturally aligned, in RAM, host atomics on the shared page. */
+#define AMO_PTR(type, misal_exc, access_exc)                     \
+	a = RS1;                                                 \
+	if (unlikely(a & (sizeof(type) - 1)))                    \
+		EXC(misal_exc, a);                               \
+	off = a - RAM_BASE_ADDR;                                 \
+	if (unlikely(off >= h->ram_lim[sizeof(type)]))           \
+		EXC(access_exc, a);                              \
+	type *p_ = (type *)(void *)(ram + off);
+
+L_LR_W: {
+	AMO_PTR(int32_t, EXC_LOAD_MISALIGNED, EXC_LOAD_ACCESS)
+	int32_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
+	h->resv_addr = a;
+	h->resv_val = (uint64_t)(int64_t)t;
+	h->resv_valid = 1;
+	RD = (uint64_t)(int64_t)t;
+	NEXT;
+}
+L_LR_D: {
+	AMO_PTR(uint64_t, EXC_LOAD_MISALIGNED, EXC_LOAD_ACCESS)
+	uint64_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
+	h->resv_addr = a;
+	h->resv_val = t;
+	h->resv_valid = 1;
+	RD = t;
+	NEXT;
+}
+L_SC_W: {
+	AMO_PTR(int32_t, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)
+	int ok = 0;
+	if (h->resv_valid && h->resv_addr == a) {
+		int32_t expect = (int32_t)h->resv_val;
+		ok = __atomic_compare_exchange_n(p_, &expect, (int32_t)RS2, 0, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
+	}
+	h->resv_valid = 0;
+	RD = !ok;
+	NEXT;
+}
+L_SC_D: {
+	AMO_PTR(uint64_t, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)
+	int ok = 0;
+	if (h->resv_valid && h->resv_addr == a) {
+		uint64_t expect = h->resv_val;
+		ok = __atomic_compare_exchange_n(p_, &expect, RS2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	h->resv_valid = 0;
+	RD = !ok;
+	NEXT;
+}
+#define AMO_FETCH(name, type, stype, fn)                                          \
+	L_##name: {                                                               \
+		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)             \
+		type t = fn(p_, (type)RS2, __ATOMIC_SEQ_CST);                     \
+		RD = (uint64_t)(int64_t)(stype)t;                                 \
+		NEXT;                                                             \
+	}
+	AMO_FETCH(AMOSWAP_W, uint32_t, int32_t, __atomic_exchange_n)
+	AMO_FETCH(AMOADD_W, uint32_t, int32_t, __atomic_fetch_add)
+	AMO_FETCH(AMOXOR_W, uint32_t, int32_t, __atomic_fetch_xor)
+	AMO_FETCH(AMOAND_W, uint32_t, int32_t, __atomic_fetch_and)
+	AMO_FETCH(AMOOR_W, uint32_t, int32_t, __atomic_fetch_or)
+	AMO_FETCH(AMOSWAP_D, uint64_t, int64_t, __atomic_exchange_n)
+	AMO_FETCH(AMOADD_D, uint64_t, int64_t, __atomic_fetch_add)
+	AMO_FETCH(AMOXOR_D, uint64_t, int64_t, __atomic_fetch_xor)
+	AMO_FETCH(AMOAND_D, uint64_t, int64_t, __atomic_fetch_and)
+	AMO_FETCH(AMOOR_D, uint64_t, int64_t, __atomic_fetch_or)
+#define AMO_CAS(name, type, ctype, pick)                                                  \
+	L_##name: {                                                                       \
+		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)                     \
+		type cur = __atomic_load_n(p_, __ATOMIC_SEQ_CST), src = (type)RS2, nv;    \
+		do                                                                        \
+			nv = ((ctype)cur pick (ctype)src) ? cur : src;                    \
+		while (!__atomic_compare_exchange_n(p_, &cur, nv, 1, __ATOMIC_SEQ_CST,    \
+						    __ATOMIC_SEQ_CST));                   \
+		RD = sizeof(type) == 4 ? (uint64_t)(int64_t)(int32_t)cur : (uint64_t)cur; \
+		NEXT;                                                                     \
+	}
+	AMO_CAS(AMOMIN_W, uint32_t, int32_t, <)
+	AMO_CAS(AMOMAX_W, uint32_t, int32_t, >)
+	AMO_CAS(AMOMINU_W, uint32_t, uint32_t, <)
+	AMO_CAS(AMOMAXU_W, uint32_t, uint32_t, >)
+	AMO_CAS(AMOMIN_D, uint64_t, int64_t, <)
+	AMO_CAS(AMOMAX_D, uint64_t, int64_t, >)
+	AMO_CAS(AMOMINU_D, uint64_t, uint64_t, <)
+	AMO_CAS(AMOMAXU_D, uint64_t, uint64_t, >)
+
+L_FENCE:
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	NEXT;
+L_FENCE_I:
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	h->instret += b->n;
+	pc = IPC + i->len;
+	hart_flush_blocks(h);
+	goto dispatch;
+L_SFENCE_VMA:
+	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))
+		EXC(EXC_ILLEGAL, i->raw);
+	JUMP(IPC + i->len);
+L_ECALL:
+	EXC(EXC_ECALL_U + h->priv, 0);
+L_EBREAK:
+	EXC(EXC_BREAKPOINT, IPC);
+L_MRET:
+	if (h->priv != PRV_M)
+		EXC(EXC_ILLEGAL, i->raw);
+	hart_mret(h);
+	h->poll_count = 0;
+	JUMP(h->pc);
+L_SRET:
+	if (hart_sret(h))
+		EXC(EXC_ILLEGAL, i->raw);
+	h->poll_count = 0;
+	JUMP(h->pc);
+L_WFI:
+	if (h->priv == PRV_U || (h->priv < PRV_M && (h->mstatus & MSTATUS_TW)))
+		EXC(EXC_ILLEGAL, i->raw);
+	h->pc = IPC + i->len;
+	hart_wfi(h);
+	h->poll_count = 0;
+	JUMP(IPC + i->len);
+L_CSRRW:
+L_CSRRS:
+L_CSRRC:
+L_CSRRWI:
+L_CSRRSI:
+L_CSRRCI: {
+	unsigned op = i->op;
+	int imm_form = op >= OP_CSRRWI;
+	uint64_t src = imm_form ? i->rs1 : RS1;
+	int do_write = op == OP_CSRRW || op == OP_CSRRWI || i->rs1 != 0;
+	uint64_t old;
+	h->pc = IPC;
+	e = csr_op(h, op, (unsigned)i->imm, src, do_write, 1, &old,
+		   h->instret + (uint64_t)(i - b->ins));
+	if (e)
+		EXC(e, i->raw);
+	RD = old;
+	h->poll_count = 0;
+	JUMP(IPC + i->len);
+}
+}

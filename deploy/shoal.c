@@ -1,0 +1,421 @@
+/* shoal: the VM. Parses the command line, checks the guest program, starts
+ * shoal-mem, the device processes and one shoal-cpu per hart, supervises
+ * them through pidfds, and exits with the guest's exit status.
+ *
+ * Exit status: the guest's (HTIF / test finisher / poweroff), 2 for bad
+ * input, 1 when a part of the VM failed, 128+signal when stopped by a signal.
+ * Every exit path removes the run directory and stops every child. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/board.h"
+#include "../common/fdpass.h"
+#include "../common/log.h"
+#include "../common/memclient.h"
+#include "../common/util.h"
+#include "elf.h"
+
+#define UART_BASE 0x10000000ull
+#define UART_SIZE 0x1000ull
+#define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
+
+struct child {
+	char name[40];
+	const char *role; /* "cpu", "dev", "mem" */
+	pid_t pid;
+	int pidfd;
+	int done;
+};
+
+struct vm {
+	char name[64];
+	char rundir[PATH_MAX];
+	char memsock[PATH_MAX + 16];
+	char bindir[PATH_MAX];
+	uint64_t mem;
+	uint32_t smp;
+	const char *kernel;
+	const char *bios;
+	struct child child[MAX_CHILDREN];
+	int nchild;
+	struct board *board;
+};
+
+static struct vm vm;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: shoal run --bios none --kernel PROGRAM.elf [--smp N] [--mem SIZE] [--name NAME]\n"
+		   "  --bios none     run PROGRAM in M-mode with no firmware (the only mode so far)\n"
+		   "  --kernel FILE   RV64 ELF executable linked inside RAM (0x80000000 up)\n"
+		   "  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
+		   "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
+		   "  --name NAME     VM name, used for the run directory (default vm<pid>)\n",
+		BOARD_MAX_HARTS);
+}
+
+static __attribute__((noreturn)) void bad_input(const char *arg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void bad_input(const char *arg, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_err("%s: %s", arg, msg);
+	exit(2);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		exit(argc < 2 ? 2 : 0);
+	}
+	if (strcmp(argv[1], "run") != 0)
+		bad_input(argv[1], "unknown command (try 'shoal run --help')");
+	vm.mem = 128ull << 20;
+	vm.smp = 1;
+	snprintf(vm.name, sizeof(vm.name), "vm%d", (int)getpid());
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			bad_input(a, "needs a value");
+		i++;
+		uint64_t x;
+		if (strcmp(a, "--smp") == 0) {
+			if (util_parse_u64(v, 1, BOARD_MAX_HARTS, &x))
+				bad_input("--smp", "%s: expected a hart count from 1 to %d", v, BOARD_MAX_HARTS);
+			vm.smp = (uint32_t)x;
+		} else if (strcmp(a, "--mem") == 0) {
+			if (util_parse_size(v, &x))
+				bad_input("--mem", "%s: expected a size like 512M or 4G", v);
+			if (x < (1ull << 20) || x > (1ull << 40) || x % 4096)
+				bad_input("--mem", "%s: expected a multiple of 4K from 1M to 1T", v);
+			vm.mem = x;
+		} else if (strcmp(a, "--kernel") == 0) {
+			vm.kernel = v;
+		} else if (strcmp(a, "--bios") == 0) {
+			vm.bios = v;
+		} else if (strcmp(a, "--name") == 0) {
+			if (!*v || strlen(v) >= sizeof(vm.name) || strchr(v, '/') || v[0] == '.')
+				bad_input("--name", "%s: expected a short name without '/'", v);
+			snprintf(vm.name, sizeof(vm.name), "%s", v);
+		} else {
+			bad_input(a, "unknown option (try 'shoal run --help')");
+		}
+	}
+	if (!vm.kernel)
+		bad_input("shoal run", "needs --kernel PROGRAM");
+	if (!vm.bios || strcmp(vm.bios, "none") != 0)
+		bad_input("--bios", "%s: only '--bios none' (a bare-metal ELF in M-mode) is supported so far",
+			  vm.bios ? vm.bios : "(default firmware)");
+}
+
+static int make_rundir(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char base[PATH_MAX];
+	if (xdg && *xdg) {
+		snprintf(base, sizeof(base), "%s/shoal", xdg);
+	} else {
+		snprintf(base, sizeof(base), "/tmp/shoal-%u", (unsigned)getuid());
+	}
+	if (mkdir(base, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (lstat(base, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+	    (st.st_mode & 077)) {
+		log_err("%s is not a private directory of ours; refusing to use it", base);
+		return -EPERM;
+	}
+	int n = snprintf(vm.rundir, sizeof(vm.rundir), "%s/%s", base, vm.name);
+	if (n < 0 || (size_t)n >= sizeof(vm.rundir) - 32)
+		return -ENAMETOOLONG;
+	if (mkdir(vm.rundir, 0700) < 0) {
+		if (errno == EEXIST)
+			log_err("--name %s: a VM of that name is running (or left %s behind)", vm.name,
+				vm.rundir);
+		return -errno;
+	}
+	snprintf(vm.memsock, sizeof(vm.memsock), "%s/mem.sock", vm.rundir);
+	return 0;
+}
+
+static void remove_rundir(void)
+{
+	if (!vm.rundir[0])
+		return;
+	char p[PATH_MAX + 64];
+	static const char *const files[] = {"mem.sock", "uart0.sock"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", vm.rundir, files[i]);
+		unlink(p);
+	}
+	if (rmdir(vm.rundir) < 0 && errno != ENOENT)
+		log_err("cannot remove %s: %s", vm.rundir, strerror(errno));
+}
+
+/* Starts `argv` (argv[0] a binary next to ours). `keep_fd`, if >= 0, is
+ * inherited as fd 3. Returns the child slot or NULL. */
+static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd)
+{
+	if (vm.nchild == MAX_CHILDREN)
+		return NULL;
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", vm.bindir, argv[0]);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		return NULL;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (keep_fd >= 0) {
+			if (dup2(keep_fd, 3) < 0)
+				_exit(127);
+		}
+		execv(path, argv);
+		fprintf(stderr, "shoal: cannot start %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	struct child *c = &vm.child[vm.nchild++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->role = role;
+	c->pid = pid;
+	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	c->done = 0;
+	return c;
+}
+
+static void describe_exit(const struct child *c, int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "%s (pid %d) was killed by signal %d (%s)", c->name, (int)c->pid,
+			 WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+	else
+		snprintf(buf, len, "%s (pid %d) exited with status %d", c->name, (int)c->pid,
+			 WEXITSTATUS(status));
+}
+
+/* Stops children of `role` (NULL: all): SIGTERM (or `sig`), then SIGKILL after
+ * `grace_ms`. Reaps them. */
+static void stop_children(const char *role, int sig, int grace_ms)
+{
+	for (int i = 0; i < vm.nchild; i++) {
+		struct child *c = &vm.child[i];
+		if (!c->done && (!role || strcmp(c->role, role) == 0))
+			kill(c->pid, sig);
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < vm.nchild; i++) {
+		struct child *c = &vm.child[i];
+		if (c->done || (role && strcmp(c->role, role) != 0))
+			continue;
+		for (;;) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			long el = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+			struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+			if (c->pidfd < 0 || poll(&p, 1, el >= grace_ms ? 0 : (int)(grace_ms - el)) != 0)
+				break;
+			kill(c->pid, SIGKILL);
+			break;
+		}
+		waitpid(c->pid, NULL, 0);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		c->done = 1;
+	}
+}
+
+static void teardown(void)
+{
+	stop_children("cpu", SIGKILL, 1000);
+	stop_children("dev", SIGTERM, 2000);
+	stop_children(NULL, SIGTERM, 2000);
+	remove_rundir();
+}
+
+static __attribute__((noreturn)) void die_cleanly(int status)
+{
+	teardown();
+	exit(status);
+}
+
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+int main(int argc, char **argv)
+{
+	log_init("shoal");
+	ensure_std_fds();
+	parse_args(argc, argv);
+
+	struct elf_image img;
+	char why[512];
+	int r = elf_open(vm.kernel, RAM_BASE, vm.mem, &img, why, sizeof(why));
+	if (r)
+		bad_input(vm.kernel, "%s", why);
+
+	ssize_t bl = readlink("/proc/self/exe", vm.bindir, sizeof(vm.bindir) - 1);
+	if (bl <= 0) {
+		log_err("cannot find my own binary: %s", strerror(errno));
+		return 1;
+	}
+	vm.bindir[bl] = 0;
+	*strrchr(vm.bindir, '/') = 0;
+
+	/* From here on, signals are read from a signalfd and every exit path
+	 * tears the VM down. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGCHLD);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = make_rundir();
+	if (r) {
+		if (r != -EEXIST)
+			log_err("cannot create the run directory: %s", strerror(-r));
+		return 1;
+	}
+
+	int lfd = fdpass_listen(vm.memsock);
+	if (lfd < 0) {
+		log_err("cannot listen on %s: %s", vm.memsock, strerror(-lfd));
+		die_cleanly(1);
+	}
+	char harts[16], ramarg[32];
+	snprintf(harts, sizeof(harts), "%u", vm.smp);
+	snprintf(ramarg, sizeof(ramarg), "%llu", (unsigned long long)vm.mem);
+	char *memargv[] = {"shoal-mem", "--listen-fd", "3", "--harts", harts, "--ram", ramarg,
+			   "--shadows", "1", NULL};
+	if (!spawn("mem", "shoal-mem", memargv, lfd)) {
+		log_err("cannot start shoal-mem");
+		die_cleanly(1);
+	}
+	close(lfd);
+
+	int ms = memclient_connect(vm.memsock);
+	struct guest_ram ram;
+	uint64_t bsz;
+	if (ms < 0 || memclient_map_ram(ms, 1, &ram, why, sizeof(why)) ||
+	    !(vm.board = memclient_map_region(ms, REGION_BOARD, 0, &bsz, why, sizeof(why)))) {
+		log_err("cannot set up guest memory: %s", ms < 0 ? strerror(-ms) : why);
+		die_cleanly(1);
+	}
+	close(ms);
+	elf_load(&img, ram.host, RAM_BASE);
+
+	char endpoint[PATH_MAX + 32];
+	snprintf(endpoint, sizeof(endpoint), "ipc://%s/uart0.sock", vm.rundir);
+	char *devargv[] = {"shoal-dev", "--type", "uart16550", "--name", "uart0", "--endpoint",
+			   endpoint, "--mem-sock", vm.memsock, "--shadow", "0", NULL};
+	if (!spawn("dev", "shoal-dev[uart0]", devargv, -1)) {
+		log_err("cannot start the UART device");
+		die_cleanly(1);
+	}
+	char devspec[PATH_MAX + 128], entry[32], tohost[32];
+	snprintf(devspec, sizeof(devspec), "uart0,0x%llx,0x%llx,%s,0", UART_BASE, UART_SIZE, endpoint);
+	snprintf(entry, sizeof(entry), "0x%llx", (unsigned long long)img.entry);
+	snprintf(tohost, sizeof(tohost), "0x%llx", (unsigned long long)(img.tohost ? img.tohost : 1));
+	for (uint32_t h = 0; h < vm.smp; h++) {
+		char hid[16], name[40];
+		snprintf(hid, sizeof(hid), "%u", h);
+		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
+		char *cpuargv[] = {"shoal-cpu", "--hart", hid, "--mem-sock", vm.memsock, "--ram-nodes", "1",
+				   "--entry", entry, "--tohost", tohost, "--dev", devspec, NULL};
+		if (!spawn("cpu", name, cpuargv, -1)) {
+			log_err("cannot start %s", name);
+			die_cleanly(1);
+		}
+	}
+	elf_close(&img);
+
+	/* Supervise. */
+	for (;;) {
+		struct pollfd pfd[MAX_CHILDREN + 1];
+		int idx[MAX_CHILDREN + 1], n = 0;
+		pfd[n] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		idx[n++] = -1;
+		for (int i = 0; i < vm.nchild; i++)
+			if (!vm.child[i].done) {
+				pfd[n] = (struct pollfd){.fd = vm.child[i].pidfd, .events = POLLIN};
+				idx[n++] = i;
+			}
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			die_cleanly(1);
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				log_err("stopped by signal %u (%s)", si.ssi_signo,
+					sigabbrev_np((int)si.ssi_signo));
+				die_cleanly(128 + (int)si.ssi_signo);
+			}
+		}
+		for (int k = 1; k < n; k++) {
+			if (!pfd[k].revents)
+				continue;
+			struct child *c = &vm.child[idx[k]];
+			int status = 0;
+			if (waitpid(c->pid, &status, WNOHANG) <= 0)
+				continue;
+			c->done = 1;
+			close(c->pidfd);
+			c->pidfd = -1;
+			int shutdown = __atomic_load_n(&vm.board->state, __ATOMIC_ACQUIRE) == BOARD_SHUTDOWN;
+			if (strcmp(c->role, "cpu") == 0 && shutdown && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0)
+				die_cleanly(vm.board->exit_code);
+			char what[256];
+			describe_exit(c, status, what, sizeof(what));
+			log_err("%s; stopping the VM", what);
+			die_cleanly(1);
+		}
+	}
+}

@@ -1,0 +1,259 @@
+/* 16550A UART on the terminal: output to stdout, input from stdin.
+ * The line status register is published in the shadow page so a vCPU polls it
+ * without a round trip; reads with side effects (RBR, IIR) are round trips. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "device.h"
+
+enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+#define LCR_DLAB 0x80
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MCR_LOOP 0x10
+#define RX_SIZE 4096
+#define OUT_SIZE 65536
+
+enum { TAG_STDIN = 1, TAG_STDOUT = 2 };
+
+struct uart {
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	int thre_pending;
+	uint8_t rx[RX_SIZE];
+	unsigned rx_head, rx_len;
+	int in_fd, out_fd, in_armed, in_eof;
+	/* Output: bytes accumulate in `pend` while `fly` is being written. */
+	char bufs[2][OUT_SIZE];
+	char *pend, *fly;
+	unsigned pend_len, fly_len, fly_off;
+	int writing;
+};
+
+static void uart_publish(struct device *d)
+{
+	struct uart *u = d->priv;
+	uint8_t lsr = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0);
+	if (d->shadow)
+		shadow_publish8(d->shadow, LSR, lsr);
+}
+
+static void uart_rx_push(struct uart *u, uint8_t c)
+{
+	if (u->rx_len == RX_SIZE)
+		return; /* overrun: dropped, as on hardware */
+	u->rx[(u->rx_head + u->rx_len++) % RX_SIZE] = c;
+}
+
+static void uart_flush_out(struct device *d)
+{
+	struct uart *u = d->priv;
+	if (u->writing || !u->pend_len)
+		return;
+	char *t = u->fly;
+	u->fly = u->pend;
+	u->pend = t;
+	u->fly_len = u->pend_len;
+	u->fly_off = 0;
+	u->pend_len = 0;
+	if (devloop_write(d->loop, u->out_fd, u->fly, u->fly_len, TAG_STDOUT) == 0)
+		u->writing = 1;
+}
+
+static void uart_out(struct device *d, uint8_t c)
+{
+	struct uart *u = d->priv;
+	if (u->pend_len == OUT_SIZE) {
+		if (u->writing)
+			return; /* the terminal is not keeping up: drop, never block the guest */
+		uart_flush_out(d);
+	}
+	u->pend[u->pend_len++] = (char)c;
+}
+
+static void uart_arm_input(struct device *d)
+{
+	struct uart *u = d->priv;
+	if (u->in_armed || u->in_eof || u->rx_len > RX_SIZE / 2)
+		return;
+	if (devloop_poll(d->loop, u->in_fd, POLLIN, TAG_STDIN) == 0)
+		u->in_armed = 1;
+}
+
+static int uart_init(struct device *d, const char *args)
+{
+	(void)args;
+	struct uart *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->in_fd = 0;
+	u->out_fd = 1;
+	u->pend = u->bufs[0];
+	u->fly = u->bufs[1];
+	u->fcr = 0;
+	d->priv = u;
+	int fl = fcntl(u->in_fd, F_GETFL);
+	if (fl < 0)
+		u->in_eof = 1;
+	uart_publish(d);
+	uart_arm_input(d);
+	return 0;
+}
+
+static uint64_t uart_read(struct device *d, uint64_t off, unsigned size)
+{
+	(void)size;
+	struct uart *u = d->priv;
+	uint8_t v = 0;
+	switch (off) {
+	case RBR:
+		if (u->lcr & LCR_DLAB) {
+			v = u->dll;
+		} else if (u->rx_len) {
+			v = u->rx[u->rx_head];
+			u->rx_head = (u->rx_head + 1) % RX_SIZE;
+			u->rx_len--;
+			uart_arm_input(d);
+		}
+		break;
+	case IER:
+		v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+		break;
+	case IIR:
+		if ((u->ier & 1) && u->rx_len)
+			v = 0x04;
+		else if ((u->ier & 2) && u->thre_pending) {
+			v = 0x02;
+			u->thre_pending = 0;
+		} else
+			v = 0x01;
+		if (u->fcr & 1)
+			v |= 0xc0;
+		break;
+	case LCR: v = u->lcr; break;
+	case MCR: v = u->mcr; break;
+	case LSR: v = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0); break;
+	case MSR:
+		if (u->mcr & MCR_LOOP)
+			v = (uint8_t)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x01) << 5) | ((u->mcr & 0x02) << 3));
+		else
+			v = 0xb0; /* DCD, DSR, CTS */
+		break;
+	case SCR: v = u->scr; break;
+	}
+	uart_publish(d);
+	return v;
+}
+
+static void uart_write(struct device *d, uint64_t off, unsigned size, uint64_t val)
+{
+	(void)size;
+	struct uart *u = d->priv;
+	uint8_t v = (uint8_t)val;
+	switch (off) {
+	case RBR:
+		if (u->lcr & LCR_DLAB)
+			u->dll = v;
+		else if (u->mcr & MCR_LOOP)
+			uart_rx_push(u, v);
+		else
+			uart_out(d, v);
+		u->thre_pending = 1;
+		break;
+	case IER:
+		if (u->lcr & LCR_DLAB)
+			u->dlm = v;
+		else {
+			if ((v & 2) && !(u->ier & 2))
+				u->thre_pending = 1;
+			u->ier = v & 0x0f;
+		}
+		break;
+	case IIR:
+		u->fcr = v;
+		if (v & 2)
+			u->rx_len = 0;
+		break;
+	case LCR: u->lcr = v; break;
+	case MCR: u->mcr = v & 0x1f; break;
+	case SCR: u->scr = v; break;
+	}
+	uart_publish(d);
+}
+
+static void uart_io_complete(struct device *d, uint32_t tag, int32_t res)
+{
+	struct uart *u = d->priv;
+	if (tag == TAG_STDIN) {
+		u->in_armed = 0;
+		if (res < 0 || (res & (POLLERR | POLLNVAL))) {
+			u->in_eof = 1;
+			return;
+		}
+		uint8_t buf[256];
+		unsigned room = RX_SIZE - u->rx_len;
+		ssize_t n = read(u->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				u->in_eof = 1;
+		} else {
+			for (ssize_t k = 0; k < n; k++)
+				uart_rx_push(u, buf[k]);
+		}
+		uart_publish(d);
+		uart_arm_input(d);
+	} else if (tag == TAG_STDOUT) {
+		u->writing = 0;
+		if (res > 0 && (unsigned)res < u->fly_len - u->fly_off) {
+			u->fly_off += (unsigned)res;
+			if (devloop_write(d->loop, u->out_fd, u->fly + u->fly_off, u->fly_len - u->fly_off,
+					  TAG_STDOUT) == 0)
+				u->writing = 1;
+			return;
+		}
+		uart_flush_out(d);
+	}
+}
+
+static void uart_idle(struct device *d)
+{
+	uart_flush_out(d);
+}
+
+static void write_all(int fd, const char *p, unsigned n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (unsigned)w;
+	}
+}
+
+static void uart_stop(struct device *d)
+{
+	struct uart *u = d->priv;
+	/* main.c has waited for the in-flight write; only the pending bytes
+	 * remain, and they go after it, in order. */
+	write_all(u->out_fd, u->pend, u->pend_len);
+	u->pend_len = 0;
+	u->writing = 0;
+}
+
+const struct device_ops uart16550_ops = {
+	.name = "uart16550",
+	.init = uart_init,
+	.mmio_read = uart_read,
+	.mmio_write = uart_write,
+	.io_complete = uart_io_complete,
+	.idle = uart_idle,
+	.stop = uart_stop,
+};

@@ -1,0 +1,11 @@
+/* Prints a greeting on the UART from hart 0 and exits 0; other harts park. */
+#include "guest.h"
+
+int main(uint64_t hartid)
+{
+	if (hartid != 0)
+		for (;;)
+			__asm__ volatile("wfi");
+	guest_puts("Hello from shoal: RV64 hart 0 is running.\n");
+	return 0;
+}
