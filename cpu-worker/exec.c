@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "../common/log.h"
+#include "alu.h"
 #include "hart.h"
 
 #define RAM_BASE_ADDR 0x80000000ull
@@ -264,12 +265,12 @@ L_SRLI: RD = RS1 >> i->imm; NEXT;
 L_SRAI: RD = (uint64_t)((int64_t)RS1 >> i->imm); NEXT;
 L_ADD: RD = RS1 + RS2; NEXT;
 L_SUB: RD = RS1 - RS2; NEXT;
-L_SLL: RD = RS1 << (RS2 & 63); NEXT;
+L_SLL: RD = alu_sll(RS1, RS2); NEXT;
 L_SLT: RD = (int64_t)RS1 < (int64_t)RS2; NEXT;
 L_SLTU: RD = RS1 < RS2; NEXT;
 L_XOR: RD = RS1 ^ RS2; NEXT;
-L_SRL: RD = RS1 >> (RS2 & 63); NEXT;
-L_SRA: RD = (uint64_t)((int64_t)RS1 >> (RS2 & 63)); NEXT;
+L_SRL: RD = alu_srl(RS1, RS2); NEXT;
+L_SRA: RD = alu_sra(RS1, RS2); NEXT;
 L_OR: RD = RS1 | RS2; NEXT;
 L_AND: RD = RS1 & RS2; NEXT;
 L_ADDIW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + (uint64_t)i->imm); NEXT;
@@ -278,47 +279,23 @@ L_SRLIW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> i->imm); NEXT;
 L_SRAIW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> i->imm); NEXT;
 L_ADDW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + RS2); NEXT;
 L_SUBW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 - RS2); NEXT;
-L_SLLW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << (RS2 & 31)); NEXT;
-L_SRLW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> (RS2 & 31)); NEXT;
-L_SRAW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> (RS2 & 31)); NEXT;
+L_SLLW: RD = alu_sllw(RS1, RS2); NEXT;
+L_SRLW: RD = alu_srlw(RS1, RS2); NEXT;
+L_SRAW: RD = alu_sraw(RS1, RS2); NEXT;
 
 L_MUL: RD = RS1 * RS2; NEXT;
-L_MULH: RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64); NEXT;
-L_MULHSU: RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)RS2) >> 64); NEXT;
-L_MULHU: RD = (uint64_t)(((unsigned __int128)RS1 * RS2) >> 64); NEXT;
-L_DIV: {
-	int64_t n = (int64_t)RS1, d = (int64_t)RS2;
-	RD = d == 0 ? ~0ull : (n == INT64_MIN && d == -1) ? (uint64_t)n : (uint64_t)(n / d);
-	NEXT;
-}
-L_DIVU: RD = RS2 == 0 ? ~0ull : RS1 / RS2; NEXT;
-L_REM: {
-	int64_t n = (int64_t)RS1, d = (int64_t)RS2;
-	RD = d == 0 ? (uint64_t)n : (n == INT64_MIN && d == -1) ? 0 : (uint64_t)(n % d);
-	NEXT;
-}
-L_REMU: RD = RS2 == 0 ? RS1 : RS1 % RS2; NEXT;
-L_MULW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 * RS2); NEXT;
-L_DIVW: {
-	int32_t n = (int32_t)RS1, d = (int32_t)RS2;
-	RD = (uint64_t)(int64_t)(d == 0 ? -1 : (n == INT32_MIN && d == -1) ? n : n / d);
-	NEXT;
-}
-L_DIVUW: {
-	uint32_t n = (uint32_t)RS1, d = (uint32_t)RS2;
-	RD = (uint64_t)(int64_t)(int32_t)(d == 0 ? ~0u : n / d);
-	NEXT;
-}
-L_REMW: {
-	int32_t n = (int32_t)RS1, d = (int32_t)RS2;
-	RD = (uint64_t)(int64_t)(d == 0 ? n : (n == INT32_MIN && d == -1) ? 0 : n % d);
-	NEXT;
-}
-L_REMUW: {
-	uint32_t n = (uint32_t)RS1, d = (uint32_t)RS2;
-	RD = (uint64_t)(int64_t)(int32_t)(d == 0 ? n : n % d);
-	NEXT;
-}
+L_MULH: RD = alu_mulh(RS1, RS2); NEXT;
+L_MULHSU: RD = alu_mulhsu(RS1, RS2); NEXT;
+L_MULHU: RD = alu_mulhu(RS1, RS2); NEXT;
+L_DIV: RD = alu_div(RS1, RS2); NEXT;
+L_DIVU: RD = alu_divu(RS1, RS2); NEXT;
+L_REM: RD = alu_rem(RS1, RS2); NEXT;
+L_REMU: RD = alu_remu(RS1, RS2); NEXT;
+L_MULW: RD = sx32(RS1 * RS2); NEXT;
+L_DIVW: RD = alu_divw(RS1, RS2); NEXT;
+L_DIVUW: RD = alu_divuw(RS1, RS2); NEXT;
+L_REMW: RD = alu_remw(RS1, RS2); NEXT;
+L_REMUW: RD = alu_remuw(RS1, RS2); NEXT;
 
 	/* Atomics: naturally aligned, in RAM, host atomics on the shared page. */
 #define AMO_PTR(type, misal_exc, access_exc)                     \

@@ -58,9 +58,11 @@ exit_a0:
 	.align 6
 	.globl tohost
 tohost: .dword 0
+	.size tohost, 8
 	.align 6
 	.globl fromhost
 fromhost: .dword 0
+	.size fromhost, 8
 
 	.data
 	.align 3
