@@ -76,7 +76,12 @@ $(GUEST_DIR)/%.elf: tests/guest/%.c tests/guest/crt0.S tests/guest/link.ld tests
 $(GUEST_DIR)/%.elf: tests/guest/%.S tests/guest/link.ld tests/guest/isa.h
 	@mkdir -p $(dir $@)
 	$(RVCC) $(RVFLAGS) $< -o $@
-guest: deps $(GUEST_ELF)
+# Variants used by tests: a short intloop, and a program linked outside RAM.
+$(GUEST_DIR)/intloop_short.elf: tests/guest/intloop.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
+	$(RVCC) $(RVFLAGS) -DROUNDS=20 tests/guest/crt0.S $< -o $@ -lgcc
+$(GUEST_DIR)/outside.elf: $(GUEST_DIR)/hello.elf
+	riscv64-linux-gnu-objcopy --change-addresses 0x10000000 $< $@
+guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf
 
 run: all guest
 	$(BIN)/shoal run --bios none --kernel $(GUEST_DIR)/hello.elf
@@ -84,7 +89,7 @@ run: all guest
 # ---- tests ----
 UNIT_TESTS := test_decode test_proto test_region test_elf test_util
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
-$(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c tests/unit/alu_ref.c cpu-worker/decode.c)
+$(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
 $(BUILD)/tests/test_region: $(call obj,tests/unit/test_region.c $(COMMON_SRC))
 $(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c)

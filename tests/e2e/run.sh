@@ -1,0 +1,129 @@
+#!/bin/sh
+# End-to-end tests: real shoal runs of the bare-metal guest programs, checking
+# exit statuses and what the guest printed; bad input; killed children.
+# Needs BIN (shoal binaries) and GUEST (guest ELFs). Prints one line per test
+# and "N passed, M failed"; exits non-zero if anything failed.
+set -u
+BIN=${BIN:?}
+GUEST=${GUEST:?}
+SHOAL="$BIN/shoal"
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rundir_base=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/shoal}
+rundir_base=${rundir_base:-/tmp/shoal-$(id -u)}
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+ko() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
+
+# leftovers NAME: fails if a process of ours or the VM's run directory remains.
+leftovers() {
+	sleep 0.1
+	if pgrep -f "$BIN/shoal-" >/dev/null; then
+		echo "processes left: $(pgrep -af "$BIN/shoal-" | head -3)"
+		pkill -9 -f "$BIN/shoal-"
+		return 0
+	fi
+	if [ -e "$rundir_base/$1" ]; then
+		echo "run directory $rundir_base/$1 left"
+		rm -rf "${rundir_base:?}/$1"
+		return 0
+	fi
+	return 1
+}
+
+# expect NAME STATUS PATTERN -- shoal args...: runs shoal, checks the exit
+# status and that stdout matches PATTERN (empty: no check).
+expect() {
+	name=$1 want=$2 pat=$3
+	shift 4
+	timeout 120 "$SHOAL" run --name "e2e-$$" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		ko "$name" "exit status $got, expected $want; stderr: $(head -c 300 "$tmp/err")"
+	elif [ -n "$pat" ] && ! grep -q "$pat" "$tmp/out"; then
+		ko "$name" "output lacks '$pat': $(head -c 300 "$tmp/out")"
+	elif why=$(leftovers "e2e-$$"); then
+		ko "$name" "$why"
+	else
+		ok "$name"
+	fi
+}
+
+# ISA tests: every one must pass (tohost = 1).
+for t in rv64i_alu rv64i_mem rv64i_branch rv64m rv64a rv64c priv; do
+	expect "isa $t" 0 "" -- --bios none --kernel "$GUEST/$t.elf"
+done
+expect "hello over the UART device" 0 "Hello from shoal: RV64 hart 0" -- --bios none --kernel "$GUEST/hello.elf"
+expect "hello with 8 harts (7 park in WFI)" 0 "Hello from shoal" -- --bios none --smp 8 --kernel "$GUEST/hello.elf"
+expect "AMO and LR/SC contention across 4 hart processes" 0 "amo 800000 lrsc 800000" -- --bios none --smp 4 --kernel "$GUEST/amo_smp.elf"
+expect "IPI wakes a sleeping hart in another process" 0 "woken by hart 1" -- --bios none --smp 2 --kernel "$GUEST/ipi.elf"
+expect "self-modifying code with fence.i" 0 "smc ok" -- --bios none --kernel "$GUEST/smc.elf"
+expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kernel "$GUEST/fail_htif.elf"
+expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
+expect "test finisher pass" 0 "intloop checksum" -- --bios none --mem 64M --kernel "$GUEST/intloop_short.elf"
+
+# Bad input: one line naming the input, status 2, nothing left behind.
+bad() {
+	name=$1 pat=$2
+	shift 2
+	timeout 20 "$SHOAL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	lines=$(wc -l <"$tmp/err")
+	if [ "$got" != 2 ]; then
+		ko "$name" "exit status $got, expected 2"
+	elif [ "$lines" != 1 ]; then
+		ko "$name" "expected one line on stderr, got $lines: $(head -c 300 "$tmp/err")"
+	elif ! grep -q -- "$pat" "$tmp/err"; then
+		ko "$name" "message does not name '$pat': $(cat "$tmp/err")"
+	elif why=$(leftovers "bad-$$"); then
+		ko "$name" "$why"
+	else
+		ok "$name"
+	fi
+}
+printf 'not an elf\n' >"$tmp/text.bin"
+bad "missing kernel file" "$tmp/nope.elf" run --name "bad-$$" --bios none --kernel "$tmp/nope.elf"
+bad "non-ELF kernel" "$tmp/text.bin" run --name "bad-$$" --bios none --kernel "$tmp/text.bin"
+bad "non-RISC-V ELF" "$SHOAL" run --name "bad-$$" --bios none --kernel "$SHOAL"
+bad "segment outside RAM" "outside RAM" run --name "bad-$$" --bios none --kernel "$GUEST/outside.elf"
+bad "--bios with firmware (not yet supported)" "--bios" run --name "bad-$$" --bios /nonexistent --kernel "$GUEST/hello.elf"
+bad "--mem 3X" "--mem" run --name "bad-$$" --bios none --mem 3X --kernel "$GUEST/hello.elf"
+bad "--smp 0" "--smp" run --name "bad-$$" --bios none --smp 0 --kernel "$GUEST/hello.elf"
+bad "--smp 100000" "--smp" run --name "bad-$$" --bios none --smp 100000 --kernel "$GUEST/hello.elf"
+bad "unknown option" "--frobnicate" run --name "bad-$$" --frobnicate 1 --bios none --kernel "$GUEST/hello.elf"
+bad "no --kernel" "--kernel" run --name "bad-$$" --bios none
+
+# Killing any child ends the run cleanly with a message naming it.
+kill_test() {
+	name=$1 pattern=$2
+	"$SHOAL" run --name "kill-$$" --bios none --smp 2 --kernel "$GUEST/park.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
+	spid=$!
+	i=0
+	while ! grep -q parked "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	victim=$(pgrep -P "$spid" -f "$pattern" | head -1)
+	if [ -z "$victim" ]; then
+		ko "$name" "no child matching $pattern"
+		kill -9 "$spid"
+		return
+	fi
+	kill -9 "$victim"
+	wait "$spid"
+	got=$?
+	if [ "$got" != 1 ]; then
+		ko "$name" "exit status $got, expected 1"
+	elif ! grep -q "pid $victim) was killed by signal 9 (KILL)" "$tmp/err"; then
+		ko "$name" "no message naming pid $victim: $(cat "$tmp/err")"
+	elif why=$(leftovers "kill-$$"); then
+		ko "$name" "$why"
+	else
+		ok "$name"
+	fi
+}
+kill_test "SIGKILL of a vCPU process" "shoal-cpu --hart 1"
+kill_test "SIGKILL of the UART device process" "shoal-dev"
+kill_test "SIGKILL of the memory server" "shoal-mem"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
