@@ -99,12 +99,15 @@ $(BUILD)/tests/%:
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON)
 
 unit: deps $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done; \
+	echo "unit: all $(words $(UNIT_BINS)) cmocka suites passed ($(if $(SAN),ASan+UBSan,plain) build)"
 
 e2e: all guest
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh tests/e2e/run.sh
 
+# The sanitizer build of the unit tests runs too (ASan + UBSan).
 test: unit e2e
+	$(MAKE) --no-print-directory SAN=1 unit
 
 bench: all guest
 	@sh deploy/deps.sh bench
