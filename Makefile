@@ -92,7 +92,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
 $(BUILD)/tests/test_region: $(call obj,tests/unit/test_region.c $(COMMON_SRC))
-$(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c)
+$(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c common/util.c)
 $(BUILD)/tests/test_util: $(call obj,tests/unit/test_util.c $(COMMON_SRC))
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)

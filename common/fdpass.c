@@ -79,27 +79,27 @@ int fdpass_peer_check(int sock)
 	return cr.uid == getuid() ? 0 : -EPERM;
 }
 
-static int fill_addr(struct sockaddr_un *a, const char *path)
+/* Creates a SOCK_SEQPACKET socket and fills `a` for `path`. Returns the
+ * socket or a negative errno. */
+static int unix_socket(struct sockaddr_un *a, const char *path)
 {
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(a->sun_path))
 		return -ENAMETOOLONG;
 	strcpy(a->sun_path, path);
-	return 0;
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	return s < 0 ? -errno : s;
 }
 
 int fdpass_listen(const char *path)
 {
 	struct sockaddr_un a;
-	int r = fill_addr(&a, path);
-	if (r)
-		return r;
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int s = unix_socket(&a, path);
 	if (s < 0)
-		return -errno;
+		return s;
 	mode_t old = umask(0177);
-	r = bind(s, (struct sockaddr *)&a, sizeof(a));
+	int r = bind(s, (struct sockaddr *)&a, sizeof(a));
 	umask(old);
 	if (r < 0 || listen(s, 64) < 0) {
 		r = -errno;
@@ -112,14 +112,11 @@ int fdpass_listen(const char *path)
 int fdpass_connect(const char *path)
 {
 	struct sockaddr_un a;
-	int r = fill_addr(&a, path);
-	if (r)
-		return r;
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int s = unix_socket(&a, path);
 	if (s < 0)
-		return -errno;
+		return s;
 	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		r = -errno;
+		int r = -errno;
 		close(s);
 		return r;
 	}

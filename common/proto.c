@@ -1,4 +1,5 @@
 #include "proto.h"
+#include "util.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -119,17 +120,7 @@ int proto_encode(const struct proto_msg *m, void *buf, size_t cap)
 	return fb.overflow ? -ENOSPC : (int)fb.len;
 }
 
-static int fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t len, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EPROTO;
-}
+#define fail(why, len, ...) util_reason(why, len, -EPROTO, __VA_ARGS__)
 
 static int key_is(const msgpack_object *k, const char *name)
 {

@@ -1,4 +1,5 @@
 #include "region.h"
+#include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,38 +17,23 @@ void region_hdr_init(struct region_hdr *h, enum region_kind kind, uint64_t size,
 	h->generation = generation;
 }
 
-static int why_set(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-#include <stdarg.h>
-static int why_set(char *why, size_t len, const char *fmt, ...)
-{
-	if (why && len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 int region_hdr_check(const struct region_hdr *h, enum region_kind kind,
 		     uint64_t mapped_size, char *why, size_t why_len)
 {
 	if (mapped_size < sizeof(*h))
-		return why_set(why, why_len, "region of %" PRIu64 " bytes is smaller than its header",
+		return util_reason(why, why_len, -EINVAL, "region of %" PRIu64 " bytes is smaller than its header",
 			       mapped_size);
 	if (h->magic != REGION_MAGIC)
-		return why_set(why, why_len, "bad magic 0x%" PRIx64 " (not a shoal region)",
+		return util_reason(why, why_len, -EINVAL, "bad magic 0x%" PRIx64 " (not a shoal region)",
 			       h->magic);
 	if (h->layout_version != REGION_LAYOUT_VERSION)
-		return why_set(why, why_len, "layout version %u, expected %u (mixed shoal builds?)",
+		return util_reason(why, why_len, -EINVAL, "layout version %u, expected %u (mixed shoal builds?)",
 			       h->layout_version, REGION_LAYOUT_VERSION);
 	if (h->kind != (uint32_t)kind)
-		return why_set(why, why_len, "region is of kind %u, expected %s", h->kind,
+		return util_reason(why, why_len, -EINVAL, "region is of kind %u, expected %s", h->kind,
 			       region_kind_name(kind));
 	if (h->size != mapped_size)
-		return why_set(why, why_len, "header says %" PRIu64 " bytes but %" PRIu64 " are mapped",
+		return util_reason(why, why_len, -EINVAL, "header says %" PRIu64 " bytes but %" PRIu64 " are mapped",
 			       h->size, mapped_size);
 	return 0;
 }

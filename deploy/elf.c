@@ -1,5 +1,7 @@
 #include "elf.h"
 
+#include "../common/util.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,15 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int bad(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -ENOEXEC;
-}
+#define bad(why, len, ...) util_reason(why, len, -ENOEXEC, __VA_ARGS__)
 
 /* 1 if [off, off+len) lies inside a buffer of `size` bytes. */
 static int in_file(uint64_t off, uint64_t len, uint64_t size)

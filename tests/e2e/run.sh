@@ -64,6 +64,15 @@ expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kern
 expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
 expect "test finisher pass" 0 "intloop checksum" -- --bios none --mem 64M --kernel "$GUEST/intloop_short.elf"
 
+# UART input from stdin reaches the guest.
+printf 'shoal input\n' | timeout 60 "$SHOAL" run --name "e2e-$$" --bios none --kernel "$GUEST/echo.elf" >"$tmp/out" 2>"$tmp/err"
+got=$?
+if [ "$got" = 0 ] && grep -q "echo> SHOAL INPUT" "$tmp/out"; then
+	ok "UART input from stdin"
+else
+	ko "UART input from stdin" "status $got, output: $(head -c 200 "$tmp/out")"
+fi
+
 # Bad input: one line naming the input, status 2, nothing left behind.
 bad() {
 	name=$1 pat=$2
