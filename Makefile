@@ -35,7 +35,7 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 LIBS_COMMON := -lzmq -lmsgpackc
 BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev
 
-.PHONY: all deps run test unit guest e2e bench clean
+.PHONY: all deps deps-test run test unit guest e2e bench clean format format-check lint
 all: deps $(BINS)
 
 # Installs missing Debian packages (no-op when everything is there).
@@ -105,8 +105,23 @@ unit: deps $(UNIT_BINS)
 e2e: all guest
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh tests/e2e/run.sh
 
+# ---- quality gates ----
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')
+format:
+	clang-format -i $(C_SOURCES)
+format-check: deps-test
+	@clang-format --dry-run -Werror $(C_SOURCES) && echo "format-check: $(words $(C_SOURCES)) files clean"
+# cppcheck's shiftNegativeLHS: right shifts of negative values are
+# implementation-defined and arithmetic in gcc and clang, which we rely on.
+lint: deps-test
+	@cppcheck --quiet --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE \
+		--suppress=missingIncludeSystem --suppress=shiftNegativeLHS --inline-suppr \
+		--error-exitcode=1 -I common $(filter %.c,$(C_SOURCES)) && echo "lint: cppcheck clean"
+deps-test:
+	@sh deploy/deps.sh test
+
 # The sanitizer build of the unit tests runs too (ASan + UBSan).
-test: unit e2e
+test: format-check lint unit e2e
 	$(MAKE) --no-print-directory SAN=1 unit
 
 bench: all guest

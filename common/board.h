@@ -44,8 +44,8 @@ struct board_hart {
 struct board {
 	struct region_hdr hdr;
 	uint32_t nharts;
-	uint32_t state;     /* enum board_state; first writer wins (CAS) */
-	int32_t exit_code;  /* valid when state == BOARD_SHUTDOWN */
+	uint32_t state;	   /* enum board_state; first writer wins (CAS) */
+	int32_t exit_code; /* valid when state == BOARD_SHUTDOWN */
 	uint32_t pad0;
 	uint64_t mtime_base_ns; /* CLOCK_MONOTONIC at mtime == 0 */
 	struct board_hart hart[];

@@ -43,8 +43,10 @@ int fdpass_recv(int sock, void *buf, size_t cap, int *fds, int max_fd, int *nfd)
 		char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX_FDS)];
 		struct cmsghdr align;
 	} c;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = c.buf,
+			     .msg_controllen = sizeof(c.buf)};
 	*nfd = 0;
 	ssize_t n;
 	do

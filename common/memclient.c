@@ -21,7 +21,8 @@ int memclient_get(int sock, enum region_kind kind, uint32_t index, struct region
 		return n;
 	int r = fdpass_send(sock, buf, (size_t)n, NULL, 0);
 	if (r) {
-		snprintf(why, why_len, "cannot ask shoal-mem for %s %u: %s", m.kind, index, strerror(-r));
+		snprintf(why, why_len, "cannot ask shoal-mem for %s %u: %s", m.kind, index,
+			 strerror(-r));
 		return r;
 	}
 	int fd = -1, nfd = 0;
@@ -75,7 +76,8 @@ int memclient_map_ram(int sock, uint32_t nnodes, struct guest_ram *ram, char *wh
 	}
 	ram->nnodes = nnodes;
 	/* Reserve the whole range, then place each node's memfd inside it. */
-	uint8_t *base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *base =
+	    mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED) {
 		int e = errno;
 		snprintf(why, why_len, "cannot reserve %llu bytes for guest RAM: %s",
@@ -109,7 +111,8 @@ void *memclient_map_region(int sock, enum region_kind kind, uint32_t index, uint
 	int e = errno;
 	close(ri.fd);
 	if (p == MAP_FAILED) {
-		snprintf(why, why_len, "cannot map %s %u: %s", region_kind_name(kind), index, strerror(e));
+		snprintf(why, why_len, "cannot map %s %u: %s", region_kind_name(kind), index,
+			 strerror(e));
 		return NULL;
 	}
 	char reason[128];

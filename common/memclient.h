@@ -14,9 +14,9 @@
 #define MEM_MAX_NODES 16
 
 struct region_info {
-	int fd;             /* owned by the caller */
+	int fd; /* owned by the caller */
 	uint64_t size;
-	int64_t host_node;  /* -1 when not bound */
+	int64_t host_node; /* -1 when not bound */
 	uint64_t generation;
 };
 
@@ -27,8 +27,8 @@ int memclient_get(int sock, enum region_kind kind, uint32_t index, struct region
 
 /* Guest RAM mapped as one contiguous host range: node i follows node i-1. */
 struct guest_ram {
-	uint8_t *host;     /* host address of guest physical RAM_BASE */
-	uint64_t size;     /* total bytes */
+	uint8_t *host; /* host address of guest physical RAM_BASE */
+	uint64_t size; /* total bytes */
 	uint32_t nnodes;
 	struct region_info node[MEM_MAX_NODES];
 };

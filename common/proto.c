@@ -14,15 +14,15 @@ struct op_desc {
 };
 
 static const struct op_desc ops[OP_COUNT] = {
-	[OP_MMIO_READ] = {"mmio_read", PF_ID | PF_ADDR | PF_SIZE, PF_ID | PF_ADDR | PF_SIZE},
-	[OP_MMIO_WRITE] = {"mmio_write", PF_ADDR | PF_SIZE | PF_VALUE, PF_ADDR | PF_SIZE | PF_VALUE},
-	[OP_MMIO_REPLY] = {"mmio_reply", PF_ID | PF_VALUE, PF_ID | PF_VALUE},
-	[OP_SYNC] = {"sync", PF_ID, PF_ID},
-	[OP_SYNC_REPLY] = {"sync_reply", PF_ID, PF_ID},
-	[OP_REGION_GET] = {"region_get", PF_KIND | PF_INDEX, PF_KIND | PF_INDEX},
-	[OP_REGION] = {"region", PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION,
-		       PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION},
-	[OP_ERROR] = {"error", PF_ID | PF_ERROR, PF_ERROR},
+    [OP_MMIO_READ] = {"mmio_read", PF_ID | PF_ADDR | PF_SIZE, PF_ID | PF_ADDR | PF_SIZE},
+    [OP_MMIO_WRITE] = {"mmio_write", PF_ADDR | PF_SIZE | PF_VALUE, PF_ADDR | PF_SIZE | PF_VALUE},
+    [OP_MMIO_REPLY] = {"mmio_reply", PF_ID | PF_VALUE, PF_ID | PF_VALUE},
+    [OP_SYNC] = {"sync", PF_ID, PF_ID},
+    [OP_SYNC_REPLY] = {"sync_reply", PF_ID, PF_ID},
+    [OP_REGION_GET] = {"region_get", PF_KIND | PF_INDEX, PF_KIND | PF_INDEX},
+    [OP_REGION] = {"region", PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION,
+		   PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION},
+    [OP_ERROR] = {"error", PF_ID | PF_ERROR, PF_ERROR},
 };
 
 struct field_desc {
@@ -33,15 +33,15 @@ struct field_desc {
 };
 
 static const struct field_desc fields[] = {
-	{"id", PF_ID, F_U64, offsetof(struct proto_msg, id)},
-	{"addr", PF_ADDR, F_U64, offsetof(struct proto_msg, addr)},
-	{"size", PF_SIZE, F_U64, offsetof(struct proto_msg, size)},
-	{"value", PF_VALUE, F_U64, offsetof(struct proto_msg, value)},
-	{"index", PF_INDEX, F_U64, offsetof(struct proto_msg, index)},
-	{"node", PF_NODE, F_I64, offsetof(struct proto_msg, node)},
-	{"generation", PF_GENERATION, F_U64, offsetof(struct proto_msg, generation)},
-	{"kind", PF_KIND, F_STR, offsetof(struct proto_msg, kind)},
-	{"error", PF_ERROR, F_STR, offsetof(struct proto_msg, error)},
+    {"id", PF_ID, F_U64, offsetof(struct proto_msg, id)},
+    {"addr", PF_ADDR, F_U64, offsetof(struct proto_msg, addr)},
+    {"size", PF_SIZE, F_U64, offsetof(struct proto_msg, size)},
+    {"value", PF_VALUE, F_U64, offsetof(struct proto_msg, value)},
+    {"index", PF_INDEX, F_U64, offsetof(struct proto_msg, index)},
+    {"node", PF_NODE, F_I64, offsetof(struct proto_msg, node)},
+    {"generation", PF_GENERATION, F_U64, offsetof(struct proto_msg, generation)},
+    {"kind", PF_KIND, F_STR, offsetof(struct proto_msg, kind)},
+    {"error", PF_ERROR, F_STR, offsetof(struct proto_msg, error)},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -106,15 +106,9 @@ int proto_encode(const struct proto_msg *m, void *buf, size_t cap)
 		const char *base = (const char *)m + fields[i].off;
 		pack_cstr(&pk, fields[i].name);
 		switch (fields[i].type) {
-		case F_U64:
-			msgpack_pack_uint64(&pk, *(const uint64_t *)base);
-			break;
-		case F_I64:
-			msgpack_pack_int64(&pk, *(const int64_t *)base);
-			break;
-		case F_STR:
-			pack_cstr(&pk, base);
-			break;
+		case F_U64: msgpack_pack_uint64(&pk, *(const uint64_t *)base); break;
+		case F_I64: msgpack_pack_int64(&pk, *(const int64_t *)base); break;
+		case F_STR: pack_cstr(&pk, base); break;
 		}
 	}
 	return fb.overflow ? -ENOSPC : (int)fb.len;
@@ -136,7 +130,8 @@ static int decode_field(const struct field_desc *fd, const msgpack_object *v, st
 	switch (fd->type) {
 	case F_U64:
 		if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-			return fail(why, why_len, "field '%s' must be an unsigned integer", fd->name);
+			return fail(why, why_len, "field '%s' must be an unsigned integer",
+				    fd->name);
 		*(uint64_t *)base = v->via.u64;
 		return 0;
 	case F_I64:
@@ -175,7 +170,8 @@ static int decode_map(const msgpack_object *o, struct proto_msg *m, char *why, s
 				return fail(why, why_len, "field 'op' must be a string");
 			for (int op = OP_NONE + 1; op < OP_COUNT; op++) {
 				size_t n = strlen(ops[op].name);
-				if (v->via.str.size == n && memcmp(v->via.str.ptr, ops[op].name, n) == 0)
+				if (v->via.str.size == n &&
+				    memcmp(v->via.str.ptr, ops[op].name, n) == 0)
 					m->op = (enum proto_op)op;
 			}
 			if (m->op == OP_NONE)
@@ -186,7 +182,8 @@ static int decode_map(const msgpack_object *o, struct proto_msg *m, char *why, s
 		}
 		if (key_is(k, "version")) {
 			if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 > UINT32_MAX)
-				return fail(why, why_len, "field 'version' must be an unsigned integer");
+				return fail(why, why_len,
+					    "field 'version' must be an unsigned integer");
 			m->version = (uint32_t)v->via.u64;
 			have_version = 1;
 			continue;
@@ -205,8 +202,8 @@ static int decode_map(const msgpack_object *o, struct proto_msg *m, char *why, s
 	if (!have_version)
 		return fail(why, why_len, "message '%s' has no 'version'", ops[m->op].name);
 	if (m->version != PROTO_VERSION)
-		return fail(why, why_len, "message '%s' has version %u, expected %d", ops[m->op].name,
-			    m->version, PROTO_VERSION);
+		return fail(why, why_len, "message '%s' has version %u, expected %d",
+			    ops[m->op].name, m->version, PROTO_VERSION);
 	uint32_t missing = ops[m->op].required & ~m->present;
 	if (missing) {
 		for (size_t f = 0; f < NFIELDS; f++)
@@ -232,8 +229,8 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *m, char *why, si
 	int r;
 	msgpack_unpack_return ur = msgpack_unpack_next(&u, buf, len, &off);
 	if (ur != MSGPACK_UNPACK_SUCCESS)
-		r = fail(why, why_len, ur == MSGPACK_UNPACK_CONTINUE ? "truncated message"
-								     : "malformed msgpack");
+		r = fail(why, why_len,
+			 ur == MSGPACK_UNPACK_CONTINUE ? "truncated message" : "malformed msgpack");
 	else if (off != len)
 		r = fail(why, why_len, "%zu trailing bytes after the message", len - off);
 	else

@@ -18,14 +18,14 @@
 
 enum proto_op {
 	OP_NONE = 0,
-	OP_MMIO_READ,   /* vCPU -> device: id, addr (offset in the device), size */
-	OP_MMIO_WRITE,  /* vCPU -> device, posted: addr, size, value */
-	OP_MMIO_REPLY,  /* device -> vCPU: id, value */
-	OP_SYNC,        /* any -> device: id; replied once all earlier messages are done */
-	OP_SYNC_REPLY,  /* device -> any: id */
-	OP_REGION_GET,  /* client -> shoal-mem: kind, index */
-	OP_REGION,      /* shoal-mem -> client: kind, index, size, node, generation; one fd */
-	OP_ERROR,       /* any reply: error (a one-line reason), id when known */
+	OP_MMIO_READ,  /* vCPU -> device: id, addr (offset in the device), size */
+	OP_MMIO_WRITE, /* vCPU -> device, posted: addr, size, value */
+	OP_MMIO_REPLY, /* device -> vCPU: id, value */
+	OP_SYNC,       /* any -> device: id; replied once all earlier messages are done */
+	OP_SYNC_REPLY, /* device -> any: id */
+	OP_REGION_GET, /* client -> shoal-mem: kind, index */
+	OP_REGION,     /* shoal-mem -> client: kind, index, size, node, generation; one fd */
+	OP_ERROR,      /* any reply: error (a one-line reason), id when known */
 	OP_COUNT
 };
 

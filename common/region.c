@@ -17,31 +17,34 @@ void region_hdr_init(struct region_hdr *h, enum region_kind kind, uint64_t size,
 	h->generation = generation;
 }
 
-int region_hdr_check(const struct region_hdr *h, enum region_kind kind,
-		     uint64_t mapped_size, char *why, size_t why_len)
+int region_hdr_check(const struct region_hdr *h, enum region_kind kind, uint64_t mapped_size,
+		     char *why, size_t why_len)
 {
 	if (mapped_size < sizeof(*h))
-		return util_reason(why, why_len, -EINVAL, "region of %" PRIu64 " bytes is smaller than its header",
-			       mapped_size);
+		return util_reason(why, why_len, -EINVAL,
+				   "region of %" PRIu64 " bytes is smaller than its header",
+				   mapped_size);
 	if (h->magic != REGION_MAGIC)
-		return util_reason(why, why_len, -EINVAL, "bad magic 0x%" PRIx64 " (not a shoal region)",
-			       h->magic);
+		return util_reason(why, why_len, -EINVAL,
+				   "bad magic 0x%" PRIx64 " (not a shoal region)", h->magic);
 	if (h->layout_version != REGION_LAYOUT_VERSION)
-		return util_reason(why, why_len, -EINVAL, "layout version %u, expected %u (mixed shoal builds?)",
-			       h->layout_version, REGION_LAYOUT_VERSION);
+		return util_reason(why, why_len, -EINVAL,
+				   "layout version %u, expected %u (mixed shoal builds?)",
+				   h->layout_version, REGION_LAYOUT_VERSION);
 	if (h->kind != (uint32_t)kind)
-		return util_reason(why, why_len, -EINVAL, "region is of kind %u, expected %s", h->kind,
-			       region_kind_name(kind));
+		return util_reason(why, why_len, -EINVAL, "region is of kind %u, expected %s",
+				   h->kind, region_kind_name(kind));
 	if (h->size != mapped_size)
-		return util_reason(why, why_len, -EINVAL, "header says %" PRIu64 " bytes but %" PRIu64 " are mapped",
-			       h->size, mapped_size);
+		return util_reason(why, why_len, -EINVAL,
+				   "header says %" PRIu64 " bytes but %" PRIu64 " are mapped",
+				   h->size, mapped_size);
 	return 0;
 }
 
 static const char *const kind_names[] = {
-	[REGION_RAM] = "ram",
-	[REGION_BOARD] = "board",
-	[REGION_SHADOW] = "shadow",
+    [REGION_RAM] = "ram",
+    [REGION_BOARD] = "board",
+    [REGION_SHADOW] = "shadow",
 };
 
 const char *region_kind_name(int kind)

@@ -19,8 +19,8 @@ enum region_kind {
 struct region_hdr {
 	uint64_t magic;
 	uint32_t layout_version;
-	uint32_t kind;       /* enum region_kind */
-	uint64_t size;       /* bytes, header included */
+	uint32_t kind;	     /* enum region_kind */
+	uint64_t size;	     /* bytes, header included */
 	uint64_t generation; /* bumped by the writer each time it (re)creates it */
 };
 
@@ -31,8 +31,8 @@ void region_hdr_init(struct region_hdr *h, enum region_kind kind, uint64_t size,
 
 /* Checks a header against the expected kind and the mapped size. Returns 0, or
  * -EINVAL with a one-line reason written to `why` (which may be NULL). */
-int region_hdr_check(const struct region_hdr *h, enum region_kind kind,
-		     uint64_t mapped_size, char *why, size_t why_len);
+int region_hdr_check(const struct region_hdr *h, enum region_kind kind, uint64_t mapped_size,
+		     char *why, size_t why_len);
 
 /* Name of a region kind for messages ("ram", "board", "shadow"); NULL if
  * unknown. */

@@ -16,6 +16,6 @@ int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Writes a one-line reason into `why` (capacity `len`; `why` may be NULL)
  * and returns `ret`, so error paths read `return util_reason(...)`. */
 int util_reason(char *why, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -54,8 +54,8 @@ int zmsg_send(void *sock, const void *ident, size_t ident_len, const struct prot
 	return 0;
 }
 
-int zmsg_recv(void *sock, void *ident, size_t *ident_len, struct proto_msg *m, int flags,
-	      char *why, size_t why_len)
+int zmsg_recv(void *sock, void *ident, size_t *ident_len, struct proto_msg *m, int flags, char *why,
+	      size_t why_len)
 {
 	char buf[PROTO_MAX_BYTES];
 	int n;

@@ -20,7 +20,7 @@ int zmsg_send(void *sock, const void *ident, size_t ident_len, const struct prot
  * length in `*ident_len`. `flags` is 0 or ZMQ_DONTWAIT. Returns 0, -EAGAIN,
  * -EPROTO for a malformed message (reason in `why`, identity still valid),
  * or another negative errno. */
-int zmsg_recv(void *sock, void *ident, size_t *ident_len, struct proto_msg *m, int flags,
-	      char *why, size_t why_len);
+int zmsg_recv(void *sock, void *ident, size_t *ident_len, struct proto_msg *m, int flags, char *why,
+	      size_t why_len);
 
 #endif

@@ -30,7 +30,9 @@ static int clint_load(struct hart *h, uint64_t off, unsigned size, uint64_t *val
 	if (off < 0x4000) {
 		if (size != 4 || off % 4 || off / 4 >= n)
 			return off / 4 < n ? EXC_LOAD_ACCESS : (*val = 0, 0);
-		*val = (__atomic_load_n(&h->board->hart[off / 4].ip, __ATOMIC_ACQUIRE) & IRQ_MSIP) ? 1 : 0;
+		*val = (__atomic_load_n(&h->board->hart[off / 4].ip, __ATOMIC_ACQUIRE) & IRQ_MSIP)
+			   ? 1
+			   : 0;
 		return 0;
 	}
 	if (off >= 0x4000 && off < 0xbff8) {
@@ -112,7 +114,8 @@ void bus_sync_devices(struct hart *h)
 				continue;
 			struct proto_msg r;
 			char why[128];
-			if (zmsg_recv(d->sock, NULL, NULL, &r, ZMQ_DONTWAIT, why, sizeof(why)) == 0 &&
+			if (zmsg_recv(d->sock, NULL, NULL, &r, ZMQ_DONTWAIT, why, sizeof(why)) ==
+				0 &&
 			    r.op == OP_SYNC_REPLY && r.id == m.id)
 				break;
 		}
@@ -155,12 +158,14 @@ static struct dev_window *dev_find(struct hart *h, uint64_t addr, unsigned size)
 	return NULL;
 }
 
-static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned size, uint64_t *val)
+static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned size,
+		    uint64_t *val)
 {
 	if (d->shadow && shadow_readable(d->shadow, off, size)) {
 		uint64_t v = 0;
 		for (unsigned i = 0; i < size; i++)
-			v |= (uint64_t)__atomic_load_n(&d->shadow->regs[off + i], __ATOMIC_ACQUIRE) << (8 * i);
+			v |= (uint64_t)__atomic_load_n(&d->shadow->regs[off + i], __ATOMIC_ACQUIRE)
+			     << (8 * i);
 		*val = v;
 		return 0;
 	}
@@ -175,7 +180,8 @@ static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned
 			return EXC_LOAD_ACCESS;
 		if (r <= 0) {
 			if (++waited == 5)
-				log_err("hart %u: device %s has not answered a read for 5 s; still waiting",
+				log_err("hart %u: device %s has not answered a read for 5 s; still "
+					"waiting",
 					h->hartid, d->name);
 			continue;
 		}
@@ -245,7 +251,8 @@ int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
 	}
 	struct dev_window *d = dev_find(h, addr, size);
 	if (d) {
-		struct proto_msg m = {.op = OP_MMIO_WRITE, .addr = addr - d->base, .size = size, .value = val};
+		struct proto_msg m = {
+		    .op = OP_MMIO_WRITE, .addr = addr - d->base, .size = size, .value = val};
 		return zmsg_send(d->sock, NULL, 0, &m) ? EXC_STORE_ACCESS : 0;
 	}
 	return EXC_STORE_ACCESS;

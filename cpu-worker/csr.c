@@ -6,11 +6,11 @@
 #include "../common/futex.h"
 #include "hart.h"
 
-#define MSTATUS_WMASK (MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | \
-		       MSTATUS_MPP | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM |   \
-		       MSTATUS_TW | MSTATUS_TSR)
-#define SSTATUS_MASK (MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | \
-		      MSTATUS_UXL)
+#define MSTATUS_WMASK                                                                          \
+	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | \
+	 MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR)
+#define SSTATUS_MASK \
+	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL)
 #define MIE_MASK 0xaaaull /* SSIE MSIE STIE MTIE SEIE MEIE */
 #define MIDELEG_MASK 0x222ull
 #define MEDELEG_MASK 0xb3ffull /* all synchronous causes except ecall from M and reserved */
@@ -163,7 +163,8 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		return EXC_ILLEGAL;
 	uint64_t v = 0, *reg = NULL, wmask = ~0ull;
 	switch (csr) {
-	case 0xc00: case 0xc02: /* cycle, instret */
+	case 0xc00:
+	case 0xc02: /* cycle, instret */
 		if (!counter_allowed(h, csr))
 			return EXC_ILLEGAL;
 		v = instret_now + (csr == 0xc00 ? h->cycle_off : 0);
@@ -175,19 +176,50 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		break;
 	case 0xb00: v = instret_now + h->cycle_off; break;
 	case 0xb02: v = instret_now; break;
-	case 0xf11: case 0xf12: case 0xf13: case 0xf15: v = 0; break;
+	case 0xf11:
+	case 0xf12:
+	case 0xf13:
+	case 0xf15: v = 0; break;
 	case 0xf14: v = h->hartid; break;
 	case 0x300: v = h->mstatus; break;
-	case 0x301: v = h->misa; wmask = 0; reg = &h->misa; break;
-	case 0x302: reg = &h->medeleg; wmask = MEDELEG_MASK; break;
-	case 0x303: reg = &h->mideleg; wmask = MIDELEG_MASK; break;
-	case 0x304: reg = &h->mie; wmask = MIE_MASK; break;
-	case 0x305: reg = &h->mtvec; wmask = ~2ull; break;
-	case 0x306: reg = &h->mcounteren; wmask = 0xffffffffull; break;
-	case 0x30a: reg = &h->menvcfg; wmask = 0; break;
-	case 0x320: reg = &h->mcountinhibit; wmask = 0; break;
+	case 0x301:
+		v = h->misa;
+		wmask = 0;
+		reg = &h->misa;
+		break;
+	case 0x302:
+		reg = &h->medeleg;
+		wmask = MEDELEG_MASK;
+		break;
+	case 0x303:
+		reg = &h->mideleg;
+		wmask = MIDELEG_MASK;
+		break;
+	case 0x304:
+		reg = &h->mie;
+		wmask = MIE_MASK;
+		break;
+	case 0x305:
+		reg = &h->mtvec;
+		wmask = ~2ull;
+		break;
+	case 0x306:
+		reg = &h->mcounteren;
+		wmask = 0xffffffffull;
+		break;
+	case 0x30a:
+		reg = &h->menvcfg;
+		wmask = 0;
+		break;
+	case 0x320:
+		reg = &h->mcountinhibit;
+		wmask = 0;
+		break;
 	case 0x340: reg = &h->mscratch; break;
-	case 0x341: reg = &h->mepc; wmask = ~1ull; break;
+	case 0x341:
+		reg = &h->mepc;
+		wmask = ~1ull;
+		break;
 	case 0x342: reg = &h->mcause; break;
 	case 0x343: reg = &h->mtval; break;
 	case 0x344: v = mip_now(h); break;
@@ -195,11 +227,23 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 	case 0x3a2: reg = &h->pmpcfg[1]; break;
 	case 0x100: v = h->mstatus & SSTATUS_MASK; break;
 	case 0x104: v = h->mie & h->mideleg; break;
-	case 0x105: reg = &h->stvec; wmask = ~2ull; break;
-	case 0x106: reg = &h->scounteren; wmask = 0xffffffffull; break;
-	case 0x10a: v = 0; wmask = 0; break;
+	case 0x105:
+		reg = &h->stvec;
+		wmask = ~2ull;
+		break;
+	case 0x106:
+		reg = &h->scounteren;
+		wmask = 0xffffffffull;
+		break;
+	case 0x10a:
+		v = 0;
+		wmask = 0;
+		break;
 	case 0x140: reg = &h->sscratch; break;
-	case 0x141: reg = &h->sepc; wmask = ~1ull; break;
+	case 0x141:
+		reg = &h->sepc;
+		wmask = ~1ull;
+		break;
 	case 0x142: reg = &h->scause; break;
 	case 0x143: reg = &h->stval; break;
 	case 0x144: v = mip_now(h) & h->mideleg; break;
@@ -230,8 +274,10 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		return 0;
 	uint64_t nv;
 	switch (op) {
-	case OP_CSRRW: case OP_CSRRWI: nv = src; break;
-	case OP_CSRRS: case OP_CSRRSI: nv = v | src; break;
+	case OP_CSRRW:
+	case OP_CSRRWI: nv = src; break;
+	case OP_CSRRS:
+	case OP_CSRRSI: nv = v | src; break;
 	default: nv = v & ~src; break;
 	}
 	switch (csr) {
@@ -246,15 +292,12 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		h->mstatus = (h->mstatus & ~(SSTATUS_MASK & ~MSTATUS_UXL)) |
 			     (nv & SSTATUS_MASK & ~MSTATUS_UXL);
 		return 0;
-	case 0x104:
-		h->mie = (h->mie & ~h->mideleg) | (nv & h->mideleg & MIE_MASK);
-		return 0;
+	case 0x104: h->mie = (h->mie & ~h->mideleg) | (nv & h->mideleg & MIE_MASK); return 0;
 	case 0x144:
-		h->mip_sw = (h->mip_sw & ~(h->mideleg & IRQ_SSIP_BIT)) | (nv & h->mideleg & IRQ_SSIP_BIT);
+		h->mip_sw =
+		    (h->mip_sw & ~(h->mideleg & IRQ_SSIP_BIT)) | (nv & h->mideleg & IRQ_SSIP_BIT);
 		return 0;
-	case 0x344:
-		h->mip_sw = nv & MIP_SW_MASK;
-		return 0;
+	case 0x344: h->mip_sw = nv & MIP_SW_MASK; return 0;
 	case 0xb00: h->cycle_off = nv - instret_now; return 0;
 	case 0xb02: h->instret = nv - (instret_now - h->instret); return 0;
 	case 0x180:
@@ -262,7 +305,8 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		if ((nv >> 60) == 0)
 			h->satp = 0;
 		return 0;
-	case 0x305: case 0x105:
+	case 0x305:
+	case 0x105:
 		if ((nv & 3) > 1)
 			nv &= ~3ull;
 		break;

@@ -2,7 +2,7 @@
 
 static const char *const op_names[] = {
 #define RV_NAME(n) #n,
-	RV_OPS(RV_NAME)
+    RV_OPS(RV_NAME)
 #undef RV_NAME
 };
 
@@ -48,7 +48,8 @@ static uint32_t enc_j(uint32_t rd, int32_t imm)
 	       bits(u, 19, 12) << 12 | rd << 7 | 0x6f;
 }
 
-static uint32_t enc_r(uint32_t opc, uint32_t f3, uint32_t f7, uint32_t rd, uint32_t rs1, uint32_t rs2)
+static uint32_t enc_r(uint32_t opc, uint32_t f3, uint32_t f7, uint32_t rd, uint32_t rs1,
+		      uint32_t rs2)
 {
 	return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
 }
@@ -63,37 +64,37 @@ uint32_t rvc_expand(uint16_t c)
 	case 0:
 		switch (f3) {
 		case 0: { /* C.ADDI4SPN */
-			uint32_t u = bits(c, 12, 11) << 4 | bits(c, 10, 7) << 6 | bits(c, 6, 6) << 2 |
-				     bits(c, 5, 5) << 3;
+			uint32_t u = bits(c, 12, 11) << 4 | bits(c, 10, 7) << 6 |
+				     bits(c, 6, 6) << 2 | bits(c, 5, 5) << 3;
 			return u ? enc_i(0x13, 0, rdp, 2, (int32_t)u) : 0;
 		}
 		case 2: /* C.LW */
 			return enc_i(0x03, 2, rdp, rs1p,
-				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 6) << 2 | bits(c, 5, 5) << 6));
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 6) << 2 |
+					       bits(c, 5, 5) << 6));
 		case 3: /* C.LD */
-			return enc_i(0x03, 3, rdp, rs1p, (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
+			return enc_i(0x03, 3, rdp, rs1p,
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
 		case 6: /* C.SW */
 			return enc_s(0x23, 2, rs1p, rdp,
-				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 6) << 2 | bits(c, 5, 5) << 6));
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 6) << 2 |
+					       bits(c, 5, 5) << 6));
 		case 7: /* C.SD */
-			return enc_s(0x23, 3, rs1p, rdp, (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
-		default: /* C.FLD, C.FSD need D; 4 is reserved */
-			return 0;
+			return enc_s(0x23, 3, rs1p, rdp,
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
+		default: /* C.FLD, C.FSD need D; 4 is reserved */ return 0;
 		}
 	case 1:
 		switch (f3) {
-		case 0: /* C.ADDI, C.NOP */
-			return enc_i(0x13, 0, rd, rd, imm6);
-		case 1: /* C.ADDIW */
-			return rd ? enc_i(0x1b, 0, rd, rd, imm6) : 0;
-		case 2: /* C.LI */
-			return enc_i(0x13, 0, rd, 0, imm6);
+		case 0: /* C.ADDI, C.NOP */ return enc_i(0x13, 0, rd, rd, imm6);
+		case 1: /* C.ADDIW */ return rd ? enc_i(0x1b, 0, rd, rd, imm6) : 0;
+		case 2: /* C.LI */ return enc_i(0x13, 0, rd, 0, imm6);
 		case 3:
 			if (rd == 2) { /* C.ADDI16SP */
-				int32_t imm = (int32_t)sext(bits(c, 12, 12) << 9 | bits(c, 6, 6) << 4 |
-								bits(c, 5, 5) << 6 | bits(c, 4, 3) << 7 |
-								bits(c, 2, 2) << 5,
-							    10);
+				int32_t imm = (int32_t)sext(
+				    bits(c, 12, 12) << 9 | bits(c, 6, 6) << 4 | bits(c, 5, 5) << 6 |
+					bits(c, 4, 3) << 7 | bits(c, 2, 2) << 5,
+				    10);
 				return imm ? enc_i(0x13, 0, 2, 2, imm) : 0;
 			}
 			/* C.LUI */
@@ -103,17 +104,18 @@ uint32_t rvc_expand(uint16_t c)
 		case 4:
 			switch (bits(c, 11, 10)) {
 			case 0: /* C.SRLI */
-				return enc_i(0x13, 5, rs1p, rs1p, (int32_t)(bits(c, 12, 12) << 5 | rs2));
+				return enc_i(0x13, 5, rs1p, rs1p,
+					     (int32_t)(bits(c, 12, 12) << 5 | rs2));
 			case 1: /* C.SRAI */
 				return enc_i(0x13, 5, rs1p, rs1p,
 					     (int32_t)(0x400 | bits(c, 12, 12) << 5 | rs2));
-			case 2: /* C.ANDI */
-				return enc_i(0x13, 7, rs1p, rs1p, imm6);
+			case 2: /* C.ANDI */ return enc_i(0x13, 7, rs1p, rs1p, imm6);
 			default: {
 				static const uint8_t f3s[4] = {0, 4, 6, 7};
 				uint32_t k = bits(c, 6, 5);
 				if (!bits(c, 12, 12)) /* C.SUB C.XOR C.OR C.AND */
-					return enc_r(0x33, f3s[k], k == 0 ? 0x20 : 0, rs1p, rs1p, rdp);
+					return enc_r(0x33, f3s[k], k == 0 ? 0x20 : 0, rs1p, rs1p,
+						     rdp);
 				if (k == 0) /* C.SUBW */
 					return enc_r(0x3b, 0, 0x20, rs1p, rs1p, rdp);
 				if (k == 1) /* C.ADDW */
@@ -145,12 +147,14 @@ uint32_t rvc_expand(uint16_t c)
 			if (!rd)
 				return 0;
 			return enc_i(0x03, 2, rd, 2,
-				     (int32_t)(bits(c, 12, 12) << 5 | bits(c, 6, 4) << 2 | bits(c, 3, 2) << 6));
+				     (int32_t)(bits(c, 12, 12) << 5 | bits(c, 6, 4) << 2 |
+					       bits(c, 3, 2) << 6));
 		case 3: /* C.LDSP */
 			if (!rd)
 				return 0;
 			return enc_i(0x03, 3, rd, 2,
-				     (int32_t)(bits(c, 12, 12) << 5 | bits(c, 6, 5) << 3 | bits(c, 4, 2) << 6));
+				     (int32_t)(bits(c, 12, 12) << 5 | bits(c, 6, 5) << 3 |
+					       bits(c, 4, 2) << 6));
 		case 4:
 			if (!bits(c, 12, 12)) {
 				if (rs2 == 0) /* C.JR */
@@ -159,16 +163,17 @@ uint32_t rvc_expand(uint16_t c)
 			}
 			if (rs2 == 0) {
 				if (rd == 0)
-					return 0x00100073; /* C.EBREAK */
+					return 0x00100073;	 /* C.EBREAK */
 				return enc_i(0x67, 0, 1, rd, 0); /* C.JALR */
 			}
 			return enc_r(0x33, 0, 0, rd, rd, rs2); /* C.ADD */
-		case 6: /* C.SWSP */
-			return enc_s(0x23, 2, 2, rs2, (int32_t)(bits(c, 12, 9) << 2 | bits(c, 8, 7) << 6));
+		case 6:					       /* C.SWSP */
+			return enc_s(0x23, 2, 2, rs2,
+				     (int32_t)(bits(c, 12, 9) << 2 | bits(c, 8, 7) << 6));
 		case 7: /* C.SDSP */
-			return enc_s(0x23, 3, 2, rs2, (int32_t)(bits(c, 12, 10) << 3 | bits(c, 9, 7) << 6));
-		default: /* C.FLDSP, C.FSDSP need D */
-			return 0;
+			return enc_s(0x23, 3, 2, rs2,
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 9, 7) << 6));
+		default: /* C.FLDSP, C.FSDSP need D */ return 0;
 		}
 	}
 	return 0;
@@ -193,8 +198,8 @@ static void decode32(uint32_t w, struct rv_insn *o)
 		return;
 	case 0x6f:
 		o->op = OP_JAL;
-		o->imm = sext(bits(w, 31, 31) << 20 | bits(w, 19, 12) << 12 | bits(w, 20, 20) << 11 |
-				      bits(w, 30, 21) << 1,
+		o->imm = sext(bits(w, 31, 31) << 20 | bits(w, 19, 12) << 12 |
+				  bits(w, 20, 20) << 11 | bits(w, 30, 21) << 1,
 			      21);
 		return;
 	case 0x67:
@@ -205,22 +210,23 @@ static void decode32(uint32_t w, struct rv_insn *o)
 		return;
 	case 0x63: {
 		static const uint16_t b[8] = {OP_BEQ, OP_BNE, OP_ILLEGAL, OP_ILLEGAL,
-					      OP_BLT, OP_BGE, OP_BLTU, OP_BGEU};
+					      OP_BLT, OP_BGE, OP_BLTU,	  OP_BGEU};
 		o->op = b[f3];
 		o->imm = sext(bits(w, 31, 31) << 12 | bits(w, 7, 7) << 11 | bits(w, 30, 25) << 5 |
-				      bits(w, 11, 8) << 1,
+				  bits(w, 11, 8) << 1,
 			      13);
 		return;
 	}
 	case 0x03: {
-		static const uint16_t l[8] = {OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU, OP_ILLEGAL};
+		static const uint16_t l[8] = {OP_LB,  OP_LH,  OP_LW,  OP_LD,
+					      OP_LBU, OP_LHU, OP_LWU, OP_ILLEGAL};
 		o->op = l[f3];
 		o->imm = imm_i;
 		return;
 	}
 	case 0x23: {
-		static const uint16_t s[8] = {OP_SB, OP_SH, OP_SW, OP_SD, OP_ILLEGAL, OP_ILLEGAL,
-					      OP_ILLEGAL, OP_ILLEGAL};
+		static const uint16_t s[8] = {OP_SB,	  OP_SH,      OP_SW,	  OP_SD,
+					      OP_ILLEGAL, OP_ILLEGAL, OP_ILLEGAL, OP_ILLEGAL};
 		o->op = s[f3];
 		o->imm = sext(f7 << 5 | bits(w, 11, 7), 12);
 		return;
@@ -263,7 +269,7 @@ static void decode32(uint32_t w, struct rv_insn *o)
 	case 0x33:
 		if (f7 == 0) {
 			static const uint16_t r[8] = {OP_ADD, OP_SLL, OP_SLT, OP_SLTU,
-						      OP_XOR, OP_SRL, OP_OR, OP_AND};
+						      OP_XOR, OP_SRL, OP_OR,  OP_AND};
 			o->op = r[f3];
 		} else if (f7 == 0x20) {
 			if (f3 == 0)
@@ -272,7 +278,7 @@ static void decode32(uint32_t w, struct rv_insn *o)
 				o->op = OP_SRA;
 		} else if (f7 == 1) {
 			static const uint16_t m[8] = {OP_MUL, OP_MULH, OP_MULHSU, OP_MULHU,
-						      OP_DIV, OP_DIVU, OP_REM, OP_REMU};
+						      OP_DIV, OP_DIVU, OP_REM,	  OP_REMU};
 			o->op = m[f3];
 		}
 		return;
@@ -291,7 +297,7 @@ static void decode32(uint32_t w, struct rv_insn *o)
 				o->op = OP_SRAW;
 		} else if (f7 == 1) {
 			static const uint16_t m[8] = {OP_MULW, OP_ILLEGAL, OP_ILLEGAL, OP_ILLEGAL,
-						      OP_DIVW, OP_DIVUW, OP_REMW, OP_REMUW};
+						      OP_DIVW, OP_DIVUW,   OP_REMW,    OP_REMUW};
 			o->op = m[f3];
 		}
 		return;
@@ -300,7 +306,10 @@ static void decode32(uint32_t w, struct rv_insn *o)
 			return;
 		int d = f3 == 3;
 		switch (bits(w, 31, 27)) {
-		case 0x02: if (o->rs2 == 0) o->op = d ? OP_LR_D : OP_LR_W; return;
+		case 0x02:
+			if (o->rs2 == 0)
+				o->op = d ? OP_LR_D : OP_LR_W;
+			return;
 		case 0x03: o->op = d ? OP_SC_D : OP_SC_W; return;
 		case 0x01: o->op = d ? OP_AMOSWAP_D : OP_AMOSWAP_W; return;
 		case 0x00: o->op = d ? OP_AMOADD_D : OP_AMOADD_W; return;

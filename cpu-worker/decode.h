@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+/* clang-format off */
 #define RV_OPS(X) \
 	X(ILLEGAL) X(LUI) X(AUIPC) X(JAL) X(JALR) \
 	X(BEQ) X(BNE) X(BLT) X(BGE) X(BLTU) X(BGEU) \
@@ -22,20 +23,21 @@
 	X(FENCE) X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI) X(SFENCE_VMA) \
 	X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI) \
 	X(FALLTHROUGH)
+/* clang-format on */
 
 enum rv_op {
 #define RV_ENUM(n) OP_##n,
 	RV_OPS(RV_ENUM)
 #undef RV_ENUM
-	RV_OP_COUNT
+	    RV_OP_COUNT
 };
 
 /* One decoded instruction. For CSR ops `imm` is the CSR number and, for the
  * immediate forms, rs1 holds the 5-bit zimm. */
 struct rv_insn {
-	uint16_t op;  /* enum rv_op */
+	uint16_t op; /* enum rv_op */
 	uint8_t rd, rs1, rs2;
-	uint8_t len;  /* 2 or 4 */
+	uint8_t len; /* 2 or 4 */
 	int64_t imm;
 	uint32_t raw; /* the instruction bits as fetched (16 or 32 bits) */
 };

@@ -33,11 +33,28 @@ void hart_flush_blocks(struct hart *h)
 static int op_ends_block(unsigned op)
 {
 	switch (op) {
-	case OP_JAL: case OP_JALR: case OP_BEQ: case OP_BNE: case OP_BLT: case OP_BGE:
-	case OP_BLTU: case OP_BGEU: case OP_ECALL: case OP_EBREAK: case OP_MRET: case OP_SRET:
-	case OP_WFI: case OP_FENCE_I: case OP_SFENCE_VMA: case OP_CSRRW: case OP_CSRRS:
-	case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI: case OP_ILLEGAL:
-		return 1;
+	case OP_JAL:
+	case OP_JALR:
+	case OP_BEQ:
+	case OP_BNE:
+	case OP_BLT:
+	case OP_BGE:
+	case OP_BLTU:
+	case OP_BGEU:
+	case OP_ECALL:
+	case OP_EBREAK:
+	case OP_MRET:
+	case OP_SRET:
+	case OP_WFI:
+	case OP_FENCE_I:
+	case OP_SFENCE_VMA:
+	case OP_CSRRW:
+	case OP_CSRRS:
+	case OP_CSRRC:
+	case OP_CSRRWI:
+	case OP_CSRRSI:
+	case OP_CSRRCI:
+	case OP_ILLEGAL: return 1;
 	}
 	return 0;
 }
@@ -123,7 +140,8 @@ static void hart_init_cache(struct hart *h)
 	if (h->arena)
 		return;
 	h->arena_size = ARENA_SIZE;
-	h->arena = mmap(NULL, h->arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h->arena =
+	    mmap(NULL, h->arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->arena == MAP_FAILED) {
 		log_err("hart %u: cannot allocate the block cache", h->hartid);
 		exit(1);
@@ -135,6 +153,8 @@ static void hart_init_cache(struct hart *h)
 void hart_run(struct hart *h)
 {
 #define LBL(n) [OP_##n] = &&L_##n,
+	/* GCC labels-as-values, which cppcheck reads as booleans. */
+	// cppcheck-suppress assignBoolToPointer
 	static const void *const labels[RV_OP_COUNT] = {RV_OPS(LBL)};
 #undef LBL
 	hart_init_cache(h);
@@ -150,18 +170,26 @@ void hart_run(struct hart *h)
 #define RS1 x[i->rs1]
 #define RS2 x[i->rs2]
 #define IPC (b->pc + i->pc_off)
-#define NEXT do { i++; goto *i->h; } while (0)
-#define JUMP(target) do { pc = (target); goto block_end; } while (0)
-#define EXC(cause, tval)                                   \
-	do {                                               \
-		h->instret += (uint64_t)(i - b->ins);      \
-		h->pc = IPC;                               \
-		hart_trap(h, (cause), (tval));             \
-		pc = h->pc;                                \
-		goto dispatch;                             \
+#define NEXT                 \
+	do {                 \
+		i++;         \
+		goto * i->h; \
+	} while (0)
+#define JUMP(target)            \
+	do {                    \
+		pc = (target);  \
+		goto block_end; \
+	} while (0)
+#define EXC(cause, tval)                              \
+	do {                                          \
+		h->instret += (uint64_t)(i - b->ins); \
+		h->pc = IPC;                          \
+		hart_trap(h, (cause), (tval));        \
+		pc = h->pc;                           \
+		goto dispatch;                        \
 	} while (0)
 
-dispatch: {
+dispatch : {
 	unsigned j = (unsigned)(pc >> 1) & ((1u << JC_BITS) - 1);
 	b = h->jc[j];
 	if (unlikely(!b || b->pc != pc)) {
@@ -175,7 +203,7 @@ dispatch: {
 		h->jc[j] = b;
 	}
 	i = b->ins;
-	goto *i->h;
+	goto * i->h;
 }
 
 block_end:
@@ -198,12 +226,21 @@ L_FALLTHROUGH:
 	goto block_end;
 L_ILLEGAL:
 	EXC(EXC_ILLEGAL, i->raw);
-L_LUI: RD = (uint64_t)i->imm; NEXT;
-L_AUIPC: RD = IPC + (uint64_t)i->imm; NEXT;
-L_JAL: v = IPC; RD = v + i->len; JUMP(v + (uint64_t)i->imm);
-L_JALR: a = (RS1 + (uint64_t)i->imm) & ~1ull; RD = IPC + i->len; JUMP(a);
-#define BRANCH(name, cond) \
-	L_##name: JUMP((cond) ? IPC + (uint64_t)i->imm : IPC + i->len);
+L_LUI:
+	RD = (uint64_t)i->imm;
+	NEXT;
+L_AUIPC:
+	RD = IPC + (uint64_t)i->imm;
+	NEXT;
+L_JAL:
+	v = IPC;
+	RD = v + i->len;
+	JUMP(v + (uint64_t)i->imm);
+L_JALR:
+	a = (RS1 + (uint64_t)i->imm) & ~1ull;
+	RD = IPC + i->len;
+	JUMP(a);
+#define BRANCH(name, cond) L_##name : JUMP((cond) ? IPC + (uint64_t)i->imm : IPC + i->len);
 	BRANCH(BEQ, RS1 == RS2)
 	BRANCH(BNE, RS1 != RS2)
 	BRANCH(BLT, (int64_t)RS1 < (int64_t)RS2)
@@ -211,21 +248,20 @@ L_JALR: a = (RS1 + (uint64_t)i->imm) & ~1ull; RD = IPC + i->len; JUMP(a);
 	BRANCH(BLTU, RS1 < RS2)
 	BRANCH(BGEU, RS1 >= RS2)
 
-#define LOAD(name, type, conv)                                         \
-	L_##name:                                                      \
-	a = RS1 + (uint64_t)i->imm;                                    \
-	off = a - RAM_BASE_ADDR;                                       \
-	if (likely(off < h->ram_lim[sizeof(type)])) {                  \
-		type t_;                                               \
-		memcpy(&t_, ram + off, sizeof(type));                  \
-		RD = (uint64_t)(conv)t_;                               \
-		NEXT;                                                  \
-	}                                                              \
-	h->pc = IPC;                                                   \
-	e = bus_load(h, a, sizeof(type), &v);                          \
-	if (e)                                                         \
-		EXC(e, a);                                             \
-	RD = (uint64_t)(conv)(type)v;                                  \
+#define LOAD(name, type, conv)                        \
+	L_##name : a = RS1 + (uint64_t)i->imm;        \
+	off = a - RAM_BASE_ADDR;                      \
+	if (likely(off < h->ram_lim[sizeof(type)])) { \
+		type t_;                              \
+		memcpy(&t_, ram + off, sizeof(type)); \
+		RD = (uint64_t)(conv)t_;              \
+		NEXT;                                 \
+	}                                             \
+	h->pc = IPC;                                  \
+	e = bus_load(h, a, sizeof(type), &v);         \
+	if (e)                                        \
+		EXC(e, a);                            \
+	RD = (uint64_t)(conv)(type)v;                 \
 	NEXT;
 	LOAD(LB, int8_t, int64_t)
 	LOAD(LH, int16_t, int64_t)
@@ -235,79 +271,160 @@ L_JALR: a = (RS1 + (uint64_t)i->imm) & ~1ull; RD = IPC + i->len; JUMP(a);
 	LOAD(LHU, uint16_t, uint64_t)
 	LOAD(LWU, uint32_t, uint64_t)
 
-#define STORE(name, type)                                                       \
-	L_##name:                                                               \
-	a = RS1 + (uint64_t)i->imm;                                             \
-	off = a - RAM_BASE_ADDR;                                                \
+#define STORE(name, type)                                                         \
+	L_##name : a = RS1 + (uint64_t)i->imm;                                    \
+	off = a - RAM_BASE_ADDR;                                                  \
 	if (likely(off < h->ram_lim[sizeof(type)] && (a & ~7ull) != h->tohost)) { \
-		type t_ = (type)RS2;                                            \
-		memcpy(ram + off, &t_, sizeof(type));                           \
-		NEXT;                                                           \
-	}                                                                       \
-	h->pc = IPC;                                                            \
-	e = bus_store(h, a, sizeof(type), RS2);                                 \
-	if (e)                                                                  \
-		EXC(e, a);                                                      \
+		type t_ = (type)RS2;                                              \
+		memcpy(ram + off, &t_, sizeof(type));                             \
+		NEXT;                                                             \
+	}                                                                         \
+	h->pc = IPC;                                                              \
+	e = bus_store(h, a, sizeof(type), RS2);                                   \
+	if (e)                                                                    \
+		EXC(e, a);                                                        \
 	NEXT;
 	STORE(SB, uint8_t)
 	STORE(SH, uint16_t)
 	STORE(SW, uint32_t)
 	STORE(SD, uint64_t)
 
-L_ADDI: RD = RS1 + (uint64_t)i->imm; NEXT;
-L_SLTI: RD = (int64_t)RS1 < i->imm; NEXT;
-L_SLTIU: RD = RS1 < (uint64_t)i->imm; NEXT;
-L_XORI: RD = RS1 ^ (uint64_t)i->imm; NEXT;
-L_ORI: RD = RS1 | (uint64_t)i->imm; NEXT;
-L_ANDI: RD = RS1 & (uint64_t)i->imm; NEXT;
-L_SLLI: RD = RS1 << i->imm; NEXT;
-L_SRLI: RD = RS1 >> i->imm; NEXT;
-L_SRAI: RD = (uint64_t)((int64_t)RS1 >> i->imm); NEXT;
-L_ADD: RD = RS1 + RS2; NEXT;
-L_SUB: RD = RS1 - RS2; NEXT;
-L_SLL: RD = alu_sll(RS1, RS2); NEXT;
-L_SLT: RD = (int64_t)RS1 < (int64_t)RS2; NEXT;
-L_SLTU: RD = RS1 < RS2; NEXT;
-L_XOR: RD = RS1 ^ RS2; NEXT;
-L_SRL: RD = alu_srl(RS1, RS2); NEXT;
-L_SRA: RD = alu_sra(RS1, RS2); NEXT;
-L_OR: RD = RS1 | RS2; NEXT;
-L_AND: RD = RS1 & RS2; NEXT;
-L_ADDIW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + (uint64_t)i->imm); NEXT;
-L_SLLIW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << i->imm); NEXT;
-L_SRLIW: RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> i->imm); NEXT;
-L_SRAIW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> i->imm); NEXT;
-L_ADDW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + RS2); NEXT;
-L_SUBW: RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 - RS2); NEXT;
-L_SLLW: RD = alu_sllw(RS1, RS2); NEXT;
-L_SRLW: RD = alu_srlw(RS1, RS2); NEXT;
-L_SRAW: RD = alu_sraw(RS1, RS2); NEXT;
+L_ADDI:
+	RD = RS1 + (uint64_t)i->imm;
+	NEXT;
+L_SLTI:
+	RD = (int64_t)RS1 < i->imm;
+	NEXT;
+L_SLTIU:
+	RD = RS1 < (uint64_t)i->imm;
+	NEXT;
+L_XORI:
+	RD = RS1 ^ (uint64_t)i->imm;
+	NEXT;
+L_ORI:
+	RD = RS1 | (uint64_t)i->imm;
+	NEXT;
+L_ANDI:
+	RD = RS1 & (uint64_t)i->imm;
+	NEXT;
+L_SLLI:
+	RD = RS1 << i->imm;
+	NEXT;
+L_SRLI:
+	RD = RS1 >> i->imm;
+	NEXT;
+L_SRAI:
+	RD = (uint64_t)((int64_t)RS1 >> i->imm);
+	NEXT;
+L_ADD:
+	RD = RS1 + RS2;
+	NEXT;
+L_SUB:
+	RD = RS1 - RS2;
+	NEXT;
+L_SLL:
+	RD = alu_sll(RS1, RS2);
+	NEXT;
+L_SLT:
+	RD = (int64_t)RS1 < (int64_t)RS2;
+	NEXT;
+L_SLTU:
+	RD = RS1 < RS2;
+	NEXT;
+L_XOR:
+	RD = RS1 ^ RS2;
+	NEXT;
+L_SRL:
+	RD = alu_srl(RS1, RS2);
+	NEXT;
+L_SRA:
+	RD = alu_sra(RS1, RS2);
+	NEXT;
+L_OR:
+	RD = RS1 | RS2;
+	NEXT;
+L_AND:
+	RD = RS1 & RS2;
+	NEXT;
+L_ADDIW:
+	RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + (uint64_t)i->imm);
+	NEXT;
+L_SLLIW:
+	RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << i->imm);
+	NEXT;
+L_SRLIW:
+	RD = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> i->imm);
+	NEXT;
+L_SRAIW:
+	RD = (uint64_t)(int64_t)((int32_t)RS1 >> i->imm);
+	NEXT;
+L_ADDW:
+	RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 + RS2);
+	NEXT;
+L_SUBW:
+	RD = (uint64_t)(int64_t)(int32_t)(uint32_t)(RS1 - RS2);
+	NEXT;
+L_SLLW:
+	RD = alu_sllw(RS1, RS2);
+	NEXT;
+L_SRLW:
+	RD = alu_srlw(RS1, RS2);
+	NEXT;
+L_SRAW:
+	RD = alu_sraw(RS1, RS2);
+	NEXT;
 
-L_MUL: RD = RS1 * RS2; NEXT;
-L_MULH: RD = alu_mulh(RS1, RS2); NEXT;
-L_MULHSU: RD = alu_mulhsu(RS1, RS2); NEXT;
-L_MULHU: RD = alu_mulhu(RS1, RS2); NEXT;
-L_DIV: RD = alu_div(RS1, RS2); NEXT;
-L_DIVU: RD = alu_divu(RS1, RS2); NEXT;
-L_REM: RD = alu_rem(RS1, RS2); NEXT;
-L_REMU: RD = alu_remu(RS1, RS2); NEXT;
-L_MULW: RD = sx32(RS1 * RS2); NEXT;
-L_DIVW: RD = alu_divw(RS1, RS2); NEXT;
-L_DIVUW: RD = alu_divuw(RS1, RS2); NEXT;
-L_REMW: RD = alu_remw(RS1, RS2); NEXT;
-L_REMUW: RD = alu_remuw(RS1, RS2); NEXT;
+L_MUL:
+	RD = RS1 * RS2;
+	NEXT;
+L_MULH:
+	RD = alu_mulh(RS1, RS2);
+	NEXT;
+L_MULHSU:
+	RD = alu_mulhsu(RS1, RS2);
+	NEXT;
+L_MULHU:
+	RD = alu_mulhu(RS1, RS2);
+	NEXT;
+L_DIV:
+	RD = alu_div(RS1, RS2);
+	NEXT;
+L_DIVU:
+	RD = alu_divu(RS1, RS2);
+	NEXT;
+L_REM:
+	RD = alu_rem(RS1, RS2);
+	NEXT;
+L_REMU:
+	RD = alu_remu(RS1, RS2);
+	NEXT;
+L_MULW:
+	RD = sx32(RS1 * RS2);
+	NEXT;
+L_DIVW:
+	RD = alu_divw(RS1, RS2);
+	NEXT;
+L_DIVUW:
+	RD = alu_divuw(RS1, RS2);
+	NEXT;
+L_REMW:
+	RD = alu_remw(RS1, RS2);
+	NEXT;
+L_REMUW:
+	RD = alu_remuw(RS1, RS2);
+	NEXT;
 
 	/* Atomics: naturally aligned, in RAM, host atomics on the shared page. */
-#define AMO_PTR(type, misal_exc, access_exc)                     \
-	a = RS1;                                                 \
-	if (unlikely(a & (sizeof(type) - 1)))                    \
-		EXC(misal_exc, a);                               \
-	off = a - RAM_BASE_ADDR;                                 \
-	if (unlikely(off >= h->ram_lim[sizeof(type)]))           \
-		EXC(access_exc, a);                              \
+#define AMO_PTR(type, misal_exc, access_exc)           \
+	a = RS1;                                       \
+	if (unlikely(a & (sizeof(type) - 1)))          \
+		EXC(misal_exc, a);                     \
+	off = a - RAM_BASE_ADDR;                       \
+	if (unlikely(off >= h->ram_lim[sizeof(type)])) \
+		EXC(access_exc, a);                    \
 	type *p_ = (type *)(void *)(ram + off);
 
-L_LR_W: {
+L_LR_W : {
 	AMO_PTR(int32_t, EXC_LOAD_MISALIGNED, EXC_LOAD_ACCESS)
 	int32_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
 	h->resv_addr = a;
@@ -316,7 +433,7 @@ L_LR_W: {
 	RD = (uint64_t)(int64_t)t;
 	NEXT;
 }
-L_LR_D: {
+L_LR_D : {
 	AMO_PTR(uint64_t, EXC_LOAD_MISALIGNED, EXC_LOAD_ACCESS)
 	uint64_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
 	h->resv_addr = a;
@@ -325,7 +442,7 @@ L_LR_D: {
 	RD = t;
 	NEXT;
 }
-L_SC_W: {
+L_SC_W : {
 	AMO_PTR(int32_t, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)
 	int ok = 0;
 	if (h->resv_valid && h->resv_addr == a) {
@@ -337,23 +454,25 @@ L_SC_W: {
 	RD = !ok;
 	NEXT;
 }
-L_SC_D: {
+L_SC_D : {
 	AMO_PTR(uint64_t, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)
 	int ok = 0;
 	if (h->resv_valid && h->resv_addr == a) {
 		uint64_t expect = h->resv_val;
-		ok = __atomic_compare_exchange_n(p_, &expect, RS2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		ok = __atomic_compare_exchange_n(p_, &expect, RS2, 0, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
 	}
 	h->resv_valid = 0;
 	RD = !ok;
 	NEXT;
 }
-#define AMO_FETCH(name, type, stype, fn)                                          \
-	L_##name: {                                                               \
-		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)             \
-		type t = fn(p_, (type)RS2, __ATOMIC_SEQ_CST);                     \
-		RD = (uint64_t)(int64_t)(stype)t;                                 \
-		NEXT;                                                             \
+#define AMO_FETCH(name, type, stype, fn)                              \
+	L_##name:                                                     \
+	{                                                             \
+		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS) \
+		type t = fn(p_, (type)RS2, __ATOMIC_SEQ_CST);         \
+		RD = (uint64_t)(int64_t)(stype)t;                     \
+		NEXT;                                                 \
 	}
 	AMO_FETCH(AMOSWAP_W, uint32_t, int32_t, __atomic_exchange_n)
 	AMO_FETCH(AMOADD_W, uint32_t, int32_t, __atomic_fetch_add)
@@ -366,11 +485,12 @@ L_SC_D: {
 	AMO_FETCH(AMOAND_D, uint64_t, int64_t, __atomic_fetch_and)
 	AMO_FETCH(AMOOR_D, uint64_t, int64_t, __atomic_fetch_or)
 #define AMO_CAS(name, type, ctype, pick)                                                  \
-	L_##name: {                                                                       \
+	L_##name:                                                                         \
+	{                                                                                 \
 		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)                     \
 		type cur = __atomic_load_n(p_, __ATOMIC_SEQ_CST), src = (type)RS2, nv;    \
 		do                                                                        \
-			nv = ((ctype)cur pick (ctype)src) ? cur : src;                    \
+			nv = ((ctype)cur pick(ctype) src) ? cur : src;                    \
 		while (!__atomic_compare_exchange_n(p_, &cur, nv, 1, __ATOMIC_SEQ_CST,    \
 						    __ATOMIC_SEQ_CST));                   \
 		RD = sizeof(type) == 4 ? (uint64_t)(int64_t)(int32_t)cur : (uint64_t)cur; \
@@ -425,7 +545,7 @@ L_CSRRS:
 L_CSRRC:
 L_CSRRWI:
 L_CSRRSI:
-L_CSRRCI: {
+L_CSRRCI : {
 	unsigned op = i->op;
 	int imm_form = op >= OP_CSRRWI;
 	uint64_t src = imm_form ? i->rs1 : RS1;

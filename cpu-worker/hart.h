@@ -48,8 +48,8 @@ enum {
  * process over ZeroMQ, with an optional shadow page for hot registers. */
 struct dev_window {
 	uint64_t base, size;
-	void *sock;             /* DEALER to the device's ROUTER */
-	struct shadow *shadow;  /* may be NULL */
+	void *sock;	       /* DEALER to the device's ROUTER */
+	struct shadow *shadow; /* may be NULL */
 	char name[32];
 };
 
@@ -57,7 +57,7 @@ struct dev_window {
 
 /* Predecoded instruction as the interpreter runs it. */
 struct pinsn {
-	const void *h;   /* handler label */
+	const void *h; /* handler label */
 	int64_t imm;
 	uint16_t pc_off; /* from the block start */
 	uint8_t rd, rs1, rs2, len;
@@ -68,7 +68,7 @@ struct pinsn {
 struct block {
 	uint64_t pc;
 	struct block *hnext; /* hash chain */
-	uint32_t n;          /* guest instructions, the synthetic fallthrough excluded */
+	uint32_t n;	     /* guest instructions, the synthetic fallthrough excluded */
 	uint32_t pad;
 	struct pinsn ins[];
 };
@@ -99,7 +99,7 @@ struct hart {
 
 	struct board *board;
 	struct board_hart *bh;
-	uint32_t mtip;      /* IRQ_MTIP if mtime >= mtimecmp at the last poll */
+	uint32_t mtip;	    /* IRQ_MTIP if mtime >= mtimecmp at the last poll */
 	int32_t poll_count; /* blocks until the next interrupt poll */
 
 	uint32_t ndev;

@@ -41,7 +41,8 @@ static void parse_dev(struct hart *h, const char *spec, void *zctx, int memsock)
 		fail(spec, "expected NAME,BASE,SIZE,ENDPOINT,SHADOW");
 	struct dev_window *d = &h->dev[h->ndev];
 	snprintf(d->name, sizeof(d->name), "%s", f[0]);
-	if (util_parse_u64(f[1], 0, ~0ull, &d->base) || util_parse_u64(f[2], 1, 1ull << 32, &d->size))
+	if (util_parse_u64(f[1], 0, ~0ull, &d->base) ||
+	    util_parse_u64(f[2], 1, 1ull << 32, &d->size))
 		fail(spec, "bad device base or size");
 	d->sock = zmsg_dealer(zctx, f[3]);
 	if (!d->sock)
@@ -115,8 +116,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (hartid >= board->nharts || bsz < board_size(board->nharts)) {
-		log_err("hart %llu does not exist on a board of %u harts", (unsigned long long)hartid,
-			board->nharts);
+		log_err("hart %llu does not exist on a board of %u harts",
+			(unsigned long long)hartid, board->nharts);
 		return 1;
 	}
 	void *zctx = zmq_ctx_new();

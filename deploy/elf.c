@@ -59,9 +59,11 @@ int elf_parse(const uint8_t *d, size_t size, uint64_t ram_base, uint64_t ram_siz
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
 		return bad(why, why_len, "not a 64-bit little-endian ELF (RV64 needs one)");
 	if (eh.e_machine != EM_RISCV)
-		return bad(why, why_len, "ELF for machine %u, not RISC-V (%u)", eh.e_machine, EM_RISCV);
+		return bad(why, why_len, "ELF for machine %u, not RISC-V (%u)", eh.e_machine,
+			   EM_RISCV);
 	if (eh.e_type != ET_EXEC)
-		return bad(why, why_len, "ELF type %u is not an executable (link with -static -no-pie)",
+		return bad(why, why_len,
+			   "ELF type %u is not an executable (link with -static -no-pie)",
 			   eh.e_type);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 256 ||
 	    !in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
@@ -81,13 +83,16 @@ int elf_parse(const uint8_t *d, size_t size, uint64_t ram_base, uint64_t ram_siz
 				   "segment %u at 0x%llx-0x%llx is outside RAM 0x%llx-0x%llx", p,
 				   (unsigned long long)ph.p_paddr,
 				   (unsigned long long)(ph.p_paddr + ph.p_memsz),
-				   (unsigned long long)ram_base, (unsigned long long)(ram_base + ram_size));
-		img->seg[img->nseg++] = (struct elf_seg){ph.p_paddr, ph.p_filesz, ph.p_memsz, ph.p_offset};
+				   (unsigned long long)ram_base,
+				   (unsigned long long)(ram_base + ram_size));
+		img->seg[img->nseg++] =
+		    (struct elf_seg){ph.p_paddr, ph.p_filesz, ph.p_memsz, ph.p_offset};
 	}
 	if (img->nseg == 0)
 		return bad(why, why_len, "no loadable segment");
 	if (eh.e_entry < ram_base || eh.e_entry - ram_base >= ram_size)
-		return bad(why, why_len, "entry point 0x%llx is outside RAM", (unsigned long long)eh.e_entry);
+		return bad(why, why_len, "entry point 0x%llx is outside RAM",
+			   (unsigned long long)eh.e_entry);
 	img->entry = eh.e_entry;
 	img->data = (uint8_t *)d;
 	img->size = size;

@@ -60,17 +60,19 @@ static struct vm vm;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shoal run --bios none --kernel PROGRAM.elf [--smp N] [--mem SIZE] [--name NAME]\n"
-		   "  --bios none     run PROGRAM in M-mode with no firmware (the only mode so far)\n"
-		   "  --kernel FILE   RV64 ELF executable linked inside RAM (0x80000000 up)\n"
-		   "  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
-		   "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
-		   "  --name NAME     VM name, used for the run directory (default vm<pid>)\n",
+	fprintf(f,
+		"usage: shoal run --bios none --kernel PROGRAM.elf [--smp N] [--mem SIZE] [--name "
+		"NAME]\n"
+		"  --bios none     run PROGRAM in M-mode with no firmware (the only mode so far)\n"
+		"  --kernel FILE   RV64 ELF executable linked inside RAM (0x80000000 up)\n"
+		"  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
+		"  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
+		"  --name NAME     VM name, used for the run directory (default vm<pid>)\n",
 		BOARD_MAX_HARTS);
 }
 
 static __attribute__((noreturn)) void bad_input(const char *arg, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void bad_input(const char *arg, const char *fmt, ...)
 {
 	char msg[512];
@@ -106,13 +108,15 @@ static void parse_args(int argc, char **argv)
 		uint64_t x;
 		if (strcmp(a, "--smp") == 0) {
 			if (util_parse_u64(v, 1, BOARD_MAX_HARTS, &x))
-				bad_input("--smp", "%s: expected a hart count from 1 to %d", v, BOARD_MAX_HARTS);
+				bad_input("--smp", "%s: expected a hart count from 1 to %d", v,
+					  BOARD_MAX_HARTS);
 			vm.smp = (uint32_t)x;
 		} else if (strcmp(a, "--mem") == 0) {
 			if (util_parse_size(v, &x))
 				bad_input("--mem", "%s: expected a size like 512M or 4G", v);
 			if (x < (1ull << 20) || x > (1ull << 40) || x % 4096)
-				bad_input("--mem", "%s: expected a multiple of 4K from 1M to 1T", v);
+				bad_input("--mem", "%s: expected a multiple of 4K from 1M to 1T",
+					  v);
 			vm.mem = x;
 		} else if (strcmp(a, "--kernel") == 0) {
 			vm.kernel = v;
@@ -129,7 +133,8 @@ static void parse_args(int argc, char **argv)
 	if (!vm.kernel)
 		bad_input("shoal run", "needs --kernel PROGRAM");
 	if (!vm.bios || strcmp(vm.bios, "none") != 0)
-		bad_input("--bios", "%s: only '--bios none' (a bare-metal ELF in M-mode) is supported so far",
+		bad_input("--bios",
+			  "%s: only '--bios none' (a bare-metal ELF in M-mode) is supported so far",
 			  vm.bios ? vm.bios : "(default firmware)");
 }
 
@@ -155,8 +160,8 @@ static int make_rundir(void)
 		return -ENAMETOOLONG;
 	if (mkdir(vm.rundir, 0700) < 0) {
 		if (errno == EEXIST)
-			log_err("--name %s: a VM of that name is running (or left %s behind)", vm.name,
-				vm.rundir);
+			log_err("--name %s: a VM of that name is running (or left %s behind)",
+				vm.name, vm.rundir);
 		return -errno;
 	}
 	snprintf(vm.memsock, sizeof(vm.memsock), "%s/mem.sock", vm.rundir);
@@ -217,7 +222,8 @@ static void describe_exit(const struct child *c, int status, char *buf, size_t l
 {
 	if (WIFSIGNALED(status))
 		snprintf(buf, len, "%s (pid %d) was killed by signal %d (%s)", c->name, (int)c->pid,
-			 WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+			 WTERMSIG(status),
+			 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
 	else
 		snprintf(buf, len, "%s (pid %d) exited with status %d", c->name, (int)c->pid,
 			 WEXITSTATUS(status));
@@ -241,9 +247,11 @@ static void stop_children(const char *role, int sig, int grace_ms)
 		for (;;) {
 			struct timespec t;
 			clock_gettime(CLOCK_MONOTONIC, &t);
-			long el = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+			long el =
+			    (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 			struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
-			if (c->pidfd < 0 || poll(&p, 1, el >= grace_ms ? 0 : (int)(grace_ms - el)) != 0)
+			if (c->pidfd < 0 ||
+			    poll(&p, 1, el >= grace_ms ? 0 : (int)(grace_ms - el)) != 0)
 				break;
 			kill(c->pid, SIGKILL);
 			break;
@@ -329,8 +337,8 @@ int main(int argc, char **argv)
 	char harts[16], ramarg[32];
 	snprintf(harts, sizeof(harts), "%u", vm.smp);
 	snprintf(ramarg, sizeof(ramarg), "%llu", (unsigned long long)vm.mem);
-	char *memargv[] = {"shoal-mem", "--listen-fd", "3", "--harts", harts, "--ram", ramarg,
-			   "--shadows", "1", NULL};
+	char *memargv[] = {"shoal-mem", "--listen-fd", "3",	    "--harts", harts,
+			   "--ram",	ramarg,	       "--shadows", "1",       NULL};
 	if (!spawn("mem", "shoal-mem", memargv, lfd)) {
 		log_err("cannot start shoal-mem");
 		die_cleanly(1);
@@ -350,22 +358,26 @@ int main(int argc, char **argv)
 
 	char endpoint[PATH_MAX + 32];
 	snprintf(endpoint, sizeof(endpoint), "ipc://%s/uart0.sock", vm.rundir);
-	char *devargv[] = {"shoal-dev", "--type", "uart16550", "--name", "uart0", "--endpoint",
-			   endpoint, "--mem-sock", vm.memsock, "--shadow", "0", NULL};
+	char *devargv[] = {"shoal-dev", "--type",     "uart16550", "--name",
+			   "uart0",	"--endpoint", endpoint,	   "--mem-sock",
+			   vm.memsock,	"--shadow",   "0",	   NULL};
 	if (!spawn("dev", "shoal-dev[uart0]", devargv, -1)) {
 		log_err("cannot start the UART device");
 		die_cleanly(1);
 	}
 	char devspec[PATH_MAX + 128], entry[32], tohost[32];
-	snprintf(devspec, sizeof(devspec), "uart0,0x%llx,0x%llx,%s,0", UART_BASE, UART_SIZE, endpoint);
+	snprintf(devspec, sizeof(devspec), "uart0,0x%llx,0x%llx,%s,0", UART_BASE, UART_SIZE,
+		 endpoint);
 	snprintf(entry, sizeof(entry), "0x%llx", (unsigned long long)img.entry);
-	snprintf(tohost, sizeof(tohost), "0x%llx", (unsigned long long)(img.tohost ? img.tohost : 1));
+	snprintf(tohost, sizeof(tohost), "0x%llx",
+		 (unsigned long long)(img.tohost ? img.tohost : 1));
 	for (uint32_t h = 0; h < vm.smp; h++) {
 		char hid[16], name[40];
 		snprintf(hid, sizeof(hid), "%u", h);
 		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[] = {"shoal-cpu", "--hart", hid, "--mem-sock", vm.memsock, "--ram-nodes", "1",
-				   "--entry", entry, "--tohost", tohost, "--dev", devspec, NULL};
+		char *cpuargv[] = {"shoal-cpu",	  "--hart", hid,       "--mem-sock", vm.memsock,
+				   "--ram-nodes", "1",	    "--entry", entry,	     "--tohost",
+				   tohost,	  "--dev",  devspec,   NULL};
 		if (!spawn("cpu", name, cpuargv, -1)) {
 			log_err("cannot start %s", name);
 			die_cleanly(1);
@@ -408,7 +420,8 @@ int main(int argc, char **argv)
 			c->done = 1;
 			close(c->pidfd);
 			c->pidfd = -1;
-			int shutdown = __atomic_load_n(&vm.board->state, __ATOMIC_ACQUIRE) == BOARD_SHUTDOWN;
+			int shutdown =
+			    __atomic_load_n(&vm.board->state, __ATOMIC_ACQUIRE) == BOARD_SHUTDOWN;
 			if (strcmp(c->role, "cpu") == 0 && shutdown && WIFEXITED(status) &&
 			    WEXITSTATUS(status) == 0)
 				die_cleanly(vm.board->exit_code);

@@ -34,7 +34,7 @@ struct devloop {
 };
 
 static const struct device_ops *const device_types[] = {
-	&uart16550_ops,
+    &uart16550_ops,
 };
 
 static struct io_uring_sqe *get_sqe(struct devloop *l)
@@ -185,8 +185,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (shadow_idx >= 0) {
-			dev.shadow = memclient_map_region(ms, REGION_SHADOW, (uint32_t)shadow_idx, &sz,
-							  why, sizeof(why));
+			dev.shadow = memclient_map_region(ms, REGION_SHADOW, (uint32_t)shadow_idx,
+							  &sz, why, sizeof(why));
 			if (!dev.shadow) {
 				log_err("%s", why);
 				return 1;

@@ -121,9 +121,7 @@ static uint64_t uart_read(struct device *d, uint64_t off, unsigned size)
 			uart_arm_input(d);
 		}
 		break;
-	case IER:
-		v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
-		break;
+	case IER: v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier; break;
 	case IIR:
 		if ((u->ier & 1) && u->rx_len)
 			v = 0x04;
@@ -140,7 +138,8 @@ static uint64_t uart_read(struct device *d, uint64_t off, unsigned size)
 	case LSR: v = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0); break;
 	case MSR:
 		if (u->mcr & MCR_LOOP)
-			v = (uint8_t)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x01) << 5) | ((u->mcr & 0x02) << 3));
+			v = (uint8_t)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x01) << 5) |
+				      ((u->mcr & 0x02) << 3));
 		else
 			v = 0xb0; /* DCD, DSR, CTS */
 		break;
@@ -211,8 +210,8 @@ static void uart_io_complete(struct device *d, uint32_t tag, int32_t res)
 		u->writing = 0;
 		if (res > 0 && (unsigned)res < u->fly_len - u->fly_off) {
 			u->fly_off += (unsigned)res;
-			if (devloop_write(d->loop, u->out_fd, u->fly + u->fly_off, u->fly_len - u->fly_off,
-					  TAG_STDOUT) == 0)
+			if (devloop_write(d->loop, u->out_fd, u->fly + u->fly_off,
+					  u->fly_len - u->fly_off, TAG_STDOUT) == 0)
 				u->writing = 1;
 			return;
 		}
@@ -249,11 +248,11 @@ static void uart_stop(struct device *d)
 }
 
 const struct device_ops uart16550_ops = {
-	.name = "uart16550",
-	.init = uart_init,
-	.mmio_read = uart_read,
-	.mmio_write = uart_write,
-	.io_complete = uart_io_complete,
-	.idle = uart_idle,
-	.stop = uart_stop,
+    .name = "uart16550",
+    .init = uart_init,
+    .mmio_read = uart_read,
+    .mmio_write = uart_write,
+    .io_complete = uart_io_complete,
+    .idle = uart_idle,
+    .stop = uart_stop,
 };

@@ -222,12 +222,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (listen_fd < 0 || s.nram == 0)
-		usage_fail("shoal-mem", "needs --listen-fd and at least one --ram (it is started by shoal)");
+		usage_fail("shoal-mem",
+			   "needs --listen-fd and at least one --ram (it is started by shoal)");
 
 	for (uint32_t i = 0; i < s.nram; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "shoal-ram%u", i);
-		int r = mem_create(&s.ram[i], name, ram_size[i], ram_node[i], REGION_RAM, s.generation);
+		int r =
+		    mem_create(&s.ram[i], name, ram_size[i], ram_node[i], REGION_RAM, s.generation);
 		if (r) {
 			log_err("cannot create RAM node %u (%llu bytes, host node %d): %s", i,
 				(unsigned long long)ram_size[i], ram_node[i], strerror(-r));
@@ -241,8 +243,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	{
-		struct board *b = mmap(NULL, s.board.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				       s.board.fd, 0);
+		struct board *b =
+		    mmap(NULL, s.board.size, PROT_READ | PROT_WRITE, MAP_SHARED, s.board.fd, 0);
 		if (b == MAP_FAILED) {
 			log_err("cannot map the board page: %s", strerror(errno));
 			return 1;

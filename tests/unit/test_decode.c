@@ -94,9 +94,9 @@ static void test_atomics(void **state)
 static void test_compressed(void **state)
 {
 	(void)state;
-	assert_int_equal(rvc_expand(0x0000), 0); /* all-zero is illegal */
+	assert_int_equal(rvc_expand(0x0000), 0);	  /* all-zero is illegal */
 	assert_int_equal(rvc_expand(0x0001), 0x00000013); /* c.nop = addi x0,x0,0 */
-	struct rv_insn d = dec(0x1141); /* c.addi sp, -16 */
+	struct rv_insn d = dec(0x1141);			  /* c.addi sp, -16 */
 	assert_int_equal(d.op, OP_ADDI);
 	assert_int_equal(d.rd, 2);
 	assert_int_equal(d.imm, -16);
@@ -140,7 +140,7 @@ static void test_compressed(void **state)
 	assert_int_equal(rvc_expand(0x6501), 0); /* c.lui with imm 0 is reserved */
 	assert_int_equal(rvc_expand(0x4002), 0); /* c.lwsp with rd 0 is reserved */
 	assert_int_equal(rvc_expand(0x2001), 0); /* c.addiw with rd 0 is reserved */
-	d = dec(0x9532); /* c.add a0, a2 */
+	d = dec(0x9532);			 /* c.add a0, a2 */
 	assert_int_equal(d.op, OP_ADD);
 	assert_int_equal(d.rs1, 10);
 	assert_int_equal(d.rs2, 12);
@@ -192,9 +192,9 @@ static void test_alu_edges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base_formats), cmocka_unit_test(test_shifts_and_reserved),
-		cmocka_unit_test(test_system),       cmocka_unit_test(test_atomics),
-		cmocka_unit_test(test_compressed),   cmocka_unit_test(test_alu_edges),
+	    cmocka_unit_test(test_base_formats), cmocka_unit_test(test_shifts_and_reserved),
+	    cmocka_unit_test(test_system),	 cmocka_unit_test(test_atomics),
+	    cmocka_unit_test(test_compressed),	 cmocka_unit_test(test_alu_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,8 @@ static void test_good_and_load(void **state)
 	make(&m);
 	struct elf_image e;
 	char why[128];
-	assert_int_equal(elf_parse((const uint8_t *)&m, sizeof(m), RAM, RAMSZ, &e, why, sizeof(why)), 0);
+	assert_int_equal(
+	    elf_parse((const uint8_t *)&m, sizeof(m), RAM, RAMSZ, &e, why, sizeof(why)), 0);
 	assert_int_equal(e.entry, RAM);
 	assert_int_equal(e.nseg, 1);
 	assert_int_equal(e.tohost, 0);

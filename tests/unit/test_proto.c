@@ -14,7 +14,8 @@
 static void test_round_trip(void **state)
 {
 	(void)state;
-	struct proto_msg m = {.op = OP_MMIO_WRITE, .addr = 0x10, .size = 4, .value = 0xdeadbeefcafe};
+	struct proto_msg m = {
+	    .op = OP_MMIO_WRITE, .addr = 0x10, .size = 4, .value = 0xdeadbeefcafe};
 	char buf[256];
 	int n = proto_encode(&m, buf, sizeof(buf));
 	assert_true(n > 0);
@@ -27,7 +28,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(d.size, 4);
 	assert_int_equal(d.value, 0xdeadbeefcafe);
 
-	struct proto_msg r = {.op = OP_REGION, .index = 3, .size = 1 << 20, .node = -1, .generation = 9};
+	struct proto_msg r = {
+	    .op = OP_REGION, .index = 3, .size = 1 << 20, .node = -1, .generation = 9};
 	strcpy(r.kind, "ram");
 	n = proto_encode(&r, buf, sizeof(buf));
 	assert_int_equal(proto_decode(buf, (size_t)n, &d, why, sizeof(why)), 0);
@@ -88,7 +90,10 @@ static size_t pack(char *out, size_t cap, int pairs, const char *spec, ...)
 		switch (spec[i]) {
 		case 'u': msgpack_pack_uint64(&pk, va_arg(ap, uint64_t)); break;
 		case 'i': msgpack_pack_int64(&pk, va_arg(ap, int64_t)); break;
-		case 'a': msgpack_pack_array(&pk, 0); (void)va_arg(ap, int); break;
+		case 'a':
+			msgpack_pack_array(&pk, 0);
+			(void)va_arg(ap, int);
+			break;
 		default: {
 			const char *s = va_arg(ap, const char *);
 			msgpack_pack_str(&pk, strlen(s));
@@ -158,8 +163,8 @@ static void test_unknown_fields_ignored(void **state)
 {
 	(void)state;
 	char b[512];
-	size_t n = pack(b, sizeof(b), 4, "suuu", "op", "sync", "version", (uint64_t)1, "id", (uint64_t)7,
-			"future_field", (uint64_t)3);
+	size_t n = pack(b, sizeof(b), 4, "suuu", "op", "sync", "version", (uint64_t)1, "id",
+			(uint64_t)7, "future_field", (uint64_t)3);
 	struct proto_msg d;
 	char why[128];
 	assert_int_equal(proto_decode(b, n, &d, why, sizeof(why)), 0);
@@ -172,9 +177,11 @@ static void test_unknown_fields_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_encode_limits),
-		cmocka_unit_test(test_truncated),  cmocka_unit_test(test_rejects),
-		cmocka_unit_test(test_unknown_fields_ignored),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_encode_limits),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_unknown_fields_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,8 +92,10 @@ static void test_fdpass(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_ok), cmocka_unit_test(test_header_refused),
-		cmocka_unit_test(test_board_layout), cmocka_unit_test(test_fdpass),
+	    cmocka_unit_test(test_header_ok),
+	    cmocka_unit_test(test_header_refused),
+	    cmocka_unit_test(test_board_layout),
+	    cmocka_unit_test(test_fdpass),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
