@@ -35,7 +35,7 @@ obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 LIBS_COMMON := -lzmq -lmsgpackc
 BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev
 
-.PHONY: all deps deps-test gates run test unit guest e2e bench clean format format-check lint
+.PHONY: all deps deps-test gates clang-build run test unit guest e2e bench clean format format-check lint
 all: deps $(BINS)
 
 # Installs missing Debian packages (no-op when everything is there).
@@ -117,13 +117,16 @@ lint: deps-test
 	@cppcheck --quiet --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE \
 		--suppress=missingIncludeSystem --suppress=shiftNegativeLHS --inline-suppr \
 		--error-exitcode=1 -I common $(filter %.c,$(C_SOURCES)) && echo "lint: cppcheck clean"
+# The same -Wall -Wextra -Werror build with clang, in its own tree.
+clang-build: deps-test
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-clang $(BINS:$(BUILD)/%=build-clang/%) >/dev/null && echo "clang-build: clean"
 gates: deps-test
 	@sh tests/gates/run.sh
 deps-test:
 	@sh deploy/deps.sh test
 
 # The sanitizer build of the unit tests runs too (ASan + UBSan).
-test: format-check lint gates unit e2e
+test: format-check lint gates clang-build unit e2e
 	$(MAKE) --no-print-directory SAN=1 unit
 
 bench: all guest
