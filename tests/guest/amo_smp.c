@@ -23,8 +23,7 @@ static void lrsc_inc(volatile uint32_t *p)
 int main(uint64_t hartid)
 {
 	if (hartid >= HARTS)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	__atomic_fetch_add(&start, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&start, __ATOMIC_SEQ_CST) < HARTS)
 		;
@@ -34,8 +33,7 @@ int main(uint64_t hartid)
 	}
 	__atomic_fetch_add(&done, 1, __ATOMIC_SEQ_CST);
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	while (__atomic_load_n(&done, __ATOMIC_SEQ_CST) < HARTS)
 		;
 	guest_puts("amo ");

@@ -5,8 +5,7 @@
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	guest_puts("echo> ");
 	for (int n = 0; n < 200; n++) {
 		while (!(UART[5] & 1))

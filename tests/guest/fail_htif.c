@@ -5,8 +5,7 @@
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	guest_puts("failing with 7\n");
 	return 7;
 }

@@ -5,8 +5,7 @@
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	*FINISHER = (5u << 16) | 0x3333;
 	for (;;)
 		;

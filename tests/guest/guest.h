@@ -36,6 +36,13 @@ static inline void guest_putu(uint64_t v)
 		guest_putc(b[--n]);
 }
 
+/* Sleeps in WFI forever: how a hart with nothing to do waits. */
+__attribute__((noreturn)) static inline void guest_park(void)
+{
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
 /* Ends the run with `code` as shoal's exit status (HTIF tohost). */
 __attribute__((noreturn)) static inline void guest_exit(int code)
 {

@@ -4,8 +4,7 @@
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	guest_puts("Hello from shoal: RV64 hart 0 is running.\n");
 	return 0;
 }

@@ -15,8 +15,7 @@ static uint32_t table[1024] __attribute__((aligned(4096)));
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	uint32_t x = 12345;
 	for (int i = 0; i < 1024; i++) {
 		x = x * 1103515245u + 12345u;

@@ -13,12 +13,10 @@ int main(uint64_t hartid)
 		for (volatile int i = 0; i < 100000; i++)
 			;
 		*CLINT_MSIP(0) = 1;
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	}
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	__asm__ volatile("csrw mie, %0" ::"r"(8ul));
 	__atomic_store_n(&hart0_sleeping, 1, __ATOMIC_SEQ_CST);
 	uint64_t mip = 0;

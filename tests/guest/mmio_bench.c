@@ -14,8 +14,7 @@
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	uint64_t t0 = *CLINT_MTIME;
 	for (int i = 0; i < WRITES; i++)
 		guest_putc((i & 63) == 63 ? '\n' : 'x');

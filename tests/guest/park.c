@@ -6,6 +6,5 @@ int main(uint64_t hartid)
 {
 	if (hartid == 0)
 		guest_puts("parked\n");
-	for (;;)
-		__asm__ volatile("wfi");
+	guest_park();
 }

@@ -17,8 +17,7 @@ static void put(uint32_t imm)
 int main(uint64_t hartid)
 {
 	if (hartid != 0)
-		for (;;)
-			__asm__ volatile("wfi");
+		guest_park();
 	fn_t f = (fn_t)(uintptr_t)code;
 	put(42);
 	long a = f();
