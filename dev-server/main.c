@@ -274,11 +274,8 @@ int main(int argc, char **argv)
 		if (io_uring_wait_cqe_timeout(&loop.ring, &cqe, &ts) != 0)
 			break;
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
-		if ((ud >> 32) == (UD_DEVICE >> 32) && dev.ops->io_complete) {
-			/* Input polls are of no interest any more. */
-			if (cqe->res >= 0 || (uint32_t)ud != 1)
-				dev.ops->io_complete(&dev, (uint32_t)ud, cqe->res);
-		}
+		if ((ud >> 32) == (UD_DEVICE >> 32) && dev.ops->io_complete)
+			dev.ops->io_complete(&dev, (uint32_t)ud, cqe->res);
 		io_uring_cqe_seen(&loop.ring, cqe);
 	}
 	if (dev.ops->stop)
