@@ -1,4 +1,5 @@
-/* The message definitions every shoal channel uses: msgpack maps with an "op"
+/** @file
+ * The message definitions every shoal channel uses: msgpack maps with an "op"
  * string and a protocol "version". Both ends of every channel use these
  * functions; nothing else encodes or decodes messages.
  *
@@ -16,6 +17,7 @@
 #define PROTO_MAX_BYTES 65536
 #define PROTO_STR_MAX 128
 
+/** Message kinds; each has the required fields proto_required() names. */
 enum proto_op {
 	OP_NONE = 0,
 	OP_MMIO_READ,  /* vCPU -> device: id, addr (offset in the device), size */
@@ -29,7 +31,7 @@ enum proto_op {
 	OP_COUNT
 };
 
-/* Field presence bits. */
+/** Field presence bits. */
 enum proto_field {
 	PF_ID = 1u << 0,
 	PF_ADDR = 1u << 1,
@@ -42,6 +44,9 @@ enum proto_field {
 	PF_ERROR = 1u << 8,
 };
 
+/** A decoded message. Only the fields the op uses are meaningful; `present`
+ * says which ones the peer sent. Strings are NUL-terminated and truncated to
+ * PROTO_STR_MAX - 1 bytes at decode. */
 struct proto_msg {
 	enum proto_op op;
 	uint32_t version;
@@ -57,18 +62,18 @@ struct proto_msg {
 	char error[PROTO_STR_MAX];
 };
 
-/* Name of an op as it appears on the wire, or NULL. */
+/** Name of an op as it appears on the wire, or NULL. */
 const char *proto_op_name(enum proto_op op);
 
-/* Fields an op requires (enum proto_field bits). */
+/** Fields an op requires (enum proto_field bits). */
 uint32_t proto_required(enum proto_op op);
 
-/* Encodes `m` (version is forced to PROTO_VERSION; only the fields its op
+/** Encodes `m` (version is forced to PROTO_VERSION; only the fields its op
  * uses are written) into `buf`. Returns the length, or -ENOSPC if `cap` is too
  * small, or -EINVAL for an unknown op. */
 int proto_encode(const struct proto_msg *m, void *buf, size_t cap);
 
-/* Decodes one message. Returns 0, or -EPROTO with a one-line reason in `why`. */
+/** Decodes one message. Returns 0, or -EPROTO with a one-line reason in `why`. */
 int proto_decode(const void *buf, size_t len, struct proto_msg *m, char *why, size_t why_len);
 
 #endif

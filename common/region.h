@@ -1,4 +1,5 @@
-/* Header at the start of every shared region (guest RAM excepted: RAM is the
+/** @file
+ * Header at the start of every shared region (guest RAM excepted: RAM is the
  * guest's, so its header lives in the region description message instead).
  * A region whose header does not match what the reader expects is refused. */
 #ifndef SHOAL_REGION_H
@@ -10,12 +11,15 @@
 #define REGION_MAGIC 0x4c414f4853u /* "SHOAL" */
 #define REGION_LAYOUT_VERSION 1
 
+/** What a shared region holds; carried in its header and in requests. */
 enum region_kind {
 	REGION_RAM = 1,
 	REGION_BOARD = 2,
 	REGION_SHADOW = 3,
 };
 
+/** The first bytes of every non-RAM shared region, written by its creator
+ * before the region is handed out, checked by every mapper. */
 struct region_hdr {
 	uint64_t magic;
 	uint32_t layout_version;
@@ -24,21 +28,21 @@ struct region_hdr {
 	uint64_t generation; /* bumped by the writer each time it (re)creates it */
 };
 
-/* Fills a header. The caller owns the memory, which must be at least `size`
+/** Fills a header. The caller owns the memory, which must be at least `size`
  * bytes. */
 void region_hdr_init(struct region_hdr *h, enum region_kind kind, uint64_t size,
 		     uint64_t generation);
 
-/* Checks a header against the expected kind and the mapped size. Returns 0, or
+/** Checks a header against the expected kind and the mapped size. Returns 0, or
  * -EINVAL with a one-line reason written to `why` (which may be NULL). */
 int region_hdr_check(const struct region_hdr *h, enum region_kind kind, uint64_t mapped_size,
 		     char *why, size_t why_len);
 
-/* Name of a region kind for messages ("ram", "board", "shadow"); NULL if
+/** Name of a region kind for messages ("ram", "board", "shadow"); NULL if
  * unknown. */
 const char *region_kind_name(int kind);
 
-/* Parses a region kind name; returns the kind or -EINVAL. */
+/** Parses a region kind name; returns the kind or -EINVAL. */
 int region_kind_parse(const char *name);
 
 #endif

@@ -1,4 +1,5 @@
-/* A device's shadow page: registers the device publishes in shared memory so
+/** @file
+ * A device's shadow page: registers the device publishes in shared memory so
  * vCPUs can read them without a round trip. Owned by shoal-mem (so it
  * survives a device restart), written only by the device, read by vCPUs.
  *
@@ -15,6 +16,8 @@
 #define SHADOW_REGS 256
 #define SHADOW_SIZE 4096
 
+/** A device's shadow page: register values the device publishes for vCPUs
+ * to read without a round trip. Written only by the owning device. */
 struct shadow {
 	struct region_hdr hdr;
 	uint64_t valid[SHADOW_REGS / 64];
@@ -22,6 +25,8 @@ struct shadow {
 	/* Device-private state that must survive a restart may follow. */
 };
 
+/** Returns 1 if every byte of [off, off + size) has been published, so a
+ * vCPU may serve the read from the page; 0 means ask the device. */
 static inline int shadow_readable(const struct shadow *s, uint64_t off, unsigned size)
 {
 	if (off + size > SHADOW_REGS)
@@ -34,6 +39,8 @@ static inline int shadow_readable(const struct shadow *s, uint64_t off, unsigned
 	return 1;
 }
 
+/** Publishes byte register `off` = `v` (device side). The value is visible
+ * before its valid bit, so a reader never sees a stale value as valid. */
 static inline void shadow_publish8(struct shadow *s, unsigned off, uint8_t v)
 {
 	__atomic_store_n(&s->regs[off], v, __ATOMIC_RELEASE);

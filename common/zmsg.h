@@ -1,4 +1,5 @@
-/* ZeroMQ helpers for shoal channels. Only DEALER/ROUTER sockets are used
+/** @file
+ * ZeroMQ helpers for shoal channels. Only DEALER/ROUTER sockets are used
  * (REQ/REP deadlocks when a peer dies mid-request). Every frame carries one
  * proto message. */
 #ifndef SHOAL_ZMSG_H
@@ -6,17 +7,18 @@
 
 #include "proto.h"
 
-/* Creates a ROUTER bound to `endpoint`, or a DEALER connected to it. Returns
+/** Creates a ROUTER bound to `endpoint`, or a DEALER connected to it. Returns
  * the socket or NULL (errno set). Linger is bounded so a dead peer never
  * blocks shutdown for long. */
 void *zmsg_router(void *ctx, const char *endpoint);
+/** Creates a DEALER connected to `endpoint`; as zmsg_router otherwise. */
 void *zmsg_dealer(void *ctx, const char *endpoint);
 
-/* Encodes and sends `m`, as one frame (DEALER) or as [identity, frame]
+/** Encodes and sends `m`, as one frame (DEALER) or as [identity, frame]
  * (ROUTER, when `ident` is not NULL). Returns 0 or a negative errno. */
 int zmsg_send(void *sock, const void *ident, size_t ident_len, const struct proto_msg *m);
 
-/* Receives one message. For a ROUTER pass `ident` (capacity 256) and get its
+/** Receives one message. For a ROUTER pass `ident` (capacity 256) and get its
  * length in `*ident_len`. `flags` is 0 or ZMQ_DONTWAIT. Returns 0, -EAGAIN,
  * -EPROTO for a malformed message (reason in `why`, identity still valid),
  * or another negative errno. */

@@ -1,4 +1,5 @@
-/* RV64IMAC + Zicsr + Zifencei decoder. Pure functions: no hart state, so the
+/** @file
+ * RV64IMAC + Zicsr + Zifencei decoder. Pure functions: no hart state, so the
  * unit tests drive them directly. Compressed instructions are expanded to
  * their 32-bit equivalents first, so one decoder serves both. */
 #ifndef SHOAL_DECODE_H
@@ -25,6 +26,7 @@
 	X(FALLTHROUGH)
 /* clang-format on */
 
+/** Decoded operations, one per RV_OPS entry. */
 enum rv_op {
 #define RV_ENUM(n) OP_##n,
 	RV_OPS(RV_ENUM)
@@ -32,7 +34,7 @@ enum rv_op {
 	    RV_OP_COUNT
 };
 
-/* One decoded instruction. For CSR ops `imm` is the CSR number and, for the
+/** One decoded instruction. For CSR ops `imm` is the CSR number and, for the
  * immediate forms, rs1 holds the 5-bit zimm. */
 struct rv_insn {
 	uint16_t op; /* enum rv_op */
@@ -42,16 +44,16 @@ struct rv_insn {
 	uint32_t raw; /* the instruction bits as fetched (16 or 32 bits) */
 };
 
-/* Expands a 16-bit compressed instruction (RV64C) to the 32-bit instruction
+/** Expands a 16-bit compressed instruction (RV64C) to the 32-bit instruction
  * it stands for. Returns 0 for a reserved or illegal encoding (including the
  * all-zero halfword) and for encodings that need F/D. */
 uint32_t rvc_expand(uint16_t c);
 
-/* Decodes the instruction whose low bits are in `bits` (a 16-bit one if
+/** Decodes the instruction whose low bits are in `bits` (a 16-bit one if
  * bits[1:0] != 3). Always fills `out`; unknown encodings give OP_ILLEGAL. */
 void rv_decode(uint32_t bits, struct rv_insn *out);
 
-/* The name of an op, for tests and traces. */
+/** The name of an op, for tests and traces. */
 const char *rv_op_name(unsigned op);
 
 #endif

@@ -1,4 +1,5 @@
-/* One RISC-V hart as run by a shoal-cpu process. The process owns all of it;
+/** @file
+ * One RISC-V hart as run by a shoal-cpu process. The process owns all of it;
  * only `bh` (its board record) and guest RAM are shared. */
 #ifndef SHOAL_HART_H
 #define SHOAL_HART_H
@@ -11,7 +12,7 @@
 
 enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
 
-/* Exception causes. */
+/** Exception causes. */
 enum {
 	EXC_INSN_MISALIGNED = 0,
 	EXC_INSN_ACCESS = 1,
@@ -44,7 +45,7 @@ enum {
 #define IRQ_SSIP_BIT (1ull << 1)
 #define IRQ_STIP_BIT (1ull << 5)
 
-/* A device window: guest physical [base, base+size) served by a device
+/** A device window: guest physical [base, base+size) served by a device
  * process over ZeroMQ, with an optional shadow page for hot registers. */
 struct dev_window {
 	uint64_t base, size;
@@ -55,7 +56,7 @@ struct dev_window {
 
 #define HART_MAX_DEVS 32
 
-/* Predecoded instruction as the interpreter runs it. */
+/** Predecoded instruction as the interpreter runs it. */
 struct pinsn {
 	const void *h; /* handler label */
 	int64_t imm;
@@ -65,6 +66,7 @@ struct pinsn {
 	uint32_t raw;
 };
 
+/** A predecoded basic block: at most one page, ending at a control op. */
 struct block {
 	uint64_t pc;
 	struct block *hnext; /* hash chain */
@@ -76,6 +78,8 @@ struct block {
 #define JC_BITS 12
 #define BH_BITS 14
 
+/** One hart's architectural state and its private caches, owned by the
+ * vCPU process that runs it. */
 struct hart {
 	uint64_t x[33]; /* x[32] is where writes to x0 go */
 	uint64_t pc;
@@ -115,35 +119,41 @@ struct hart {
 };
 
 /* csr.c */
-/* Reads/writes a CSR for instruction `op` (CSRRW...). Returns 0 or EXC_ILLEGAL.
+/** Reads/writes a CSR for instruction `op` (CSRRW...). Returns 0 or EXC_ILLEGAL.
  * `instret_now` is the retired count before this instruction. */
 int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write, int do_read,
 	   uint64_t *old, uint64_t instret_now);
-/* Takes exception `cause` at h->pc with `tval`. */
+/** Takes exception `cause` at h->pc with `tval`. */
 void hart_trap(struct hart *h, uint64_t cause, uint64_t tval);
-/* Returns the interrupt number to take now, or -1. */
+/** Returns the interrupt number to take now, or -1. */
 int hart_pending_irq(struct hart *h);
-/* Refreshes h->mtip from the clock and h->bh. */
+/** Refreshes h->mtip from the clock and h->bh. */
 void hart_poll_timer(struct hart *h);
+/** MRET: returns from an M-mode trap per mstatus.MPP/MPIE. */
 void hart_mret(struct hart *h);
+/** SRET: returns from an S-mode trap. Returns 0, or an exception cause when
+ * SRET is illegal in the current mode (mstatus.TSR, U-mode). */
 int hart_sret(struct hart *h);
-/* WFI: sleeps until an interrupt is pending for this hart. */
+/** WFI: sleeps until an interrupt is pending for this hart. */
 void hart_wfi(struct hart *h);
+/** Puts the hart in its reset state (M-mode, mhartid = `hartid`). */
 void hart_reset(struct hart *h, uint32_t hartid);
 
 /* bus.c */
-/* Slow-path accesses for addresses outside the RAM fast path. Return 0 or
+/** Slow-path load for addresses outside the RAM fast path. Returns 0 or
  * an exception cause. */
 int bus_load(struct hart *h, uint64_t addr, unsigned size, uint64_t *val);
+/** Slow-path store; returns 0 or an exception cause. */
 int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val);
-/* Waits until every device has handled this hart's posted writes. */
+/** Waits until every device has handled this hart's posted writes. */
 void bus_sync_devices(struct hart *h);
-/* The guest asked to stop: records the exit code, flushes devices, exits. */
+/** The guest asked to stop: records the exit code, flushes devices, exits. */
 __attribute__((noreturn)) void bus_guest_exit(struct hart *h, int code, const char *why);
 
 /* exec.c */
-/* Runs the hart forever (it leaves through bus_guest_exit or a signal). */
+/** Runs the hart forever (it leaves through bus_guest_exit or a signal). */
 __attribute__((noreturn)) void hart_run(struct hart *h);
+/** Drops every predecoded block and the jump cache (fence.i). */
 void hart_flush_blocks(struct hart *h);
 
 #endif

@@ -10,8 +10,8 @@ pkgs="make gcc pkg-config libzmq3-dev libmsgpack-dev libnuma-dev liburing-dev \
 libcmocka-dev libfdt-dev gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu"
 case "$level" in
   build) ;;
-  test) pkgs="$pkgs clang clang-format cppcheck git" ;;
-  bench) pkgs="$pkgs clang clang-format cppcheck git qemu-system-misc" ;;
+  test) pkgs="$pkgs clang clang-format cppcheck git gcovr doxygen python3" ;;
+  bench) pkgs="$pkgs clang clang-format cppcheck git gcovr doxygen python3 qemu-system-misc gnuplot-nox" ;;
   *) echo "deps.sh: unknown level '$level': expected build, test or bench" >&2; exit 2 ;;
 esac
 missing=""

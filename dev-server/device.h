@@ -1,4 +1,5 @@
-/* The device model interface. Every device type is one file with one
+/** @file
+ * The device model interface. Every device type is one file with one
  * `struct device_ops`; the event loop reaches a device only through it.
  * All callbacks run on the device process's single event-loop thread. */
 #ifndef SHOAL_DEVICE_H
@@ -12,6 +13,8 @@
 struct device;
 struct io_uring_cqe;
 
+/** A device type: the only way the event loop reaches a device. Every hook
+ * runs on the loop's thread; none may block. */
 struct device_ops {
 	const char *name; /* type name used by --type */
 	/* Sets up the device; `args` is the device's option string (may be "").
@@ -30,6 +33,7 @@ struct device_ops {
 	void (*stop)(struct device *d);
 };
 
+/** One device instance, owned by the event loop in dev-server/main.c. */
 struct device {
 	const struct device_ops *ops;
 	struct shadow *shadow; /* may be NULL; writable by this device only */
@@ -39,9 +43,11 @@ struct device {
 	char name[32];
 };
 
-/* Event-loop services for devices (dev-server/main.c). Tags are the device's
+/** Event-loop services for devices (dev-server/main.c). Tags are the device's
  * own; they come back in io_complete. Return 0 or a negative errno. */
 int devloop_poll(struct devloop *l, int fd, unsigned events, uint32_t tag);
+/** Queues a write of `len` bytes of `buf` (which must stay valid until its
+ * completion) to `fd`; its completion comes back to io_complete with `tag`. */
 int devloop_write(struct devloop *l, int fd, const void *buf, unsigned len, uint32_t tag);
 
 extern const struct device_ops uart16550_ops;

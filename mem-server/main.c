@@ -224,6 +224,10 @@ int main(int argc, char **argv)
 	if (listen_fd < 0 || s.nram == 0)
 		usage_fail("shoal-mem",
 			   "needs --listen-fd and at least one --ram (it is started by shoal)");
+	int listening = 0;
+	socklen_t optlen = sizeof(listening);
+	if (getsockopt(listen_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) || !listening)
+		usage_fail("--listen-fd", "is not a listening socket");
 
 	for (uint32_t i = 0; i < s.nram; i++) {
 		char name[32];
@@ -283,6 +287,10 @@ int main(int argc, char **argv)
 		}
 		if (pfd[0].revents)
 			break;
+		if (pfd[1].revents & (POLLERR | POLLNVAL)) {
+			log_err("the listening socket failed");
+			return 1;
+		}
 		if (pfd[1].revents & POLLIN) {
 			int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0) {

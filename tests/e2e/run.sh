@@ -104,13 +104,16 @@ bad "no --kernel" "--kernel" run --name "bad-$$" --bios none
 # Killing any child ends the run cleanly with a message naming it.
 kill_test() {
 	name=$1 pattern=$2
+	# The background job truncates the file only once it runs: remove the
+	# previous test's output first so its "parked" cannot be read.
+	rm -f "$tmp/out"
 	"$SHOAL" run --name "kill-$$" --bios none --smp 2 --kernel "$GUEST/park.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
 	spid=$!
 	i=0
-	while ! grep -q parked "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	while ! grep -qs parked "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	victim=$(pgrep -P "$spid" -f "$pattern" | head -1)
 	if [ -z "$victim" ]; then
-		ko "$name" "no child matching $pattern"
+		ko "$name" "no child matching $pattern; shoal said: $(head -c 300 "$tmp/err")"
 		kill -9 "$spid"
 		return
 	fi
