@@ -118,7 +118,7 @@ static int run_bad(const char *const *args)
 static void test_regions_served(void **state)
 {
 	(void)state;
-	struct server s;
+	struct server s = {0};
 	server_start(&s, (const char *const[]){"--harts", "3", "--ram", "8M@0", "--ram", "4M",
 					       "--shadows", "2", NULL});
 	struct guest_ram ram;
@@ -173,7 +173,7 @@ static void raw_request(int sock, const void *buf, size_t len, const int *fds, i
 static void test_bad_requests(void **state)
 {
 	(void)state;
-	struct server s;
+	struct server s = {0};
 	server_start(&s, (const char *const[]){"--harts", "1", "--ram", "1M", NULL});
 	struct proto_msg rep;
 	/* Not msgpack at all, with an fd attached that the server must drop. */
@@ -217,7 +217,8 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(run_bad((const char *const[]){"--ram", "5000", NULL}), 2);
 	assert_int_equal(run_bad((const char *const[]){"--ram", "4M@x", NULL}), 2);
 	assert_int_equal(run_bad((const char *const[]){"--frob", "1", NULL}), 2);
-	assert_int_equal(run_bad((const char *const[]){"--listen-fd", "0", "--ram", "1M", NULL}), 2);
+	assert_int_equal(run_bad((const char *const[]){"--listen-fd", "0", "--ram", "1M", NULL}),
+			 2);
 	assert_int_equal(run_bad((const char *const[]){NULL}), 2);
 	/* A host node that does not exist fails the start, naming the node. */
 	assert_int_equal(run_bad((const char *const[]){"--listen-fd", "3", "--harts", "1", "--ram",
@@ -230,9 +231,9 @@ int main(void)
 	if (numa_available() < 0)
 		fprintf(stderr, "note: libnuma unavailable; placement checks may fail\n");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_regions_served),
-		cmocka_unit_test(test_bad_requests),
-		cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_regions_served),
+	    cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
