@@ -36,7 +36,7 @@ LIBS_COMMON := -lzmq -lmsgpackc
 BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev
 
 .PHONY: all deps deps-test gates clang-build run test unit guest e2e bench clean format format-check lint \
-	coverage docs
+	coverage docs perf-unit
 all: deps $(BINS)
 
 # Installs missing Debian packages (no-op when everything is there).
@@ -154,7 +154,12 @@ deps-test:
 	@sh deploy/deps.sh test
 
 # The sanitizer build of the unit tests runs too (ASan + UBSan).
-test: format-check lint docs gates clang-build unit e2e coverage
+# perf/compare and perf/record.py on synthetic result files.
+perf-unit: deps-test
+	@python3 perf/test_compare.py 2>&1 | tail -1 | grep -qx OK && echo "perf-unit: compare/record tests passed" || \
+		{ python3 perf/test_compare.py; exit 1; }
+
+test: format-check lint docs gates clang-build unit perf-unit e2e coverage
 	$(MAKE) --no-print-directory SAN=1 unit
 
 bench: all guest

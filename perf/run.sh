@@ -1,62 +1,85 @@
 #!/bin/sh
-# Benchmarks for the foundation, each against the peer in the same run:
-#  1. interpreter speed: intloop on one vCPU, guest MIPS, vs QEMU TCG (virt)
-#  2. UART posted-write cost and MMIO read round trip, timed by the guest
-#     itself with mtime, vs QEMU (whose devices live in-process).
-# Medians of REPEATS runs. Needs BIN and GUEST; qemu-system-riscv64 for the peer.
+# shoal's benchmarks, each against the peer (QEMU TCG, `virt`) in the same
+# run, REPEATS times (default 3), repeats interleaved so drift hits both:
+#   interp_mips      intloop on one vCPU, guest MIPS over the whole run
+#   startup_s        startup.elf: launch to exit, wall seconds
+#   mem_write_mbps   guest-timed 64-bit stores over 8 MiB
+#   mem_copy_mbps    guest-timed 64-bit copy, bytes read + written
+#   uart_posted_ns   one UART THR write with LSR polled first (guest-timed)
+#   mmio_rtt_ns      one MMIO read round trip to the UART scratch register
+# Writes perf/results/DATE-COMMIT.json (perf/record.py) and re-renders
+# perf/REPORT.md with plots (perf/report.py). Needs BIN and GUEST.
 set -eu
 BIN=${BIN:?}
 GUEST=${GUEST:?}
 REPEATS=${REPEATS:-3}
 QEMU=${QEMU:-qemu-system-riscv64}
+PEER=qemu-tcg
+here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+raw="$tmp/raw"
+: >"$raw"
 
 now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+sample() { echo "$1 $2 $3 $4 $5" >>"$raw"; } # FIGURE UNIT BETTER WHO VALUE
 
-# time_run OUTFILE CMD...: prints the wall seconds of CMD.
-time_run() {
+# run_timed OUT CMD...: runs CMD (stdin closed), prints its wall seconds;
+# a failing command stops the benchmark with its output.
+run_timed() {
 	out=$1
 	shift
 	t0=$(now)
 	"$@" </dev/null >"$out" 2>&1 || { echo "benchmark command failed: $*" >&2; cat "$out" >&2; exit 1; }
-	t1=$(now)
-	echo "$t1 $t0" | awk '{printf "%.4f\n", $1 - $2}'
+	echo "$(now) $t0" | awk '{printf "%.4f\n", $1 - $2}'
 }
+shoal_run() { run_timed "$1" "$BIN/shoal" run --bios none --kernel "$2"; }
+qemu_run() { run_timed "$1" timeout 300 "$QEMU" -machine virt -bios none -nographic -kernel "$2"; }
+field() { sed -n "s/^.*$1 \([0-9]*\).*/\1/p" "$2" | head -1; }
 
-echo "== interpreter: intloop, 1 vCPU, $REPEATS runs each (median)"
-: >"$tmp/s" ; : >"$tmp/q"
+echo "== $REPEATS repeats of each benchmark, shoal and $PEER interleaved"
 for i in $(seq "$REPEATS"); do
-	time_run "$tmp/out_s" "$BIN/shoal" run --bios none --kernel "$GUEST/intloop.elf" >>"$tmp/s"
-	time_run "$tmp/out_q" timeout 300 "$QEMU" -machine virt -bios none -nographic \
-		-kernel "$GUEST/intloop.elf" >>"$tmp/q"
-done
-instret=$(sed -n 's/.*instret \([0-9]*\).*/\1/p' "$tmp/out_s" | head -1)
-sum_s=$(sed -n 's/.*checksum \([0-9]*\).*/\1/p' "$tmp/out_s" | head -1)
-sum_q=$(sed -n 's/.*checksum \([0-9]*\).*/\1/p' "$tmp/out_q" | head -1)
-[ "$sum_s" = "$sum_q" ] || { echo "checksums differ: shoal $sum_s, qemu $sum_q" >&2; exit 1; }
-ts=$(median <"$tmp/s")
-tq=$(median <"$tmp/q")
-echo "$instret $ts $tq" | awk '{
-	ms = $1 / $2 / 1e6; mq = $1 / $3 / 1e6;
-	printf "instructions       %d\n", $1;
-	printf "shoal              %.3f s  %7.1f MIPS (whole run, start-up included)\n", $2, ms;
-	printf "qemu (TCG)         %.3f s  %7.1f MIPS\n", $3, mq;
-	printf "ratio shoal/qemu   %.2f   (target for this stage: shoal >= 150 MIPS)\n", ms / mq }'
+	# Interpreter speed. The checksum proves both ran the same program.
+	ts=$(shoal_run "$tmp/is" "$GUEST/intloop.elf")
+	tq=$(qemu_run "$tmp/iq" "$GUEST/intloop.elf")
+	[ "$(field checksum "$tmp/is")" = "$(field checksum "$tmp/iq")" ] ||
+		{ echo "intloop checksums differ between shoal and $PEER" >&2; exit 1; }
+	n=$(field instret "$tmp/is")
+	sample interp_mips MIPS higher shoal "$(echo "$n $ts" | awk '{print $1 / $2 / 1e6}')"
+	sample interp_mips MIPS higher $PEER "$(echo "$n $tq" | awk '{print $1 / $2 / 1e6}')"
 
-echo "== MMIO: UART posted writes and read round trips (guest-timed, median)"
-: >"$tmp/ws" ; : >"$tmp/rs" ; : >"$tmp/wq" ; : >"$tmp/rq"
-for i in $(seq "$REPEATS"); do
-	"$BIN/shoal" run --bios none --kernel "$GUEST/mmio_bench.elf" </dev/null >"$tmp/m_s" 2>&1
-	timeout 300 "$QEMU" -machine virt -bios none -nographic -kernel "$GUEST/mmio_bench.elf" \
-		</dev/null >"$tmp/m_q" 2>&1
-	grep -q "scratch ok" "$tmp/m_s" || { echo "shoal: scratch register check failed" >&2; exit 1; }
-	sed -n 's/^posted_write_ns \([0-9]*\).*/\1/p' "$tmp/m_s" >>"$tmp/ws"
-	sed -n 's/^read_rt_ns \([0-9]*\).*/\1/p' "$tmp/m_s" >>"$tmp/rs"
-	sed -n 's/^posted_write_ns \([0-9]*\).*/\1/p' "$tmp/m_q" >>"$tmp/wq"
-	sed -n 's/^read_rt_ns \([0-9]*\).*/\1/p' "$tmp/m_q" >>"$tmp/rq"
+	# Start-up to exit of the smallest program.
+	sample startup_s s lower shoal "$(shoal_run "$tmp/hs" "$GUEST/startup.elf")"
+	sample startup_s s lower $PEER "$(qemu_run "$tmp/hq" "$GUEST/startup.elf")"
+
+	# Guest memory bandwidth.
+	shoal_run "$tmp/ms" "$GUEST/membw.elf" >/dev/null
+	qemu_run "$tmp/mq" "$GUEST/membw.elf" >/dev/null
+	[ "$(field checksum "$tmp/ms")" = "$(field checksum "$tmp/mq")" ] ||
+		{ echo "membw checksums differ between shoal and $PEER" >&2; exit 1; }
+	for f in write copy; do
+		sample mem_${f}_mbps MB/s higher shoal "$(field ${f}_mbps "$tmp/ms")"
+		sample mem_${f}_mbps MB/s higher $PEER "$(field ${f}_mbps "$tmp/mq")"
+	done
+
+	# MMIO: posted UART writes and read round trips.
+	shoal_run "$tmp/os" "$GUEST/mmio_bench.elf" >/dev/null
+	qemu_run "$tmp/oq" "$GUEST/mmio_bench.elf" >/dev/null
+	grep -q "scratch ok" "$tmp/os" || { echo "shoal: UART scratch register check failed" >&2; exit 1; }
+	sample uart_posted_ns ns lower shoal "$(field posted_write_ns "$tmp/os")"
+	sample uart_posted_ns ns lower $PEER "$(field posted_write_ns "$tmp/oq")"
+	sample mmio_rtt_ns ns lower shoal "$(field read_rt_ns "$tmp/os")"
+	sample mmio_rtt_ns ns lower $PEER "$(field read_rt_ns "$tmp/oq")"
+	echo "repeat $i of $REPEATS done"
 done
-echo "$(median <"$tmp/ws") $(median <"$tmp/wq") $(median <"$tmp/rs") $(median <"$tmp/rq")" | awk '{
-	printf "posted THR write   shoal %6d ns (%.2f M/s)   qemu %6d ns   ratio %.2f\n", $1, 1000 / ($1 ? $1 : 1), $2, $2 / ($1 ? $1 : 1);
-	printf "MMIO read (RTT)    shoal %6d ns              qemu %6d ns   ratio %.3f\n", $3, $4, $4 / ($3 ? $3 : 1) }'
+
+mkdir -p "$here/results"
+commit=$(git -C "$here" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+result="$here/results/$(date -u +%Y%m%dT%H%M%SZ)-$commit.json"
+python3 "$here/record.py" "$raw" "$result"
+python3 "$here/report.py" "$here/results" "$here/REPORT.md" "$here/plots"
+prev=$(ls "$here"/results/*.json | grep -v "$result" | tail -1 || true)
+if [ -n "$prev" ]; then
+	echo "== against the previous result ($(basename "$prev"))"
+	python3 "$here/compare" "$prev" "$result" || echo "(regressions above: see perf/compare)"
+fi
