@@ -26,7 +26,8 @@ LDFLAGS := $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common/zmsg.c \
 	common/memclient.c common/util.c
 MEM_SRC := mem-server/main.c
-CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c
+CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
+	cpu-worker/mmu.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c
 

@@ -76,6 +76,7 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 		h->mstatus = s;
 		h->priv = PRV_S;
 		h->pc = (h->stvec & ~3ull) + ((irq && (h->stvec & 1)) ? 4ull * code : 0);
+		mmu_update_ctx(h);
 		return;
 	}
 	h->mcause = cause;
@@ -88,6 +89,7 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 	h->mstatus = s;
 	h->priv = PRV_M;
 	h->pc = (h->mtvec & ~3ull) + ((irq && (h->mtvec & 1)) ? 4ull * code : 0);
+	mmu_update_ctx(h);
 }
 
 void hart_mret(struct hart *h)
@@ -103,6 +105,7 @@ void hart_mret(struct hart *h)
 	h->priv = mpp;
 	h->pc = h->mepc;
 	h->resv_valid = 0;
+	mmu_update_ctx(h);
 }
 
 int hart_sret(struct hart *h)
@@ -119,6 +122,7 @@ int hart_sret(struct hart *h)
 	h->priv = spp;
 	h->pc = h->sepc;
 	h->resv_valid = 0;
+	mmu_update_ctx(h);
 	return 0;
 }
 
@@ -141,6 +145,16 @@ void hart_wfi(struct hart *h)
 		}
 		futex_wait(&h->bh->wake_seq, seq, tp);
 	}
+}
+
+/* Writes mstatus; translation contexts follow MPRV, MPP and SUM, and the
+ * cached S/U translations depend on MXR. */
+static void status_write(struct hart *h, uint64_t nv)
+{
+	if ((nv ^ h->mstatus) & MSTATUS_MXR)
+		mmu_flush(h);
+	h->mstatus = nv;
+	mmu_update_ctx(h);
 }
 
 static int counter_allowed(struct hart *h, unsigned csr)
@@ -285,12 +299,12 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		uint64_t mpp = (nv & MSTATUS_MPP) >> 11;
 		if (mpp == 2)
 			nv = (nv & ~MSTATUS_MPP) | (h->mstatus & MSTATUS_MPP);
-		h->mstatus = (h->mstatus & ~MSTATUS_WMASK) | (nv & MSTATUS_WMASK);
+		status_write(h, (h->mstatus & ~MSTATUS_WMASK) | (nv & MSTATUS_WMASK));
 		return 0;
 	}
 	case 0x100:
-		h->mstatus = (h->mstatus & ~(SSTATUS_MASK & ~MSTATUS_UXL)) |
-			     (nv & SSTATUS_MASK & ~MSTATUS_UXL);
+		status_write(h, (h->mstatus & ~(SSTATUS_MASK & ~MSTATUS_UXL)) |
+				    (nv & SSTATUS_MASK & ~MSTATUS_UXL));
 		return 0;
 	case 0x104: h->mie = (h->mie & ~h->mideleg) | (nv & h->mideleg & MIE_MASK); return 0;
 	case 0x144:
@@ -300,11 +314,17 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 	case 0x344: h->mip_sw = nv & MIP_SW_MASK; return 0;
 	case 0xb00: h->cycle_off = nv - instret_now; return 0;
 	case 0xb02: h->instret = nv - (instret_now - h->instret); return 0;
-	case 0x180:
-		/* Only Bare translation for now; another MODE leaves satp unchanged (WARL). */
-		if ((nv >> 60) == 0)
-			h->satp = 0;
+	case 0x180: {
+		/* Bare, Sv39 and Sv48; another MODE leaves satp unchanged (WARL).
+		 * The TLB is not ASID-tagged, so every write flushes it. */
+		uint64_t mode = nv >> 60;
+		if (mode != 0 && mode != 8 && mode != 9)
+			return 0;
+		h->satp = mode == 0 ? 0 : (nv & ((1ull << 60) - 1)) | (mode << 60);
+		mmu_flush(h);
+		mmu_update_ctx(h);
 		return 0;
+	}
 	case 0x305:
 	case 0x105:
 		if ((nv & 3) > 1)

@@ -15,7 +15,6 @@
 #include "alu.h"
 #include "hart.h"
 
-#define RAM_BASE_ADDR 0x80000000ull
 #define BLOCK_MAX 64
 #define HART_POLL_BLOCKS 256
 #define ARENA_SIZE (32u << 20)
@@ -28,6 +27,7 @@ void hart_flush_blocks(struct hart *h)
 	h->arena_used = 0;
 	memset(h->bhash, 0, sizeof(h->bhash));
 	memset(h->jc, 0, sizeof(h->jc));
+	h->jcur = h->jc[h->ictx];
 }
 
 static int op_ends_block(unsigned op)
@@ -64,29 +64,55 @@ static inline unsigned bhash_idx(uint64_t pc)
 	return (unsigned)((pc >> 1) ^ (pc >> (BH_BITS + 1))) & ((1u << BH_BITS) - 1);
 }
 
-/* Decodes the block at `pc`. Returns NULL if its first instruction cannot be
- * fetched (outside RAM). */
-static struct block *block_build(struct hart *h, uint64_t pc, const void *const *labels)
+/* Reads the 16-bit parcel at virtual `va` through the fetch context. */
+static int fetch16(struct hart *h, uint64_t va, uint16_t *out)
+{
+	int cause;
+	const uint8_t *page = mmu_fetch_page(h, va, &cause);
+	if (!page)
+		return cause;
+	memcpy(out, page + (va & 0xfff), 2);
+	return 0;
+}
+
+/* Decodes the block at virtual `pc`, physical `ppc` (page `page`). A block
+ * never spans two pages, except that one whose first instruction crosses
+ * a page boundary is that single instruction and is not put in the hash
+ * (it depends on two translations). Returns NULL with the fetch exception
+ * in `*cause` if even the first instruction cannot be fetched. */
+static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, const uint8_t *page,
+				 const void *const *labels, int *cause)
 {
 	size_t need = sizeof(struct block) + (BLOCK_MAX + 1) * sizeof(struct pinsn);
 	if (h->arena_used + need > h->arena_size)
 		hart_flush_blocks(h);
 	struct block *b = (struct block *)(h->arena + h->arena_used);
 	b->pc = pc;
+	b->ppc = ppc;
 	uint32_t n = 0;
 	uint64_t p = pc;
-	int ended = 0;
+	int ended = 0, crossing = 0;
 	while (n < BLOCK_MAX) {
-		uint64_t off = p - RAM_BASE_ADDR;
-		if (off >= h->ram_size || off + 2 > h->ram_size)
-			break;
+		unsigned po = (unsigned)(p & 0xfff);
 		uint16_t lo;
-		memcpy(&lo, h->ram + off, 2);
+		memcpy(&lo, page + po, 2);
 		uint32_t w = lo;
 		if ((lo & 3) == 3) {
-			if (off + 4 > h->ram_size)
-				break;
-			memcpy(&w, h->ram + off, 4);
+			if (po == 4094) {
+				if (n > 0)
+					break; /* the crossing instruction gets its own block */
+				uint16_t hi = 0;
+				int c = fetch16(h, p + 2, &hi);
+				if (c) {
+					*cause = c;
+					h->fault_va = p + 2;
+					return NULL;
+				}
+				w |= (uint32_t)hi << 16;
+				crossing = 1;
+			} else {
+				memcpy(&w, page + po, 4);
+			}
 		}
 		struct rv_insn d;
 		rv_decode(w, &d);
@@ -105,11 +131,9 @@ static struct block *block_build(struct hart *h, uint64_t pc, const void *const 
 			ended = 1;
 			break;
 		}
-		if ((p ^ pc) & ~4095ull)
+		if (crossing || (p ^ pc) & ~4095ull)
 			break;
 	}
-	if (n == 0)
-		return NULL;
 	b->n = n;
 	if (!ended) {
 		struct pinsn *pi = &b->ins[n];
@@ -120,19 +144,30 @@ static struct block *block_build(struct hart *h, uint64_t pc, const void *const 
 	}
 	h->arena_used += sizeof(struct block) + (n + 1) * sizeof(struct pinsn);
 	h->arena_used = (h->arena_used + 63) & ~63ull;
-	unsigned k = bhash_idx(pc);
-	b->hnext = h->bhash[k];
-	h->bhash[k] = b;
+	b->hnext = NULL;
+	if (!crossing) {
+		unsigned k = bhash_idx(ppc);
+		b->hnext = h->bhash[k];
+		h->bhash[k] = b;
+	}
 	h->blocks_built++;
 	return b;
 }
 
-static struct block *block_find(struct hart *h, uint64_t pc, const void *const *labels)
+/* The block for virtual `pc` in the current fetch context, or NULL with the
+ * fetch exception in `*cause`. */
+static struct block *block_find(struct hart *h, uint64_t pc, const void *const *labels, int *cause)
 {
-	for (struct block *b = h->bhash[bhash_idx(pc)]; b; b = b->hnext)
-		if (b->pc == pc)
+	const uint8_t *page = mmu_fetch_page(h, pc, cause);
+	if (!page) {
+		h->fault_va = pc;
+		return NULL;
+	}
+	uint64_t ppc = h->tlb[h->ictx].e[tlb_index(pc)].pa_page | (pc & 0xfff);
+	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)
+		if (b->ppc == ppc && b->pc == pc)
 			return b;
-	return block_build(h, pc, labels);
+	return block_build(h, pc, ppc, page, labels, cause);
 }
 
 static void hart_init_cache(struct hart *h)
@@ -146,8 +181,7 @@ static void hart_init_cache(struct hart *h)
 		log_err("hart %u: cannot allocate the block cache", h->hartid);
 		exit(1);
 	}
-	for (unsigned n = 1; n <= 8; n++)
-		h->ram_lim[n] = h->ram_size - n + 1;
+	mmu_init(h);
 }
 
 void hart_run(struct hart *h)
@@ -159,11 +193,11 @@ void hart_run(struct hart *h)
 #undef LBL
 	hart_init_cache(h);
 	uint64_t *const x = h->x;
-	uint8_t *const ram = h->ram;
+	const struct tlb_entry *te;
 	uint64_t pc = h->pc;
 	struct block *b;
 	const struct pinsn *i;
-	uint64_t a, off, v;
+	uint64_t a, v;
 	int e;
 
 #define RD x[i->rd]
@@ -191,16 +225,22 @@ void hart_run(struct hart *h)
 
 dispatch : {
 	unsigned j = (unsigned)(pc >> 1) & ((1u << JC_BITS) - 1);
-	b = h->jc[j];
+	b = h->jcur[j];
 	if (unlikely(!b || b->pc != pc)) {
-		b = block_find(h, pc, labels);
-		if (unlikely(!b)) {
+		if (unlikely(pc & 1)) { /* cannot happen: jumps clear bit 0 */
 			h->pc = pc;
-			hart_trap(h, EXC_INSN_ACCESS, pc);
+			hart_trap(h, EXC_INSN_MISALIGNED, pc);
 			pc = h->pc;
 			goto dispatch;
 		}
-		h->jc[j] = b;
+		b = block_find(h, pc, labels, &e);
+		if (unlikely(!b)) {
+			h->pc = pc;
+			hart_trap(h, (uint64_t)e, h->fault_va);
+			pc = h->pc;
+			goto dispatch;
+		}
+		h->jcur[j] = b;
 	}
 	i = b->ins;
 	goto * i->h;
@@ -248,20 +288,24 @@ L_JALR:
 	BRANCH(BLTU, RS1 < RS2)
 	BRANCH(BGEU, RS1 >= RS2)
 
-#define LOAD(name, type, conv)                        \
-	L_##name : a = RS1 + (uint64_t)i->imm;        \
-	off = a - RAM_BASE_ADDR;                      \
-	if (likely(off < h->ram_lim[sizeof(type)])) { \
-		type t_;                              \
-		memcpy(&t_, ram + off, sizeof(type)); \
-		RD = (uint64_t)(conv)t_;              \
-		NEXT;                                 \
-	}                                             \
-	h->pc = IPC;                                  \
-	e = bus_load(h, a, sizeof(type), &v);         \
-	if (e)                                        \
-		EXC(e, a);                            \
-	RD = (uint64_t)(conv)(type)v;                 \
+	/* The TLB fast path: the entry indexed by the first byte's page must be
+	 * tagged with the last byte's page, so an access crossing a page (or
+	 * missing the TLB) takes the slow path. */
+#define TLB_HIT(tag, a, size) \
+	(te = &h->dtlb[tlb_index(a)], te->tag == (((a) + (size)-1) & ~0xfffull))
+#define LOAD(name, type, conv)                                             \
+	L_##name : a = RS1 + (uint64_t)i->imm;                             \
+	if (likely(TLB_HIT(tag_r, a, sizeof(type)))) {                     \
+		type t_;                                                   \
+		memcpy(&t_, (const void *)(te->addend + a), sizeof(type)); \
+		RD = (uint64_t)(conv)t_;                                   \
+		NEXT;                                                      \
+	}                                                                  \
+	h->pc = IPC;                                                       \
+	e = mmu_load(h, a, sizeof(type), &v);                              \
+	if (e)                                                             \
+		EXC(e, a);                                                 \
+	RD = (uint64_t)(conv)(type)v;                                      \
 	NEXT;
 	LOAD(LB, int8_t, int64_t)
 	LOAD(LH, int16_t, int64_t)
@@ -271,18 +315,17 @@ L_JALR:
 	LOAD(LHU, uint16_t, uint64_t)
 	LOAD(LWU, uint32_t, uint64_t)
 
-#define STORE(name, type)                                                         \
-	L_##name : a = RS1 + (uint64_t)i->imm;                                    \
-	off = a - RAM_BASE_ADDR;                                                  \
-	if (likely(off < h->ram_lim[sizeof(type)] && (a & ~7ull) != h->tohost)) { \
-		type t_ = (type)RS2;                                              \
-		memcpy(ram + off, &t_, sizeof(type));                             \
-		NEXT;                                                             \
-	}                                                                         \
-	h->pc = IPC;                                                              \
-	e = bus_store(h, a, sizeof(type), RS2);                                   \
-	if (e)                                                                    \
-		EXC(e, a);                                                        \
+#define STORE(name, type)                                            \
+	L_##name : a = RS1 + (uint64_t)i->imm;                       \
+	if (likely(TLB_HIT(tag_w, a, sizeof(type)))) {               \
+		type t_ = (type)RS2;                                 \
+		memcpy((void *)(te->addend + a), &t_, sizeof(type)); \
+		NEXT;                                                \
+	}                                                            \
+	h->pc = IPC;                                                 \
+	e = mmu_store(h, a, sizeof(type), RS2);                      \
+	if (e)                                                       \
+		EXC(e, a);                                           \
 	NEXT;
 	STORE(SB, uint8_t)
 	STORE(SH, uint16_t)
@@ -415,17 +458,16 @@ L_REMUW:
 	NEXT;
 
 	/* Atomics: naturally aligned, in RAM, host atomics on the shared page. */
-#define AMO_PTR(type, misal_exc, access_exc)           \
-	a = RS1;                                       \
-	if (unlikely(a & (sizeof(type) - 1)))          \
-		EXC(misal_exc, a);                     \
-	off = a - RAM_BASE_ADDR;                       \
-	if (unlikely(off >= h->ram_lim[sizeof(type)])) \
-		EXC(access_exc, a);                    \
-	type *p_ = (type *)(void *)(ram + off);
+#define AMO_PTR(type, acc)                                             \
+	a = RS1;                                                       \
+	type *p_;                                                      \
+	if (likely(!(a & (sizeof(type) - 1)) && TLB_HIT(tag_w, a, 1))) \
+		p_ = (type *)(te->addend + a);                         \
+	else if (!(p_ = mmu_amo_ptr(h, a, sizeof(type), acc, &e)))     \
+		EXC(e, a);
 
 L_LR_W : {
-	AMO_PTR(int32_t, EXC_LOAD_MISALIGNED, EXC_LOAD_ACCESS)
+	AMO_PTR(int32_t, ACC_R)
 	int32_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
 	h->resv_addr = a;
 	h->resv_val = (uint64_t)(int64_t)t;
@@ -434,7 +476,7 @@ L_LR_W : {
 	NEXT;
 }
 L_LR_D : {
-	AMO_PTR(uint64_t, EXC_LOAD_MISALIGNED, EXC_LOAD_ACCESS)
+	AMO_PTR(uint64_t, ACC_R)
 	uint64_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
 	h->resv_addr = a;
 	h->resv_val = t;
@@ -443,7 +485,7 @@ L_LR_D : {
 	NEXT;
 }
 L_SC_W : {
-	AMO_PTR(int32_t, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)
+	AMO_PTR(int32_t, ACC_W)
 	int ok = 0;
 	if (h->resv_valid && h->resv_addr == a) {
 		int32_t expect = (int32_t)h->resv_val;
@@ -455,7 +497,7 @@ L_SC_W : {
 	NEXT;
 }
 L_SC_D : {
-	AMO_PTR(uint64_t, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)
+	AMO_PTR(uint64_t, ACC_W)
 	int ok = 0;
 	if (h->resv_valid && h->resv_addr == a) {
 		uint64_t expect = h->resv_val;
@@ -466,13 +508,13 @@ L_SC_D : {
 	RD = !ok;
 	NEXT;
 }
-#define AMO_FETCH(name, type, stype, fn)                              \
-	L_##name:                                                     \
-	{                                                             \
-		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS) \
-		type t = fn(p_, (type)RS2, __ATOMIC_SEQ_CST);         \
-		RD = (uint64_t)(int64_t)(stype)t;                     \
-		NEXT;                                                 \
+#define AMO_FETCH(name, type, stype, fn)                      \
+	L_##name:                                             \
+	{                                                     \
+		AMO_PTR(type, ACC_W)                          \
+		type t = fn(p_, (type)RS2, __ATOMIC_SEQ_CST); \
+		RD = (uint64_t)(int64_t)(stype)t;             \
+		NEXT;                                         \
 	}
 	AMO_FETCH(AMOSWAP_W, uint32_t, int32_t, __atomic_exchange_n)
 	AMO_FETCH(AMOADD_W, uint32_t, int32_t, __atomic_fetch_add)
@@ -487,7 +529,7 @@ L_SC_D : {
 #define AMO_CAS(name, type, ctype, pick)                                                  \
 	L_##name:                                                                         \
 	{                                                                                 \
-		AMO_PTR(type, EXC_STORE_MISALIGNED, EXC_STORE_ACCESS)                     \
+		AMO_PTR(type, ACC_W)                                                      \
 		type cur = __atomic_load_n(p_, __ATOMIC_SEQ_CST), src = (type)RS2, nv;    \
 		do                                                                        \
 			nv = ((ctype)cur pick(ctype) src) ? cur : src;                    \
@@ -517,6 +559,7 @@ L_FENCE_I:
 L_SFENCE_VMA:
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))
 		EXC(EXC_ILLEGAL, i->raw);
+	mmu_sfence(h, i->rs1 != 0, RS1, i->rs2 != 0, RS2);
 	JUMP(IPC + i->len);
 L_ECALL:
 	EXC(EXC_ECALL_U + h->priv, 0);

@@ -25,6 +25,47 @@ enum {
 	EXC_ECALL_U = 8,
 	EXC_ECALL_S = 9,
 	EXC_ECALL_M = 11,
+	EXC_INSN_PAGE_FAULT = 12,
+	EXC_LOAD_PAGE_FAULT = 13,
+	EXC_STORE_PAGE_FAULT = 15,
+};
+
+#define HART_RAM_BASE 0x80000000ull
+
+/** Translation contexts, each with its own TLB: M (identity), S, S with
+ * mstatus.SUM set, U. */
+enum { MMU_M, MMU_S, MMU_SSUM, MMU_U, MMU_CTX_COUNT };
+/** Access kinds for translation. */
+enum { ACC_R, ACC_W, ACC_X };
+
+#define TLB_SIZE 256
+#define TLB_VICTIMS 8
+#define TLB_INVALID (~0ull)
+#define TLB_IO 1ull /* tag bit: no direct host access (MMIO, ROM write, tohost) */
+
+/** One softMMU TLB entry: a 4 KiB virtual page. A tag equals the page's
+ * virtual address when that access may use `addend` directly (host address
+ * = addend + va); with TLB_IO set the access goes to the bus at pa_page. */
+struct tlb_entry {
+	uint64_t tag_r, tag_w, tag_x;
+	uintptr_t addend;
+	uint64_t pa_page;
+};
+
+/** The TLB set of virtual address `va`: the page number folded with its
+ * upper bits, so arrays a power-of-two number of pages apart (a copy's
+ * source and destination) do not evict each other. */
+static inline unsigned tlb_index(uint64_t va)
+{
+	uint64_t vpn = va >> 12;
+	return (unsigned)(vpn ^ (vpn >> 8)) & (TLB_SIZE - 1);
+}
+
+/** One context's TLB: direct-mapped main set plus a small victim set. */
+struct tlb {
+	struct tlb_entry e[TLB_SIZE];
+	struct tlb_entry victim[TLB_VICTIMS];
+	uint32_t vnext;
 };
 
 #define MSTATUS_SIE (1ull << 1)
@@ -68,7 +109,8 @@ struct pinsn {
 
 /** A predecoded basic block: at most one page, ending at a control op. */
 struct block {
-	uint64_t pc;
+	uint64_t pc;	     /* virtual */
+	uint64_t ppc;	     /* physical */
 	struct block *hnext; /* hash chain */
 	uint32_t n;	     /* guest instructions, the synthetic fallthrough excluded */
 	uint32_t pad;
@@ -87,8 +129,9 @@ struct hart {
 	uint64_t cycle_off; /* mcycle = instret + cycle_off */
 	uint8_t *ram;
 	uint64_t ram_size;
-	uint64_t ram_lim[9]; /* ram_lim[n]: largest offset where an n-byte access fits, +1 */
-	uint64_t tohost;     /* guest address of HTIF tohost, or 1 when absent */
+	uint64_t tohost; /* guest address of HTIF tohost, or 1 when absent */
+	uint8_t *rom;	 /* boot ROM (private, read-only to the guest), or NULL */
+	uint64_t rom_base, rom_size;
 	uint32_t priv;
 	uint32_t hartid;
 
@@ -110,11 +153,20 @@ struct hart {
 	struct dev_window dev[HART_MAX_DEVS];
 	uint64_t mmio_id;
 
-	/* Block cache: arena, hash, jump cache. Flushed by fence.i. */
+	/* Translation: contexts for fetch and data, the data TLB in use. */
+	unsigned ictx, dctx;
+	uint64_t fault_va; /* the address a failed fetch reports in xtval */
+	struct tlb_entry *dtlb;
+	struct tlb tlb[MMU_CTX_COUNT];
+
+	/* Block cache: arena, hash (by virtual and physical pc), one jump cache
+	 * per fetch context (M, S, U; index by MMU_* of the fetch context).
+	 * Blocks are flushed by fence.i; S and U jump caches by mmu_flush. */
 	uint8_t *arena;
 	uint64_t arena_used, arena_size;
 	struct block *bhash[1u << BH_BITS];
-	struct block *jc[1u << JC_BITS];
+	struct block *jc[MMU_CTX_COUNT][1u << JC_BITS];
+	struct block **jcur; /* jc[ictx] */
 	uint64_t blocks_built;
 };
 
@@ -138,6 +190,32 @@ int hart_sret(struct hart *h);
 void hart_wfi(struct hart *h);
 /** Puts the hart in its reset state (M-mode, mhartid = `hartid`). */
 void hart_reset(struct hart *h, uint32_t hartid);
+
+/* mmu.c */
+/** Empties every TLB and sets the contexts; call once before running. */
+void mmu_init(struct hart *h);
+/** Drops every S/U translation and the S/U jump caches (satp, sfence.vma). */
+void mmu_flush(struct hart *h);
+/** sfence.vma: drops the translations of page `va` (or all without an
+ * address) for `asid` (or every ASID). */
+void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_t asid);
+/** Recomputes the fetch and data contexts after a change of privilege,
+ * mstatus (MPRV, MPP, SUM) or satp. Must be called after each. */
+void mmu_update_ctx(struct hart *h);
+/** Translates `va` for access `acc` in the current context, filling the
+ * TLB. Returns 0 with `*pa`, or the exception cause (page or access fault). */
+int mmu_translate(struct hart *h, uint64_t va, int acc, uint64_t *pa);
+/** Host address of the RAM/ROM page holding instruction address `va`, or
+ * NULL with `*cause` set. */
+uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, int *cause);
+/** Slow-path load/store at virtual `va` (page-crossing, MMIO, TLB miss).
+ * Return 0 or an exception cause; a store that faults writes nothing. */
+int mmu_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val);
+/** See mmu_load. */
+int mmu_store(struct hart *h, uint64_t va, unsigned size, uint64_t val);
+/** Host pointer for an aligned atomic at `va` (acc ACC_R for LR, ACC_W for
+ * SC and AMOs), or NULL with the cause (misaligned, page or access fault). */
+void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, int acc, int *cause);
 
 /* bus.c */
 /** Slow-path load for addresses outside the RAM fast path. Returns 0 or

@@ -61,6 +61,7 @@ expect "hello with 8 harts (7 park in WFI)" 0 "Hello from shoal" -- --bios none 
 expect "AMO and LR/SC contention across 4 hart processes" 0 "amo 800000 lrsc 800000" -- --bios none --smp 4 --kernel "$GUEST/amo_smp.elf"
 expect "IPI wakes a sleeping hart in another process" 0 "woken by hart 1" -- --bios none --smp 2 --kernel "$GUEST/ipi.elf"
 expect "self-modifying code with fence.i" 0 "smc ok" -- --bios none --kernel "$GUEST/smc.elf"
+expect "Sv39/Sv48 paging: permissions, A/D, MXR, SUM, U mode, superpages, sfence.vma" 0 "vm: all paging checks passed" -- --bios none --kernel "$GUEST/vm.elf"
 expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kernel "$GUEST/fail_htif.elf"
 expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
 expect "test finisher pass" 0 "intloop checksum" -- --bios none --mem 64M --kernel "$GUEST/intloop_short.elf"

@@ -1,0 +1,330 @@
+/* Address translation for one hart: Sv39/Sv48 page walks with A/D updates by
+ * compare-and-swap on shared RAM, and the private softMMU TLB the
+ * interpreter's fast path reads.
+ *
+ * Contracts: a TLB entry holds one 4 KiB page of one translation context
+ * (M, S, S with SUM, U); its tags are set only for the accesses the walk
+ * allowed (a write tag only once D is set), and only for RAM and ROM pages,
+ * so a tag hit needs no further check. The page holding HTIF tohost never
+ * gets a write tag, so stores to it reach the bus. Entries of S and U
+ * contexts are dropped by sfence.vma, a satp write and an MXR change; the
+ * M context is the identity and never needs flushing. */
+#include <string.h>
+
+#include "hart.h"
+
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_U (1ull << 4)
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7)
+#define PTE_PPN_MASK (((1ull << 44) - 1) << 10)
+#define PTE_RESERVED (~((1ull << 54) - 1)) /* bits 63:54: Svnapot/Svpbmt not offered */
+
+static void tlb_clear(struct tlb *t)
+{
+	memset(t, 0xff, sizeof(*t)); /* every tag becomes TLB_INVALID */
+	t->vnext = 0;
+}
+
+void mmu_init(struct hart *h)
+{
+	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
+		tlb_clear(&h->tlb[c]);
+	mmu_update_ctx(h);
+}
+
+void mmu_flush(struct hart *h)
+{
+	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++)
+		tlb_clear(&h->tlb[c]);
+	memset(h->jc[MMU_S], 0, sizeof(h->jc[MMU_S]));
+	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
+}
+
+static void entry_drop_page(struct tlb_entry *e, uint64_t page)
+{
+	if ((e->tag_r & ~TLB_IO) == page || (e->tag_w & ~TLB_IO) == page ||
+	    (e->tag_x & ~TLB_IO) == page)
+		memset(e, 0xff, sizeof(*e));
+}
+
+void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_t asid)
+{
+	/* The TLB holds only the current address space (a satp write flushes
+	 * it), so a fence for another ASID has nothing to drop here. */
+	if (has_asid && asid != ((h->satp >> 44) & 0xffff))
+		return;
+	if (!has_addr) {
+		mmu_flush(h);
+		return;
+	}
+	uint64_t page = va & ~0xfffull;
+	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++) {
+		struct tlb *t = &h->tlb[c];
+		entry_drop_page(&t->e[tlb_index(va)], page);
+		for (unsigned v = 0; v < TLB_VICTIMS; v++)
+			entry_drop_page(&t->victim[v], page);
+	}
+	memset(h->jc[MMU_S], 0, sizeof(h->jc[MMU_S]));
+	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
+}
+
+void mmu_update_ctx(struct hart *h)
+{
+	unsigned p = h->priv;
+	h->ictx = p == PRV_M ? MMU_M : p == PRV_S ? MMU_S : MMU_U;
+	h->jcur = h->jc[h->ictx];
+	if (p == PRV_M && (h->mstatus & MSTATUS_MPRV))
+		p = (unsigned)((h->mstatus & MSTATUS_MPP) >> 11);
+	unsigned d = p == PRV_M ? MMU_M
+		     : p == PRV_S ? ((h->mstatus & MSTATUS_SUM) ? MMU_SSUM : MMU_S)
+				  : MMU_U;
+	h->dctx = d;
+	h->dtlb = h->tlb[d].e;
+}
+
+/* Host pointer of physical page `pa_page` if it is RAM or ROM, else NULL.
+ * `*writable` says whether guest stores may go straight to it. */
+static uint8_t *host_page(struct hart *h, uint64_t pa_page, int *writable)
+{
+	uint64_t off = pa_page - HART_RAM_BASE;
+	if (off < h->ram_size) {
+		*writable = (pa_page != (h->tohost & ~0xfffull));
+		return h->ram + off;
+	}
+	off = pa_page - h->rom_base;
+	if (h->rom && off < h->rom_size) {
+		*writable = 0;
+		return h->rom + off;
+	}
+	return NULL;
+}
+
+static int fault_cause(int acc)
+{
+	return acc == ACC_X ? EXC_INSN_PAGE_FAULT : acc == ACC_W ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT;
+}
+
+static int access_cause(int acc)
+{
+	return acc == ACC_X ? EXC_INSN_ACCESS : acc == ACC_W ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS;
+}
+
+/* Walks the page table for `va`. On success returns 0 with the physical
+ * address and the permissions this context has on the page (PTE_R/W/X,
+ * PTE_W only when D is set). */
+static int mmu_walk(struct hart *h, uint64_t va, int acc, unsigned ctx, uint64_t *pa,
+		    uint64_t *perm)
+{
+	unsigned mode = (unsigned)(h->satp >> 60);
+	if (ctx == MMU_M || mode == 0) {
+		*pa = va;
+		*perm = PTE_R | PTE_W | PTE_X;
+		return 0;
+	}
+	unsigned levels = mode == 9 ? 4 : 3;
+	unsigned vabits = 12 + 9 * levels;
+	int64_t top = (int64_t)va >> (vabits - 1);
+	if (top != 0 && top != -1)
+		return fault_cause(acc);
+	uint64_t base = (h->satp & ((1ull << 44) - 1)) << 12;
+	for (int lvl = (int)levels - 1; lvl >= 0; lvl--) {
+		uint64_t pte_pa = base + ((va >> (12 + 9 * lvl)) & 511) * 8;
+		uint64_t off = pte_pa - HART_RAM_BASE;
+		if (off >= h->ram_size)
+			return access_cause(acc);
+		uint64_t *ptep = (uint64_t *)(void *)(h->ram + off);
+	again:;
+		uint64_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+		if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) || (pte & PTE_RESERVED))
+			return fault_cause(acc);
+		uint64_t ppn = (pte & PTE_PPN_MASK) >> 10;
+		if (!(pte & (PTE_R | PTE_X))) {
+			if (lvl == 0 || (pte & (PTE_A | PTE_D | PTE_U)))
+				return fault_cause(acc);
+			base = ppn << 12;
+			continue;
+		}
+		/* A leaf: permissions for this context. */
+		uint64_t p = 0;
+		int user_page = (pte & PTE_U) != 0;
+		if (ctx == MMU_U) {
+			if (!user_page)
+				return fault_cause(acc);
+		} else if (user_page && (ctx != MMU_SSUM || acc == ACC_X)) {
+			return fault_cause(acc);
+		}
+		if ((pte & PTE_R) || ((h->mstatus & MSTATUS_MXR) && (pte & PTE_X)))
+			p |= PTE_R;
+		if (pte & PTE_W)
+			p |= PTE_W;
+		if ((pte & PTE_X) && !(user_page && ctx != MMU_U))
+			p |= PTE_X;
+		uint64_t need = acc == ACC_X ? PTE_X : acc == ACC_W ? PTE_W : PTE_R;
+		if (!(p & need))
+			return fault_cause(acc);
+		if (lvl > 0 && (ppn & ((1ull << (9 * lvl)) - 1)))
+			return fault_cause(acc); /* misaligned superpage */
+		uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
+		if ((pte & want) != want) {
+			if (!__atomic_compare_exchange_n(ptep, &pte, pte | want, 0, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+				goto again;
+			pte |= want;
+		}
+		if (!(pte & PTE_D))
+			p &= ~PTE_W; /* the first write must walk again to set D */
+		uint64_t lowmask = (1ull << (12 + 9 * lvl)) - 1;
+		*pa = ((ppn << 12) & ~lowmask) | (va & lowmask);
+		*perm = p;
+		return 0;
+	}
+	return fault_cause(acc);
+}
+
+/* Finds `va`'s entry in context `ctx` (main set, then victims), or NULL. */
+static struct tlb_entry *tlb_find(struct hart *h, unsigned ctx, uint64_t page)
+{
+	struct tlb *t = &h->tlb[ctx];
+	struct tlb_entry *e = &t->e[tlb_index(page)];
+	if ((e->tag_r & ~TLB_IO) == page || (e->tag_w & ~TLB_IO) == page ||
+	    (e->tag_x & ~TLB_IO) == page)
+		return e;
+	for (unsigned v = 0; v < TLB_VICTIMS; v++) {
+		struct tlb_entry *ve = &t->victim[v];
+		if ((ve->tag_r & ~TLB_IO) == page || (ve->tag_w & ~TLB_IO) == page ||
+		    (ve->tag_x & ~TLB_IO) == page) {
+			struct tlb_entry tmp = *e; /* swap into the main set */
+			*e = *ve;
+			*ve = tmp;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static struct tlb_entry *tlb_fill(struct hart *h, unsigned ctx, uint64_t page, uint64_t pa_page,
+				  uint64_t perm)
+{
+	struct tlb *t = &h->tlb[ctx];
+	struct tlb_entry *e = &t->e[tlb_index(page)];
+	if ((e->tag_r & e->tag_w & e->tag_x) != TLB_INVALID && (e->tag_r & ~TLB_IO) != page &&
+	    (e->tag_w & ~TLB_IO) != page && (e->tag_x & ~TLB_IO) != page)
+		t->victim[t->vnext++ % TLB_VICTIMS] = *e;
+	int writable = 0;
+	uint8_t *host = host_page(h, pa_page, &writable);
+	uint64_t io = host ? 0 : TLB_IO;
+	e->tag_r = (perm & PTE_R) ? page | io : TLB_INVALID;
+	e->tag_w = (perm & PTE_W) ? page | io | (writable ? 0 : TLB_IO) : TLB_INVALID;
+	e->tag_x = (perm & PTE_X) ? page | io : TLB_INVALID;
+	e->addend = host ? (uintptr_t)host - page : 0;
+	e->pa_page = pa_page;
+	return e;
+}
+
+int mmu_translate(struct hart *h, uint64_t va, int acc, uint64_t *pa)
+{
+	unsigned ctx = acc == ACC_X ? h->ictx : h->dctx;
+	uint64_t page = va & ~0xfffull;
+	struct tlb_entry *e = tlb_find(h, ctx, page);
+	uint64_t tag = !e ? TLB_INVALID : acc == ACC_X ? e->tag_x : acc == ACC_W ? e->tag_w : e->tag_r;
+	if (tag == TLB_INVALID) {
+		uint64_t p, perm;
+		int r = mmu_walk(h, va, acc, ctx, &p, &perm);
+		if (r)
+			return r;
+		e = tlb_fill(h, ctx, page, p & ~0xfffull, perm);
+	}
+	*pa = e->pa_page | (va & 0xfff);
+	return 0;
+}
+
+uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, int *cause)
+{
+	uint64_t pa;
+	*cause = mmu_translate(h, va, ACC_X, &pa);
+	if (*cause)
+		return NULL;
+	int writable;
+	uint8_t *host = host_page(h, pa & ~0xfffull, &writable);
+	if (!host)
+		*cause = EXC_INSN_ACCESS;
+	return host;
+}
+
+int mmu_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
+{
+	if (((va & 0xfff) + size) > 4096) {
+		uint64_t v = 0, b;
+		for (unsigned i = 0; i < size; i++) {
+			int r = mmu_load(h, va + i, 1, &b);
+			if (r)
+				return r;
+			v |= b << (8 * i);
+		}
+		*val = v;
+		return 0;
+	}
+	uint64_t pa;
+	int r = mmu_translate(h, va, ACC_R, &pa);
+	if (r)
+		return r;
+	struct tlb_entry *e = &h->dtlb[tlb_index(va)];
+	if (e->tag_r == (va & ~0xfffull)) {
+		uint64_t v = 0;
+		memcpy(&v, (void *)(e->addend + va), size);
+		*val = v;
+		return 0;
+	}
+	return bus_load(h, pa, size, val);
+}
+
+int mmu_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
+{
+	if (((va & 0xfff) + size) > 4096) {
+		/* Check every byte can be written before writing any. */
+		uint64_t pa;
+		for (unsigned i = 0; i < size; i++) {
+			int r = mmu_translate(h, va + i, ACC_W, &pa);
+			if (r)
+				return r;
+		}
+		for (unsigned i = 0; i < size; i++) {
+			int r = mmu_store(h, va + i, 1, (val >> (8 * i)) & 0xff);
+			if (r)
+				return r;
+		}
+		return 0;
+	}
+	uint64_t pa;
+	int r = mmu_translate(h, va, ACC_W, &pa);
+	if (r)
+		return r;
+	struct tlb_entry *e = &h->dtlb[tlb_index(va)];
+	if (e->tag_w == (va & ~0xfffull)) {
+		memcpy((void *)(e->addend + va), &val, size);
+		return 0;
+	}
+	return bus_store(h, pa, size, val);
+}
+
+void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, int acc, int *cause)
+{
+	if (va & (size - 1)) {
+		*cause = acc == ACC_R ? EXC_LOAD_MISALIGNED : EXC_STORE_MISALIGNED;
+		return NULL;
+	}
+	uint64_t pa;
+	*cause = mmu_translate(h, va, acc, &pa);
+	if (*cause)
+		return NULL;
+	uint64_t off = pa - HART_RAM_BASE;
+	if (off >= h->ram_size) {
+		*cause = acc == ACC_R ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS;
+		return NULL;
+	}
+	return h->ram + off;
+}

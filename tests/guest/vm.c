@@ -1,0 +1,260 @@
+/* Sv39/Sv48 paging from S- and U-mode. M-mode builds the tables, takes every
+ * trap (nothing is delegated) and records its cause and tval; a faulting
+ * probe resumes after the faulting instruction. S-mode runs the checks; U
+ * code runs through an ecall "service" of the M handler. Each failed check
+ * exits with its own status (HTIF), so the status names the check. Built
+ * with -DNO_UART (no console on spike) it also passes on qemu-system-riscv64
+ * -machine spike, which is how the expectations were cross-checked. */
+#include "guest.h"
+
+#define PTE_V 0x1ul
+#define PTE_R 0x2ul
+#define PTE_W 0x4ul
+#define PTE_X 0x8ul
+#define PTE_U 0x10ul
+#define PTE_A 0x40ul
+#define PTE_D 0x80ul
+#define TEST_VA 0x40000000ul
+#define SUPER_VA 0x40200000ul
+#define MISALIGNED_SUPER_VA 0x40400000ul
+#define PTE(pa, flags) ((((uint64_t)(pa)) >> 12) << 10 | (flags))
+#define SATP(mode, root) (((uint64_t)(mode) << 60) | ((uint64_t)(root) >> 12))
+
+static uint64_t root39[512] __attribute__((aligned(4096)));
+static uint64_t root48[512] __attribute__((aligned(4096)));
+static uint64_t l1[512] __attribute__((aligned(4096)));
+static uint64_t l0[512] __attribute__((aligned(4096)));
+static uint8_t pages[16][4096] __attribute__((aligned(4096)));
+static uint8_t superpage[2u << 20] __attribute__((aligned(2u << 20)));
+static uint8_t mstack[4096] __attribute__((aligned(16)));
+
+static volatile uint64_t last_cause, last_tval, s_resume;
+
+struct frame {
+	uint64_t x[32];
+};
+
+/* U-mode code: loads the doubleword at a0 and hands it back (ecall). */
+__attribute__((section(".text.user"), aligned(4096), naked)) void user_load(void)
+{
+	__asm__ volatile("ld a0, 0(a0)\n\tecall\n");
+}
+
+/* Called by the M trap entry with the saved registers; returns the pc to
+ * resume at. */
+uint64_t mtrap(struct frame *f, uint64_t cause, uint64_t tval, uint64_t epc)
+{
+	uint64_t mstatus;
+	__asm__ volatile("csrr %0, mstatus" : "=r"(mstatus));
+	unsigned from = (unsigned)((mstatus >> 11) & 3);
+	if (cause == 9) { /* S asks to run U code at a0 with argument a1 */
+		s_resume = epc + 4;
+		mstatus &= ~(3ul << 11); /* MPP = U */
+		__asm__ volatile("csrw mstatus, %0" ::"r"(mstatus));
+		f->x[10] = f->x[11];
+		return f->x[10 + 2]; /* a2: the U entry point */
+	}
+	uint64_t back_to_s = 0;
+	if (cause == 8) { /* U is done: result in a0 */
+		back_to_s = 1;
+	} else {
+		last_cause = cause;
+		last_tval = tval;
+		if (from == 0) {
+			f->x[10] = ~0ul;
+			back_to_s = 1;
+		} else if (cause == 12 || cause == 1) {
+			return f->x[1]; /* a fetch fault: return to the caller (ra) */
+		} else {
+			return epc + 4; /* probes are 4-byte instructions */
+		}
+	}
+	if (back_to_s) {
+		mstatus = (mstatus & ~(3ul << 11)) | (1ul << 11);
+		__asm__ volatile("csrw mstatus, %0" ::"r"(mstatus));
+		return s_resume;
+	}
+	return epc;
+}
+
+__attribute__((naked, aligned(4))) static void mtrap_entry(void)
+{
+	__asm__ volatile(
+	    "csrrw sp, mscratch, sp\n\t"
+	    "addi sp, sp, -256\n\t"
+	    ".irp r,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\t"
+	    "sd x\\r, \\r*8(sp)\n\t"
+	    ".endr\n\t"
+	    "csrr t0, mscratch\n\t"
+	    "sd t0, 16(sp)\n\t"
+	    "mv a0, sp\n\t"
+	    "csrr a1, mcause\n\t"
+	    "csrr a2, mtval\n\t"
+	    "csrr a3, mepc\n\t"
+	    "call mtrap\n\t"
+	    "csrw mepc, a0\n\t"
+	    ".irp r,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\t"
+	    "ld x\\r, \\r*8(sp)\n\t"
+	    ".endr\n\t"
+	    "addi sp, sp, 256\n\t"
+	    "csrrw sp, mscratch, sp\n\t"
+	    "mret\n");
+}
+
+/* Probes: 4-byte instructions, so the handler can skip them. */
+static uint64_t probe_ld(uint64_t va)
+{
+	uint64_t v = 0;
+	last_cause = ~0ul;
+	__asm__ volatile(".option push\n\t.option norvc\n\tld %0, 0(%1)\n\t.option pop"
+			 : "+r"(v)
+			 : "r"(va)
+			 : "memory");
+	return v;
+}
+
+static void probe_sd(uint64_t va, uint64_t v)
+{
+	last_cause = ~0ul;
+	__asm__ volatile(".option push\n\t.option norvc\n\tsd %0, 0(%1)\n\t.option pop" ::"r"(v),
+			 "r"(va)
+			 : "memory");
+}
+
+static uint64_t run_user(uint64_t entry, uint64_t arg)
+{
+	register uint64_t a0 __asm__("a0") = 0;
+	register uint64_t a1 __asm__("a1") = arg;
+	register uint64_t a2 __asm__("a2") = entry;
+	last_cause = ~0ul;
+	__asm__ volatile("ecall"
+			 : "+r"(a0), "+r"(a1), "+r"(a2)
+			 :
+			 : "memory", "a3", "a4", "a5", "a6", "a7", "t0", "t1", "t2", "t3", "t4",
+			   "t5", "t6", "ra");
+	return a0;
+}
+
+static void csr_set_sstatus(uint64_t bits) { __asm__ volatile("csrs sstatus, %0" ::"r"(bits)); }
+static void csr_clear_sstatus(uint64_t bits) { __asm__ volatile("csrc sstatus, %0" ::"r"(bits)); }
+
+#define VA(k) (TEST_VA + 4096ul * (k))
+#define VAL(k) (0x1000ul * (k) + 0x11)
+#define EXPECT_FAULT(cause, va, code) CHECK(last_cause == (cause) && last_tval == (va), code)
+#define EXPECT_OK(code) CHECK(last_cause == ~0ul, code)
+
+static void s_main(void)
+{
+	/* 1: read-only page */
+	CHECK(probe_ld(VA(0)) == VAL(0), 10);
+	EXPECT_OK(11);
+	probe_sd(VA(0), 1);
+	EXPECT_FAULT(15, VA(0), 12);
+	/* 2: a write sets A and D */
+	probe_sd(VA(1), 0x55);
+	EXPECT_OK(13);
+	CHECK((l0[1] & (PTE_A | PTE_D)) == (PTE_A | PTE_D), 14);
+	CHECK(*(volatile uint64_t *)pages[1] == 0x55, 15);
+	/* 3: a read sets A only */
+	CHECK(probe_ld(VA(7)) == VAL(7), 16);
+	CHECK((l0[7] & (PTE_A | PTE_D)) == PTE_A, 17);
+	/* 4: execute-only page: fault, then readable with MXR */
+	probe_ld(VA(2));
+	EXPECT_FAULT(13, VA(2), 18);
+	csr_set_sstatus(1ul << 19);
+	CHECK(probe_ld(VA(2)) == VAL(2), 19);
+	EXPECT_OK(20);
+	csr_clear_sstatus(1ul << 19);
+	probe_ld(VA(2));
+	EXPECT_FAULT(13, VA(2), 21);
+	/* 5: a user page from S: fault without SUM, fine with it */
+	probe_ld(VA(3));
+	EXPECT_FAULT(13, VA(3), 22);
+	csr_set_sstatus(1ul << 18);
+	CHECK(probe_ld(VA(3)) == VAL(3), 23);
+	csr_clear_sstatus(1ul << 18);
+	/* 6: invalid and write-only (reserved) PTEs */
+	probe_ld(VA(4));
+	EXPECT_FAULT(13, VA(4), 24);
+	probe_sd(VA(4), 0);
+	EXPECT_FAULT(15, VA(4), 25);
+	probe_ld(VA(5));
+	EXPECT_FAULT(13, VA(5), 26);
+	/* 7: fetch faults: a non-executable page, and S executing a U page */
+	((void (*)(void))VA(0))();
+	EXPECT_FAULT(12, VA(0), 27);
+	((void (*)(void))VA(6))();
+	EXPECT_FAULT(12, VA(6), 28);
+	/* 8: U mode: its own page loads; a supervisor page faults */
+	CHECK(run_user(VA(6), VA(3)) == VAL(3), 29);
+	EXPECT_OK(30);
+	CHECK(run_user(VA(6), VA(0)) == ~0ul, 31);
+	EXPECT_FAULT(13, VA(0), 32);
+	/* 9: superpages, and a misaligned one */
+	CHECK(probe_ld(SUPER_VA + 0x12340) == 0x5e, 33);
+	probe_ld(MISALIGNED_SUPER_VA + 8);
+	EXPECT_FAULT(13, MISALIGNED_SUPER_VA + 8, 34);
+	/* 10: remap + sfence.vma of that page */
+	l0[0] = PTE((uint64_t)pages[8], PTE_V | PTE_R | PTE_A);
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(0)) : "memory");
+	CHECK(probe_ld(VA(0)) == VAL(8), 35);
+	/* 11: a non-canonical address */
+	probe_ld(1ul << 38);
+	EXPECT_FAULT(13, 1ul << 38, 36);
+	/* 12: Sv48: the same tables one level down; bit 38 is now canonical
+	 * (and unmapped), bit 47 is not */
+	__asm__ volatile("csrw satp, %0\n\tsfence.vma" ::"r"(SATP(9, root48)) : "memory");
+	CHECK(probe_ld(VA(3)) == 0, 37); /* SUM is off again: a fault */
+	EXPECT_FAULT(13, VA(3), 38);
+	CHECK(probe_ld(VA(7)) == VAL(7), 39);
+	probe_ld(1ul << 39);
+	EXPECT_FAULT(13, 1ul << 39, 40);
+	probe_ld(1ul << 47);
+	EXPECT_FAULT(13, 1ul << 47, 41);
+	/* 13: an unsupported mode leaves satp alone */
+	uint64_t before, after;
+	__asm__ volatile("csrr %0, satp" : "=r"(before));
+	__asm__ volatile("csrw satp, %0" ::"r"(SATP(5, root39)));
+	__asm__ volatile("csrr %0, satp" : "=r"(after));
+	CHECK(before == after && (after >> 60) == 9, 42);
+#ifndef NO_UART
+	guest_puts("vm: all paging checks passed\n");
+#endif
+	guest_exit(0);
+}
+
+int main(uint64_t hartid)
+{
+	if (hartid != 0)
+		guest_park();
+	for (int k = 0; k < 16; k++)
+		*(uint64_t *)pages[k] = VAL(k);
+	superpage[0x12340] = 0x5e;
+	/* Low 1 GiB (devices) and RAM identity-mapped as gigapages, not U. */
+	root39[0] = PTE(0, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
+	root39[2] = PTE(0x80000000ul, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D);
+	root39[1] = PTE((uint64_t)l1, PTE_V);
+	root48[0] = PTE((uint64_t)root39, PTE_V);
+	l1[0] = PTE((uint64_t)l0, PTE_V);
+	l1[1] = PTE((uint64_t)superpage, PTE_V | PTE_R | PTE_A);
+	l1[2] = PTE((uint64_t)superpage + 4096, PTE_V | PTE_R | PTE_A);
+	l0[0] = PTE((uint64_t)pages[0], PTE_V | PTE_R | PTE_A);
+	l0[1] = PTE((uint64_t)pages[1], PTE_V | PTE_R | PTE_W);
+	l0[2] = PTE((uint64_t)pages[2], PTE_V | PTE_X | PTE_A);
+	l0[3] = PTE((uint64_t)pages[3], PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D);
+	l0[4] = PTE((uint64_t)pages[4], PTE_R | PTE_W);
+	l0[5] = PTE((uint64_t)pages[5], PTE_V | PTE_W | PTE_A | PTE_D);
+	l0[6] = PTE((uint64_t)user_load, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
+	l0[7] = PTE((uint64_t)pages[7], PTE_V | PTE_R | PTE_W);
+
+	/* PMP: S and U may reach everything (one NAPOT entry over all memory). */
+	__asm__ volatile("csrw pmpaddr0, %0\n\tcsrw pmpcfg0, %1" ::"r"(~0ul >> 10), "r"(0x1ful));
+	__asm__ volatile("csrw mscratch, %0" ::"r"(mstack + sizeof(mstack)));
+	__asm__ volatile("csrw mtvec, %0" ::"r"(mtrap_entry));
+	__asm__ volatile("csrw satp, %0\n\tsfence.vma" ::"r"(SATP(8, root39)) : "memory");
+	uint64_t mstatus;
+	__asm__ volatile("csrr %0, mstatus" : "=r"(mstatus));
+	mstatus = (mstatus & ~(3ul << 11)) | (1ul << 11); /* MPP = S */
+	__asm__ volatile("csrw mstatus, %0\n\tcsrw mepc, %1\n\tmret" ::"r"(mstatus), "r"(s_main));
+	return 99;
+}
