@@ -27,9 +27,9 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 	common/memclient.c common/util.c
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
-	cpu-worker/mmu.c
+	cpu-worker/mmu.c cpu-worker/fpu.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c
-SHOAL_SRC := deploy/shoal.c deploy/elf.c
+SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
@@ -44,19 +44,22 @@ all: deps $(BINS)
 deps:
 	@sh deploy/deps.sh build
 
+# The FPU relies on the host's rounding mode and exception flags, so the
+# compiler must neither reorder nor fold floating-point operations there.
+$(OBJ)/cpu-worker/fpu.o: CFLAGS += -frounding-math -fsignaling-nans -ffp-contract=off
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BIN)/shoal: $(call obj,$(SHOAL_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lfdt
 $(BIN)/shoal-mem: $(call obj,$(MEM_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lnuma
 $(BIN)/shoal-cpu: $(call obj,$(CPU_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lm
 $(BIN)/shoal-dev: $(call obj,$(DEV_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -luring
@@ -89,7 +92,7 @@ run: all guest
 	$(BIN)/shoal run --bios none --kernel $(GUEST_DIR)/hello.elf
 
 # ---- tests ----
-UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver
+UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
@@ -97,9 +100,10 @@ $(BUILD)/tests/test_region: $(call obj,tests/unit/test_region.c $(COMMON_SRC))
 $(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c common/util.c)
 $(BUILD)/tests/test_util: $(call obj,tests/unit/test_util.c $(COMMON_SRC))
 $(BUILD)/tests/test_memserver: $(call obj,tests/unit/test_memserver.c $(COMMON_SRC))
+$(BUILD)/tests/test_boot: $(call obj,tests/unit/test_boot.c deploy/boot.c)
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma
+	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt
 
 # Suites that drive a binary as a black box find it through SHOAL_BIN.
 unit: deps $(UNIT_BINS) $(BIN)/shoal-mem

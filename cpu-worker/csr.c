@@ -8,9 +8,11 @@
 
 #define MSTATUS_WMASK                                                                          \
 	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | \
-	 MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR)
-#define SSTATUS_MASK \
-	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL)
+	 MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR |   \
+	 MSTATUS_FS)
+#define SSTATUS_MASK                                                                          \
+	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL | \
+	 MSTATUS_FS | MSTATUS_SD)
 #define MIE_MASK 0xaaaull /* SSIE MSIE STIE MTIE SEIE MEIE */
 #define MIDELEG_MASK 0x222ull
 #define MEDELEG_MASK 0xb3ffull /* all synchronous causes except ecall from M and reserved */
@@ -20,8 +22,8 @@ void hart_reset(struct hart *h, uint32_t hartid)
 {
 	h->hartid = hartid;
 	h->priv = PRV_M;
-	h->misa = (2ull << 62) | (1u << 0) | (1u << 2) | (1u << 8) | (1u << 12) | (1u << 18) |
-		  (1u << 20); /* RV64 A C I M S U */
+	h->misa = (2ull << 62) | (1u << 0) | (1u << 2) | (1u << 3) | (1u << 5) | (1u << 8) |
+		  (1u << 12) | (1u << 18) | (1u << 20); /* RV64 A C D F I M S U */
 	h->mstatus = MSTATUS_UXL | MSTATUS_SXL;
 	h->mtip = 0;
 	h->poll_count = 0;
@@ -147,6 +149,13 @@ void hart_wfi(struct hart *h)
 	}
 }
 
+/* mstatus as read: SD summarises a dirty FS. */
+static uint64_t status_read(const struct hart *h)
+{
+	uint64_t s = h->mstatus & ~MSTATUS_SD;
+	return (s & MSTATUS_FS) == MSTATUS_FS ? s | MSTATUS_SD : s;
+}
+
 /* Writes mstatus; translation contexts follow MPRV, MPP and SUM, and the
  * cached S/U translations depend on MXR. */
 static void status_write(struct hart *h, uint64_t nv)
@@ -195,7 +204,16 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 	case 0xf13:
 	case 0xf15: v = 0; break;
 	case 0xf14: v = h->hartid; break;
-	case 0x300: v = h->mstatus; break;
+	case 0x001:
+	case 0x002:
+	case 0x003:
+		if (!(h->mstatus & MSTATUS_FS))
+			return EXC_ILLEGAL;
+		v = csr == 0x001   ? h->fcsr & 0x1f
+		    : csr == 0x002 ? (h->fcsr >> 5) & 7
+				   : h->fcsr & 0xff;
+		break;
+	case 0x300: v = status_read(h); break;
 	case 0x301:
 		v = h->misa;
 		wmask = 0;
@@ -239,7 +257,7 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 	case 0x344: v = mip_now(h); break;
 	case 0x3a0: reg = &h->pmpcfg[0]; break;
 	case 0x3a2: reg = &h->pmpcfg[1]; break;
-	case 0x100: v = h->mstatus & SSTATUS_MASK; break;
+	case 0x100: v = status_read(h) & SSTATUS_MASK; break;
 	case 0x104: v = h->mie & h->mideleg; break;
 	case 0x105:
 		reg = &h->stvec;
@@ -295,6 +313,17 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 	default: nv = v & ~src; break;
 	}
 	switch (csr) {
+	case 0x001:
+	case 0x002:
+	case 0x003:
+		if (csr == 0x001)
+			h->fcsr = (h->fcsr & ~0x1full) | (nv & 0x1f);
+		else if (csr == 0x002)
+			h->fcsr = (h->fcsr & 0x1f) | ((nv & 7) << 5);
+		else
+			h->fcsr = nv & 0xff;
+		h->mstatus |= MSTATUS_FS;
+		return 0;
 	case 0x300: {
 		uint64_t mpp = (nv & MSTATUS_MPP) >> 11;
 		if (mpp == 2)

@@ -82,7 +82,13 @@ uint32_t rvc_expand(uint16_t c)
 		case 7: /* C.SD */
 			return enc_s(0x23, 3, rs1p, rdp,
 				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
-		default: /* C.FLD, C.FSD need D; 4 is reserved */ return 0;
+		case 1: /* C.FLD */
+			return enc_i(0x07, 3, rdp, rs1p,
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
+		case 5: /* C.FSD */
+			return enc_s(0x27, 3, rs1p, rdp,
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 6, 5) << 6));
+		default: /* 4 is reserved */ return 0;
 		}
 	case 1:
 		switch (f3) {
@@ -173,7 +179,14 @@ uint32_t rvc_expand(uint16_t c)
 		case 7: /* C.SDSP */
 			return enc_s(0x23, 3, 2, rs2,
 				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 9, 7) << 6));
-		default: /* C.FLDSP, C.FSDSP need D */ return 0;
+		case 1: /* C.FLDSP */
+			return enc_i(0x07, 3, rd, 2,
+				     (int32_t)(bits(c, 12, 12) << 5 | bits(c, 6, 5) << 3 |
+					       bits(c, 4, 2) << 6));
+		case 5: /* C.FSDSP */
+			return enc_s(0x27, 3, 2, rs2,
+				     (int32_t)(bits(c, 12, 10) << 3 | bits(c, 9, 7) << 6));
+		default: return 0;
 		}
 	}
 	return 0;
@@ -323,6 +336,21 @@ static void decode32(uint32_t w, struct rv_insn *o)
 		}
 		return;
 	}
+	case 0x07: /* FLW, FLD */
+		o->imm = imm_i;
+		if (f3 == 2 || f3 == 3)
+			o->op = f3 == 2 ? OP_FLW : OP_FLD;
+		return;
+	case 0x27: /* FSW, FSD */
+		o->imm = sext(f7 << 5 | bits(w, 11, 7), 12);
+		if (f3 == 2 || f3 == 3)
+			o->op = f3 == 2 ? OP_FSW : OP_FSD;
+		return;
+	case 0x43:
+	case 0x47:
+	case 0x4b:
+	case 0x4f:
+	case 0x53: o->op = OP_FPU; return; /* fields checked by fpu_exec */
 	case 0x0f:
 		if (f3 == 0)
 			o->op = OP_FENCE;

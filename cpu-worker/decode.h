@@ -1,7 +1,8 @@
 /** @file
- * RV64IMAC + Zicsr + Zifencei decoder. Pure functions: no hart state, so the
- * unit tests drive them directly. Compressed instructions are expanded to
- * their 32-bit equivalents first, so one decoder serves both. */
+ * RV64GC (IMAFDC + Zicsr + Zifencei) decoder. F/D arithmetic decodes to one
+ * OP_FPU whose fields fpu_exec reads from the instruction word. Pure functions: no hart state, so
+ * the unit tests drive them directly. Compressed instructions are expanded to their 32-bit
+ * equivalents first, so one decoder serves both. */
 #ifndef SHOAL_DECODE_H
 #define SHOAL_DECODE_H
 
@@ -23,6 +24,7 @@
 	X(AMOMIN_D) X(AMOMAX_D) X(AMOMINU_D) X(AMOMAXU_D) \
 	X(FENCE) X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI) X(SFENCE_VMA) \
 	X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI) \
+	X(FLW) X(FLD) X(FSW) X(FSD) X(FPU) \
 	X(FALLTHROUGH)
 /* clang-format on */
 

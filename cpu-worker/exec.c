@@ -121,7 +121,8 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 		pi->op = d.op;
 		pi->imm = d.imm;
 		pi->pc_off = (uint16_t)(p - pc);
-		pi->rd = d.rd ? d.rd : 32;
+		/* x0 writes go to a sink register; FP loads name f0 as itself. */
+		pi->rd = d.rd || d.op == OP_FLW || d.op == OP_FLD ? d.rd : 32;
 		pi->rs1 = d.rs1;
 		pi->rs2 = d.rs2;
 		pi->len = d.len;
@@ -546,6 +547,48 @@ L_SC_D : {
 	AMO_CAS(AMOMAX_D, uint64_t, int64_t, >)
 	AMO_CAS(AMOMINU_D, uint64_t, uint64_t, <)
 	AMO_CAS(AMOMAXU_D, uint64_t, uint64_t, >)
+
+	/* F and D. Loads and stores use the TLB fast path; arithmetic is in
+	 * fpu.c. Everything is illegal while mstatus.FS is off. */
+#define FP_ON()                                   \
+	if (unlikely(!(h->mstatus & MSTATUS_FS))) \
+		EXC(EXC_ILLEGAL, i->raw);
+#define FLOAD(name, type, box)                                             \
+	L_##name : FP_ON() a = RS1 + (uint64_t)i->imm;                     \
+	if (likely(TLB_HIT(tag_r, a, sizeof(type)))) {                     \
+		type t_;                                                   \
+		memcpy(&t_, (const void *)(te->addend + a), sizeof(type)); \
+		v = t_;                                                    \
+	} else {                                                           \
+		h->pc = IPC;                                               \
+		e = mmu_load(h, a, sizeof(type), &v);                      \
+		if (e)                                                     \
+			EXC(e, a);                                         \
+	}                                                                  \
+	h->f[i->rd] = (box) | v;                                           \
+	h->mstatus |= MSTATUS_FS;                                          \
+	NEXT;
+	FLOAD(FLW, uint32_t, 0xffffffff00000000ull)
+	FLOAD(FLD, uint64_t, 0)
+#define FSTORE(name, type)                                           \
+	L_##name : FP_ON() a = RS1 + (uint64_t)i->imm;               \
+	if (likely(TLB_HIT(tag_w, a, sizeof(type)))) {               \
+		type t_ = (type)h->f[i->rs2];                        \
+		memcpy((void *)(te->addend + a), &t_, sizeof(type)); \
+		NEXT;                                                \
+	}                                                            \
+	h->pc = IPC;                                                 \
+	e = mmu_store(h, a, sizeof(type), (type)h->f[i->rs2]);       \
+	if (e)                                                       \
+		EXC(e, a);                                           \
+	NEXT;
+	FSTORE(FSW, uint32_t)
+	FSTORE(FSD, uint64_t)
+L_FPU:
+	FP_ON()
+	if (unlikely(fpu_exec(h, i->raw)))
+		EXC(EXC_ILLEGAL, i->raw);
+	NEXT;
 
 L_FENCE:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

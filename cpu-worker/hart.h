@@ -74,6 +74,8 @@ struct tlb {
 #define MSTATUS_MPIE (1ull << 7)
 #define MSTATUS_SPP (1ull << 8)
 #define MSTATUS_MPP (3ull << 11)
+#define MSTATUS_FS (3ull << 13) /* FP state: 0 off, 3 dirty */
+#define MSTATUS_SD (1ull << 63) /* read-only: FS is dirty */
 #define MSTATUS_MPRV (1ull << 17)
 #define MSTATUS_SUM (1ull << 18)
 #define MSTATUS_MXR (1ull << 19)
@@ -124,6 +126,8 @@ struct block {
  * vCPU process that runs it. */
 struct hart {
 	uint64_t x[33]; /* x[32] is where writes to x0 go */
+	uint64_t f[32]; /* FP registers; singles NaN-boxed */
+	uint64_t fcsr;	/* frm << 5 | fflags */
 	uint64_t pc;
 	uint64_t instret;
 	uint64_t cycle_off; /* mcycle = instret + cycle_off */
@@ -190,6 +194,12 @@ int hart_sret(struct hart *h);
 void hart_wfi(struct hart *h);
 /** Puts the hart in its reset state (M-mode, mhartid = `hartid`). */
 void hart_reset(struct hart *h, uint32_t hartid);
+
+/* fpu.c */
+/** Runs one F/D arithmetic, conversion, move, compare or FMA instruction
+ * `insn` (FS must be on). Returns 0, or EXC_ILLEGAL for a bad encoding or
+ * rounding mode. Sets fflags and marks FS dirty. */
+int fpu_exec(struct hart *h, uint32_t insn);
 
 /* mmu.c */
 /** Empties every TLB and sets the contexts; call once before running. */

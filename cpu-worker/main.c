@@ -3,7 +3,8 @@
  *
  * Usage (spawned by shoal):
  *   shoal-cpu --hart I --mem-sock PATH --ram-nodes K --entry ADDR
- *             [--tohost ADDR] [--dtb ADDR] [--dev NAME,BASE,SIZE,ENDPOINT,SHADOW]...
+ *             [--tohost ADDR] [--dtb ADDR] [--rom FILE]
+ *             [--dev NAME,BASE,SIZE,ENDPOINT,SHADOW]...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,9 @@
 #include "../common/log.h"
 #include "../common/memclient.h"
 #include "../common/util.h"
+
+#define ROM_BASE 0x1000ull /* the boot ROM: every hart starts here with firmware */
+#define ROM_SIZE 0x1000ull
 #include "../common/zmsg.h"
 #include "hart.h"
 
@@ -60,11 +64,30 @@ static void parse_dev(struct hart *h, const char *spec, void *zctx, int memsock)
 	h->ndev++;
 }
 
+/* Reads the boot ROM image shoal wrote; the copy is private and the guest
+ * cannot write it (the TLB never gives ROM pages a write tag). */
+static int load_rom(struct hart *h, const char *path)
+{
+	static uint8_t rom[ROM_SIZE];
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(rom, 1, sizeof(rom), f) : 0;
+	if (f)
+		fclose(f);
+	if (n != sizeof(rom)) {
+		log_err("cannot read the boot ROM %s", path);
+		return -1;
+	}
+	h->rom = rom;
+	h->rom_base = ROM_BASE;
+	h->rom_size = ROM_SIZE;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct hart *h = &the_hart;
 	uint64_t hartid = 0, nodes = 1, entry = RAM_BASE, tohost = 1, dtb = 0;
-	const char *memsock_path = NULL;
+	const char *memsock_path = NULL, *rom_path = NULL;
 	const char *devs[HART_MAX_DEVS];
 	unsigned ndevs = 0;
 	for (int i = 1; i < argc; i++) {
@@ -85,6 +108,8 @@ int main(int argc, char **argv)
 			r = util_parse_u64(v, 0, ~0ull, &dtb);
 		else if (strcmp(a, "--mem-sock") == 0)
 			memsock_path = v;
+		else if (strcmp(a, "--rom") == 0)
+			rom_path = v;
 		else if (strcmp(a, "--dev") == 0 && ndevs < HART_MAX_DEVS)
 			devs[ndevs++] = v;
 		else
@@ -133,6 +158,8 @@ int main(int argc, char **argv)
 	h->tohost = tohost & ~7ull;
 	if (tohost == 1)
 		h->tohost = 1;
+	if (rom_path && load_rom(h, rom_path))
+		return 1;
 	h->pc = entry;
 	h->x[10] = hartid;
 	h->x[11] = dtb;

@@ -79,7 +79,7 @@ void mmu_update_ctx(struct hart *h)
 	h->jcur = h->jc[h->ictx];
 	if (p == PRV_M && (h->mstatus & MSTATUS_MPRV))
 		p = (unsigned)((h->mstatus & MSTATUS_MPP) >> 11);
-	unsigned d = p == PRV_M ? MMU_M
+	unsigned d = p == PRV_M	  ? MMU_M
 		     : p == PRV_S ? ((h->mstatus & MSTATUS_SUM) ? MMU_SSUM : MMU_S)
 				  : MMU_U;
 	h->dctx = d;
@@ -105,7 +105,9 @@ static uint8_t *host_page(struct hart *h, uint64_t pa_page, int *writable)
 
 static int fault_cause(int acc)
 {
-	return acc == ACC_X ? EXC_INSN_PAGE_FAULT : acc == ACC_W ? EXC_STORE_PAGE_FAULT : EXC_LOAD_PAGE_FAULT;
+	return acc == ACC_X   ? EXC_INSN_PAGE_FAULT
+	       : acc == ACC_W ? EXC_STORE_PAGE_FAULT
+			      : EXC_LOAD_PAGE_FAULT;
 }
 
 static int access_cause(int acc)
@@ -137,7 +139,7 @@ static int mmu_walk(struct hart *h, uint64_t va, int acc, unsigned ctx, uint64_t
 		if (off >= h->ram_size)
 			return access_cause(acc);
 		uint64_t *ptep = (uint64_t *)(void *)(h->ram + off);
-	again:;
+again:;
 		uint64_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
 		if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) || (pte & PTE_RESERVED))
 			return fault_cause(acc);
@@ -170,8 +172,8 @@ static int mmu_walk(struct hart *h, uint64_t va, int acc, unsigned ctx, uint64_t
 			return fault_cause(acc); /* misaligned superpage */
 		uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
 		if ((pte & want) != want) {
-			if (!__atomic_compare_exchange_n(ptep, &pte, pte | want, 0, __ATOMIC_ACQ_REL,
-							 __ATOMIC_ACQUIRE))
+			if (!__atomic_compare_exchange_n(ptep, &pte, pte | want, 0,
+							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				goto again;
 			pte |= want;
 		}
@@ -230,7 +232,10 @@ int mmu_translate(struct hart *h, uint64_t va, int acc, uint64_t *pa)
 	unsigned ctx = acc == ACC_X ? h->ictx : h->dctx;
 	uint64_t page = va & ~0xfffull;
 	struct tlb_entry *e = tlb_find(h, ctx, page);
-	uint64_t tag = !e ? TLB_INVALID : acc == ACC_X ? e->tag_x : acc == ACC_W ? e->tag_w : e->tag_r;
+	uint64_t tag = !e	      ? TLB_INVALID
+		       : acc == ACC_X ? e->tag_x
+		       : acc == ACC_W ? e->tag_w
+				      : e->tag_r;
 	if (tag == TLB_INVALID) {
 		uint64_t p, perm;
 		int r = mmu_walk(h, va, acc, ctx, &p, &perm);

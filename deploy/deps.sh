@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages shoal needs, and only those that are missing.
-# Usage: deploy/deps.sh [build|test|bench]  (each level includes the previous)
+# Usage: deploy/deps.sh [build|guest|test|bench]  (each level includes the
+# previous; guest is what deploy/guest-image.sh needs to build Linux and busybox)
 # Contract: checks every package with dpkg-query first; calls apt-get only when
 # something is missing, through sudo when not root. Exits non-zero if the
 # install fails, naming the packages.
@@ -8,11 +9,15 @@ set -eu
 level=${1:-build}
 pkgs="make gcc pkg-config libzmq3-dev libmsgpack-dev libnuma-dev liburing-dev \
 libcmocka-dev libfdt-dev gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu"
+guest="libc6-dev-riscv64-cross linux-source-6.1 opensbi flex bison bc cpio dpkg-dev xz-utils \
+bzip2 gzip"
+testing="clang clang-format cppcheck git gcovr doxygen python3"
 case "$level" in
   build) ;;
-  test) pkgs="$pkgs clang clang-format cppcheck git gcovr doxygen python3" ;;
-  bench) pkgs="$pkgs clang clang-format cppcheck git gcovr doxygen python3 qemu-system-misc gnuplot-nox" ;;
-  *) echo "deps.sh: unknown level '$level': expected build, test or bench" >&2; exit 2 ;;
+  guest) pkgs="$pkgs $guest" ;;
+  test) pkgs="$pkgs $guest $testing" ;;
+  bench) pkgs="$pkgs $guest $testing qemu-system-misc gnuplot-nox" ;;
+  *) echo "deps.sh: unknown level '$level': expected build, guest, test or bench" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -28,8 +28,11 @@
 #include "../common/log.h"
 #include "../common/memclient.h"
 #include "../common/util.h"
+#include "boot.h"
 #include "elf.h"
 
+#define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+#define DTB_MAX (1u << 20) /* the device tree's room at the top of RAM */
 #define UART_BASE 0x10000000ull
 #define UART_SIZE 0x1000ull
 #define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
@@ -51,6 +54,8 @@ struct vm {
 	uint32_t smp;
 	const char *kernel;
 	const char *bios;
+	const char *initrd;
+	const char *append;
 	struct child child[MAX_CHILDREN];
 	int nchild;
 	struct board *board;
@@ -60,15 +65,20 @@ static struct vm vm;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: shoal run --bios none --kernel PROGRAM.elf [--smp N] [--mem SIZE] [--name "
-		"NAME]\n"
-		"  --bios none     run PROGRAM in M-mode with no firmware (the only mode so far)\n"
-		"  --kernel FILE   RV64 ELF executable linked inside RAM (0x80000000 up)\n"
-		"  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
-		"  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
-		"  --name NAME     VM name, used for the run directory (default vm<pid>)\n",
-		BOARD_MAX_HARTS);
+	fprintf(
+	    f,
+	    "usage: shoal run [--bios PATH|none] --kernel FILE [--initrd FILE] [--append STR]\n"
+	    "                 [--smp N] [--mem SIZE] [--name NAME]\n"
+	    "  --bios PATH     M-mode firmware loaded at 0x80000000 (default: Debian's OpenSBI\n"
+	    "                  " DEFAULT_BIOS ")\n"
+	    "  --bios none     no firmware: FILE is a bare-metal RV64 ELF run in M-mode\n"
+	    "  --kernel FILE   a RISC-V Linux Image (with firmware), or the ELF (--bios none)\n"
+	    "  --initrd FILE   initramfs for the kernel, placed below the device tree\n"
+	    "  --append STR    kernel command line (chosen/bootargs)\n"
+	    "  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
+	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
+	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n",
+	    BOARD_MAX_HARTS);
 }
 
 static __attribute__((noreturn)) void bad_input(const char *arg, const char *fmt, ...)
@@ -122,6 +132,10 @@ static void parse_args(int argc, char **argv)
 			vm.kernel = v;
 		} else if (strcmp(a, "--bios") == 0) {
 			vm.bios = v;
+		} else if (strcmp(a, "--initrd") == 0) {
+			vm.initrd = v;
+		} else if (strcmp(a, "--append") == 0) {
+			vm.append = v;
 		} else if (strcmp(a, "--name") == 0) {
 			if (!*v || strlen(v) >= sizeof(vm.name) || strchr(v, '/') || v[0] == '.')
 				bad_input("--name", "%s: expected a short name without '/'", v);
@@ -132,10 +146,109 @@ static void parse_args(int argc, char **argv)
 	}
 	if (!vm.kernel)
 		bad_input("shoal run", "needs --kernel PROGRAM");
-	if (!vm.bios || strcmp(vm.bios, "none") != 0)
-		bad_input("--bios",
-			  "%s: only '--bios none' (a bare-metal ELF in M-mode) is supported so far",
-			  vm.bios ? vm.bios : "(default firmware)");
+	if (!vm.bios)
+		vm.bios = DEFAULT_BIOS;
+	if (strcmp(vm.bios, "none") == 0 && (vm.initrd || vm.append))
+		bad_input(vm.initrd ? "--initrd" : "--append",
+			  "needs firmware and a Linux Image (not --bios none)");
+}
+
+/* Reads all of `path` (at most `max` bytes) into a new buffer. Exits with
+ * status 2 naming `what` and the file on failure. */
+static uint8_t *read_input(const char *what, const char *path, uint64_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		bad_input(what, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		bad_input(what, "%s: not a regular file", path);
+	if ((uint64_t)st.st_size > max)
+		bad_input(what, "%s: %llu bytes do not fit in the %llu bytes of RAM left for it",
+			  path, (unsigned long long)st.st_size, (unsigned long long)max);
+	uint8_t *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		bad_input(what, "%s: out of memory", path);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			bad_input(what, "%s: read failed: %s", path,
+				  n ? strerror(errno) : "short file");
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+/* The firmware boot's images, checked before anything starts. */
+struct fw_boot {
+	uint8_t *fw, *kernel, *initrd;
+	size_t fw_len, kernel_len, initrd_len;
+	uint64_t initrd_addr, dtb_addr;
+	uint8_t dtb[DTB_MAX];
+	uint8_t rom[BOOT_ROM_SIZE];
+};
+
+static void fw_boot_prepare(struct fw_boot *b)
+{
+	uint64_t ram_end = RAM_BASE + vm.mem;
+	if (vm.mem < BOOT_KERNEL_OFFSET + DTB_MAX + (4ull << 20))
+		bad_input("--mem", "%llu bytes: a firmware boot needs at least 8M",
+			  (unsigned long long)vm.mem);
+	b->fw = read_input("--bios", vm.bios, BOOT_KERNEL_OFFSET, &b->fw_len);
+	b->kernel = read_input("--kernel", vm.kernel, vm.mem - BOOT_KERNEL_OFFSET - DTB_MAX,
+			       &b->kernel_len);
+	char why[256];
+	if (boot_image_check(b->kernel, b->kernel_len, vm.mem - BOOT_KERNEL_OFFSET - DTB_MAX, why,
+			     sizeof(why)))
+		bad_input("--kernel", "%s: %s", vm.kernel, why);
+	b->dtb_addr = ram_end - DTB_MAX;
+	uint64_t kernel_end = RAM_BASE + BOOT_KERNEL_OFFSET + b->kernel_len;
+	if (vm.initrd) {
+		b->initrd =
+		    read_input("--initrd", vm.initrd, b->dtb_addr - kernel_end, &b->initrd_len);
+		b->initrd_addr = (b->dtb_addr - b->initrd_len) & ~0xfffull;
+		if (b->initrd_addr < kernel_end)
+			bad_input("--initrd",
+				  "%s: %zu bytes do not fit between the kernel and the "
+				  "device tree (try a larger --mem)",
+				  vm.initrd, b->initrd_len);
+	}
+	struct boot_config cfg = {.nharts = vm.smp,
+				  .nnodes = 1,
+				  .bootargs = vm.append ? vm.append : "console=ttyS0",
+				  .isa = "rv64imafdc_zicsr_zifencei"};
+	cfg.node[0] = (struct boot_node){.base = RAM_BASE, .size = vm.mem, .ncpus = vm.smp};
+	if (b->initrd) {
+		cfg.initrd_start = b->initrd_addr;
+		cfg.initrd_end = b->initrd_addr + b->initrd_len;
+	}
+	if (boot_fdt_build(b->dtb, sizeof(b->dtb), &cfg, why, sizeof(why)))
+		bad_input("shoal run", "%s", why);
+	boot_rom_build(b->rom, RAM_BASE, b->dtb_addr, RAM_BASE + BOOT_KERNEL_OFFSET);
+}
+
+static void fw_boot_load(const struct fw_boot *b, uint8_t *ram)
+{
+	memcpy(ram, b->fw, b->fw_len);
+	memcpy(ram + BOOT_KERNEL_OFFSET, b->kernel, b->kernel_len);
+	if (b->initrd)
+		memcpy(ram + (b->initrd_addr - RAM_BASE), b->initrd, b->initrd_len);
+	memcpy(ram + (b->dtb_addr - RAM_BASE), b->dtb, sizeof(b->dtb));
+}
+
+/* Writes the boot ROM where the vCPUs read it (the run directory). */
+static int write_rom(const struct fw_boot *b, char *path, size_t len)
+{
+	snprintf(path, len, "%s/bootrom.bin", vm.rundir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, b->rom, sizeof(b->rom));
+	close(fd);
+	return n == (ssize_t)sizeof(b->rom) ? 0 : -EIO;
 }
 
 static int make_rundir(void)
@@ -173,7 +286,7 @@ static void remove_rundir(void)
 	if (!vm.rundir[0])
 		return;
 	char p[PATH_MAX + 64];
-	static const char *const files[] = {"mem.sock", "uart0.sock"};
+	static const char *const files[] = {"mem.sock", "uart0.sock", "bootrom.bin"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", vm.rundir, files[i]);
 		unlink(p);
@@ -295,11 +408,18 @@ int main(int argc, char **argv)
 	ensure_std_fds();
 	parse_args(argc, argv);
 
-	struct elf_image img;
+	struct elf_image img = {0};
 	char why[512];
-	int r = elf_open(vm.kernel, RAM_BASE, vm.mem, &img, why, sizeof(why));
-	if (r)
-		bad_input(vm.kernel, "%s", why);
+	int r;
+	int firmware = strcmp(vm.bios, "none") != 0;
+	static struct fw_boot fwb;
+	if (firmware) {
+		fw_boot_prepare(&fwb);
+	} else {
+		r = elf_open(vm.kernel, RAM_BASE, vm.mem, &img, why, sizeof(why));
+		if (r)
+			bad_input(vm.kernel, "%s", why);
+	}
 
 	ssize_t bl = readlink("/proc/self/exe", vm.bindir, sizeof(vm.bindir) - 1);
 	if (bl <= 0) {
@@ -354,7 +474,17 @@ int main(int argc, char **argv)
 		die_cleanly(1);
 	}
 	close(ms);
-	elf_load(&img, ram.host, RAM_BASE);
+	char rompath[PATH_MAX + 32] = "";
+	if (firmware) {
+		fw_boot_load(&fwb, ram.host);
+		r = write_rom(&fwb, rompath, sizeof(rompath));
+		if (r) {
+			log_err("cannot write the boot ROM in %s: %s", vm.rundir, strerror(-r));
+			die_cleanly(1);
+		}
+	} else {
+		elf_load(&img, ram.host, RAM_BASE);
+	}
 
 	char endpoint[PATH_MAX + 32];
 	snprintf(endpoint, sizeof(endpoint), "ipc://%s/uart0.sock", vm.rundir);
@@ -368,16 +498,22 @@ int main(int argc, char **argv)
 	char devspec[PATH_MAX + 128], entry[32], tohost[32];
 	snprintf(devspec, sizeof(devspec), "uart0,0x%llx,0x%llx,%s,0", UART_BASE, UART_SIZE,
 		 endpoint);
-	snprintf(entry, sizeof(entry), "0x%llx", (unsigned long long)img.entry);
+	snprintf(entry, sizeof(entry), "0x%llx",
+		 (unsigned long long)(firmware ? BOOT_ROM_BASE : img.entry));
 	snprintf(tohost, sizeof(tohost), "0x%llx",
 		 (unsigned long long)(img.tohost ? img.tohost : 1));
 	for (uint32_t h = 0; h < vm.smp; h++) {
 		char hid[16], name[40];
 		snprintf(hid, sizeof(hid), "%u", h);
 		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[] = {"shoal-cpu",	  "--hart", hid,       "--mem-sock", vm.memsock,
-				   "--ram-nodes", "1",	    "--entry", entry,	     "--tohost",
-				   tohost,	  "--dev",  devspec,   NULL};
+		char *cpuargv[] = {"shoal-cpu", "--hart",      hid,    "--mem-sock",
+				   vm.memsock,	"--ram-nodes", "1",    "--entry",
+				   entry,	"--tohost",    tohost, "--dev",
+				   devspec,	NULL,	       NULL,   NULL};
+		if (firmware) {
+			cpuargv[13] = "--rom";
+			cpuargv[14] = rompath;
+		}
 		if (!spawn("cpu", name, cpuargv, -1)) {
 			log_err("cannot start %s", name);
 			die_cleanly(1);

@@ -62,6 +62,7 @@ expect "AMO and LR/SC contention across 4 hart processes" 0 "amo 800000 lrsc 800
 expect "IPI wakes a sleeping hart in another process" 0 "woken by hart 1" -- --bios none --smp 2 --kernel "$GUEST/ipi.elf"
 expect "self-modifying code with fence.i" 0 "smc ok" -- --bios none --kernel "$GUEST/smc.elf"
 expect "Sv39/Sv48 paging: permissions, A/D, MXR, SUM, U mode, superpages, sfence.vma" 0 "vm: all paging checks passed" -- --bios none --kernel "$GUEST/vm.elf"
+expect "F and D: rounding, flags, NaN boxing, FMA, conversions" 0 "fp: all checks passed" -- --bios none --kernel "$GUEST/fp.elf"
 expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kernel "$GUEST/fail_htif.elf"
 expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
 expect "test finisher pass" 0 "intloop checksum" -- --bios none --mem 64M --kernel "$GUEST/intloop_short.elf"
@@ -95,7 +96,14 @@ bad "missing kernel file" "$tmp/nope.elf" run --name "bad-$$" --bios none --kern
 bad "non-ELF kernel" "$tmp/text.bin" run --name "bad-$$" --bios none --kernel "$tmp/text.bin"
 bad "non-RISC-V ELF" "$SHOAL" run --name "bad-$$" --bios none --kernel "$SHOAL"
 bad "segment outside RAM" "outside RAM" run --name "bad-$$" --bios none --kernel "$GUEST/outside.elf"
-bad "--bios with firmware (not yet supported)" "--bios" run --name "bad-$$" --bios /nonexistent --kernel "$GUEST/hello.elf"
+bad "missing firmware file" "/nonexistent" run --name "bad-$$" --bios /nonexistent --kernel "$GUEST/hello.elf"
+bad "kernel that is not a RISC-V Image" "not a RISC-V Linux Image" run --name "bad-$$" --kernel "$GUEST/hello.elf"
+# A fake Image: only the header magic; the initrd is bigger than RAM.
+truncate -s 4096 "$tmp/fake.Image"
+printf 'RSC\005' | dd of="$tmp/fake.Image" bs=1 seek=56 conv=notrunc 2>/dev/null
+truncate -s 64M "$tmp/big.cpio"
+bad "initrd larger than RAM" "--initrd" run --name "bad-$$" --mem 32M --kernel "$tmp/fake.Image" --initrd "$tmp/big.cpio"
+bad "--initrd without firmware" "--initrd" run --name "bad-$$" --bios none --kernel "$GUEST/hello.elf" --initrd "$tmp/big.cpio"
 bad "--mem 3X" "--mem" run --name "bad-$$" --bios none --mem 3X --kernel "$GUEST/hello.elf"
 bad "--smp 0" "--smp" run --name "bad-$$" --bios none --smp 0 --kernel "$GUEST/hello.elf"
 bad "--smp 100000" "--smp" run --name "bad-$$" --bios none --smp 100000 --kernel "$GUEST/hello.elf"

@@ -16,6 +16,9 @@ _start:
 	sub sp, sp, t1
 	la t0, trap_entry
 	csrw mtvec, t0
+	/* C code may save FP registers in any prologue: turn the FPU on. */
+	li t0, 1 << 13
+	csrs mstatus, t0
 	bnez a0, wait_bss
 	la t0, __bss_start
 	la t1, __bss_end

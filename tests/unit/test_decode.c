@@ -58,7 +58,9 @@ static void test_shifts_and_reserved(void **state)
 	assert_int_equal(dec(0x02b5453b).op, OP_DIVW);
 	assert_int_equal(dec(0xffffffff).op, OP_ILLEGAL);
 	assert_int_equal(dec(0x00000000).op, OP_ILLEGAL);
-	assert_int_equal(dec(0x00002007).op, OP_ILLEGAL); /* flw: no F yet */
+	assert_int_equal(dec(0x00002007).op, OP_FLW);	  /* flw f0, 0(x0) */
+	assert_int_equal(dec(0x00004007).op, OP_ILLEGAL); /* load-fp with width 4 */
+	assert_int_equal(dec(0x02b57553).op, OP_FPU);	  /* fadd.d: fields for fpu_exec */
 }
 
 static void test_system(void **state)
@@ -135,12 +137,14 @@ static void test_compressed(void **state)
 	assert_int_equal(d.op, OP_SUBW);
 	d = dec(0x9d39); /* c.addw a0, a4 */
 	assert_int_equal(d.op, OP_ADDW);
-	assert_int_equal(rvc_expand(0x9d59), 0); /* reserved in the c.subw group */
-	assert_int_equal(rvc_expand(0x2000), 0); /* c.fld: needs D */
-	assert_int_equal(rvc_expand(0x6501), 0); /* c.lui with imm 0 is reserved */
-	assert_int_equal(rvc_expand(0x4002), 0); /* c.lwsp with rd 0 is reserved */
-	assert_int_equal(rvc_expand(0x2001), 0); /* c.addiw with rd 0 is reserved */
-	d = dec(0x9532);			 /* c.add a0, a2 */
+	assert_int_equal(rvc_expand(0x9d59), 0);	  /* reserved in the c.subw group */
+	assert_int_equal(rvc_expand(0x2000), 0x00043407); /* c.fld f8, 0(s0) */
+	assert_int_equal(rvc_expand(0xbc22), 0x02813c27); /* c.fsdsp fs0, 56(sp) */
+	assert_int_equal(rvc_expand(0x3462), 0x03813407); /* c.fldsp fs0, 56(sp) */
+	assert_int_equal(rvc_expand(0x6501), 0);	  /* c.lui with imm 0 is reserved */
+	assert_int_equal(rvc_expand(0x4002), 0);	  /* c.lwsp with rd 0 is reserved */
+	assert_int_equal(rvc_expand(0x2001), 0);	  /* c.addiw with rd 0 is reserved */
+	d = dec(0x9532);				  /* c.add a0, a2 */
 	assert_int_equal(d.op, OP_ADD);
 	assert_int_equal(d.rs1, 10);
 	assert_int_equal(d.rs2, 12);

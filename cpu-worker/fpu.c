@@ -1,0 +1,329 @@
+/* F and D arithmetic for one hart, on the host's IEEE 754 unit: the guest's
+ * rounding mode is loaded into the host's before each operation and the
+ * host's exception flags are folded into fflags after it. RISC-V specifics
+ * are done here: NaN boxing of singles, the canonical NaN for every NaN
+ * result, min/max and compare signalling rules, saturating conversions.
+ * Compiled with -frounding-math -fsignaling-nans so the compiler keeps the
+ * order of operations and flag tests.
+ *
+ * Known gap: RMM (round to nearest, ties to max magnitude) uses the host's
+ * ties-to-even for arithmetic (exact for every result that is not a tie);
+ * conversions to integers honour RMM exactly. */
+#include <fenv.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hart.h"
+
+#define FFLAG_NX 1u
+#define FFLAG_UF 2u
+#define FFLAG_OF 4u
+#define FFLAG_DZ 8u
+#define FFLAG_NV 16u
+
+#define CANON_NAN_S 0x7fc00000u
+#define CANON_NAN_D 0x7ff8000000000000ull
+#define BOX 0xffffffff00000000ull
+
+static float s_of(uint64_t r)
+{
+	uint32_t b = (r & BOX) == BOX ? (uint32_t)r : CANON_NAN_S;
+	float f;
+	memcpy(&f, &b, 4);
+	return f;
+}
+
+static uint64_t box_s(float f)
+{
+	uint32_t b;
+	memcpy(&b, &f, 4);
+	if (isnan(f))
+		b = CANON_NAN_S;
+	return BOX | b;
+}
+
+static double d_of(uint64_t r)
+{
+	double d;
+	memcpy(&d, &r, 8);
+	return d;
+}
+
+static uint64_t bits_d(double d)
+{
+	uint64_t b;
+	memcpy(&b, &d, 8);
+	return isnan(d) ? CANON_NAN_D : b;
+}
+
+static int is_snan_s(uint64_t r)
+{
+	uint32_t b = (r & BOX) == BOX ? (uint32_t)r : CANON_NAN_S;
+	return (b & 0x7f800000u) == 0x7f800000u && (b & 0x7fffffu) && !(b & 0x400000u);
+}
+
+static int is_snan_d(uint64_t b)
+{
+	return (b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0xfffffffffffffull) &&
+	       !(b & 0x8000000000000ull);
+}
+
+static void host_round(unsigned rm)
+{
+	static const int mode[5] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD,
+				    FE_TONEAREST};
+	fesetround(mode[rm]);
+}
+
+static unsigned host_flags(void)
+{
+	int e = fetestexcept(FE_ALL_EXCEPT);
+	return ((e & FE_INEXACT) ? FFLAG_NX : 0) | ((e & FE_UNDERFLOW) ? FFLAG_UF : 0) |
+	       ((e & FE_OVERFLOW) ? FFLAG_OF : 0) | ((e & FE_DIVBYZERO) ? FFLAG_DZ : 0) |
+	       ((e & FE_INVALID) ? FFLAG_NV : 0);
+}
+
+/* fclass: one bit of ten. */
+static uint64_t fclass(int neg, int inf, int zero, int sub, int nan, int snan)
+{
+	if (nan)
+		return snan ? 1u << 8 : 1u << 9;
+	if (inf)
+		return neg ? 1u << 0 : 1u << 7;
+	if (zero)
+		return neg ? 1u << 3 : 1u << 4;
+	if (sub)
+		return neg ? 1u << 2 : 1u << 5;
+	return neg ? 1u << 1 : 1u << 6;
+}
+
+/* Rounds `v` to an integer per `rm` (RMM: ties away from zero). */
+static double round_rm(double v, unsigned rm)
+{
+	switch (rm) {
+	case 1: return trunc(v);
+	case 2: return floor(v);
+	case 3: return ceil(v);
+	case 4: return round(v);
+	default: return nearbyint(v); /* the host is in ties-to-even here */
+	}
+}
+
+/* Converts to an integer type of `bits` (signed or not) with saturation:
+ * NaN gives the largest value; out of range the nearest bound; both NV. */
+static uint64_t to_int(double v, unsigned rm, int is_signed, unsigned bits, unsigned *fl)
+{
+	if (isnan(v)) {
+		*fl |= FFLAG_NV;
+		return is_signed ? (bits == 32 ? 0x7fffffffull : 0x7fffffffffffffffull)
+				 : (bits == 32 ? 0xffffffffull : ~0ull);
+	}
+	double r = round_rm(v, rm);
+	double lo = is_signed ? -ldexp(1, (int)bits - 1) : 0;
+	double hi = is_signed ? ldexp(1, (int)bits - 1) : ldexp(1, (int)bits); /* exclusive */
+	if (r < lo || r >= hi) {
+		*fl |= FFLAG_NV;
+		if (r < lo)
+			return is_signed ? (uint64_t)(bits == 32 ? (int64_t)INT32_MIN : INT64_MIN) : 0;
+		return is_signed ? (bits == 32 ? 0x7fffffffull : 0x7fffffffffffffffull)
+				 : (bits == 32 ? 0xffffffffull : ~0ull);
+	}
+	if (r != v)
+		*fl |= FFLAG_NX;
+	if (is_signed) {
+		int64_t x = (int64_t)r;
+		return bits == 32 ? (uint64_t)(int64_t)(int32_t)x : (uint64_t)x;
+	}
+	uint64_t x = r >= 9223372036854775808.0 ? (uint64_t)(r - 9223372036854775808.0) + (1ull << 63)
+						 : (uint64_t)r;
+	return bits == 32 ? (uint64_t)(int64_t)(int32_t)(uint32_t)x : x;
+}
+
+/* Conversions to integer need exact doubles; singles widen exactly. */
+static double to_double(uint64_t r, int dbl) { return dbl ? d_of(r) : (double)s_of(r); }
+
+static uint64_t fminmax(uint64_t a, uint64_t b, int dbl, int want_max, unsigned *fl)
+{
+	double x = to_double(a, dbl), y = to_double(b, dbl);
+	int sa = dbl ? is_snan_d(a) : is_snan_s(a), sb = dbl ? is_snan_d(b) : is_snan_s(b);
+	if (sa || sb)
+		*fl |= FFLAG_NV;
+	uint64_t canon = dbl ? CANON_NAN_D : (BOX | CANON_NAN_S);
+	uint64_t ra = dbl ? a : ((a & BOX) == BOX ? a : canon);
+	uint64_t rb = dbl ? b : ((b & BOX) == BOX ? b : canon);
+	if (isnan(x) && isnan(y))
+		return canon;
+	if (isnan(x))
+		return rb;
+	if (isnan(y))
+		return ra;
+	if (x == y) { /* -0 < +0 */
+		int nx = signbit(x) != 0;
+		return (want_max ? !nx : nx) ? ra : rb;
+	}
+	return (want_max ? x > y : x < y) ? ra : rb;
+}
+
+int fpu_exec(struct hart *h, uint32_t w)
+{
+	unsigned opc = w & 0x7f, rd = (w >> 7) & 31, rs1 = (w >> 15) & 31, rs2 = (w >> 20) & 31;
+	unsigned rs3 = w >> 27, fmt = (w >> 25) & 3, f5 = w >> 27, rm = (w >> 12) & 7;
+	if (fmt > 1)
+		return EXC_ILLEGAL;
+	int dbl = fmt == 1;
+	if (rm == 7)
+		rm = (unsigned)(h->fcsr >> 5) & 7;
+	uint64_t a = h->f[rs1], b = h->f[rs2], c = h->f[rs3];
+	uint64_t out = 0;
+	int to_x = 0;
+	unsigned fl = 0;
+	/* Operations whose rm field is a rounding mode must have a valid one. */
+	int uses_rm = opc != 0x53 || (f5 != 0x04 && f5 != 0x05 && f5 != 0x14 && f5 != 0x1c);
+	if (uses_rm && rm > 4)
+		return EXC_ILLEGAL;
+	feclearexcept(FE_ALL_EXCEPT);
+	host_round(uses_rm ? rm : 0);
+	if (opc != 0x53) { /* fused multiply-add family: 0x43 0x47 0x4b 0x4f */
+		int neg_prod = opc == 0x4b || opc == 0x4f, neg_add = opc == 0x47 || opc == 0x4f;
+		if (dbl) {
+			double x = d_of(a), y = d_of(b), z = d_of(c);
+			out = bits_d(fma(neg_prod ? -x : x, y, neg_add ? -z : z));
+		} else {
+			float x = s_of(a), y = s_of(b), z = s_of(c);
+			out = box_s(fmaf(neg_prod ? -x : x, y, neg_add ? -z : z));
+		}
+		fl = host_flags();
+		goto done;
+	}
+	switch (f5) {
+	case 0x00:
+	case 0x01:
+	case 0x02:
+	case 0x03:
+		if (dbl) {
+			double x = d_of(a), y = d_of(b), r;
+			r = f5 == 0 ? x + y : f5 == 1 ? x - y : f5 == 2 ? x * y : x / y;
+			out = bits_d(r);
+		} else {
+			float x = s_of(a), y = s_of(b), r;
+			r = f5 == 0 ? x + y : f5 == 1 ? x - y : f5 == 2 ? x * y : x / y;
+			out = box_s(r);
+		}
+		fl = host_flags();
+		break;
+	case 0x0b: /* fsqrt */
+		if (rs2)
+			return EXC_ILLEGAL;
+		out = dbl ? bits_d(sqrt(d_of(a))) : box_s(sqrtf(s_of(a)));
+		fl = host_flags();
+		break;
+	case 0x04: { /* fsgnj, fsgnjn, fsgnjx */
+		if (rm > 2)
+			return EXC_ILLEGAL;
+		uint64_t sign = dbl ? 1ull << 63 : 1ull << 31;
+		uint64_t xa = dbl ? a : ((a & BOX) == BOX ? a : BOX | CANON_NAN_S);
+		uint64_t xb = dbl ? b : ((b & BOX) == BOX ? b : BOX | CANON_NAN_S);
+		uint64_t s = rm == 0 ? (xb & sign) : rm == 1 ? (~xb & sign) : ((xa ^ xb) & sign);
+		out = (xa & ~sign) | s;
+		break;
+	}
+	case 0x05: /* fmin, fmax */
+		if (rm > 1)
+			return EXC_ILLEGAL;
+		out = fminmax(a, b, dbl, rm == 1, &fl);
+		break;
+	case 0x08: /* fcvt.s.d, fcvt.d.s */
+		if (dbl && rs2 == 0) {
+			out = bits_d((double)s_of(a));
+		} else if (!dbl && rs2 == 1) {
+			out = box_s((float)d_of(a));
+		} else {
+			return EXC_ILLEGAL;
+		}
+		fl = host_flags();
+		break;
+	case 0x14: { /* feq, flt, fle */
+		double x = to_double(a, dbl), y = to_double(b, dbl);
+		int snan = dbl ? (is_snan_d(a) || is_snan_d(b)) : (is_snan_s(a) || is_snan_s(b));
+		if (rm == 2) {
+			if (snan)
+				fl |= FFLAG_NV;
+			out = x == y;
+		} else if (rm <= 1) {
+			if (isnan(x) || isnan(y))
+				fl |= FFLAG_NV;
+			out = rm == 0 ? x <= y : x < y;
+			if (isnan(x) || isnan(y))
+				out = 0;
+		} else {
+			return EXC_ILLEGAL;
+		}
+		to_x = 1;
+		break;
+	}
+	case 0x18: /* fcvt.{w,wu,l,lu}.{s,d} */
+		if (rs2 > 3)
+			return EXC_ILLEGAL;
+		host_round(0);
+		out = to_int(to_double(a, dbl), rm, !(rs2 & 1), rs2 & 2 ? 64 : 32, &fl);
+		to_x = 1;
+		break;
+	case 0x1a: { /* fcvt.{s,d}.{w,wu,l,lu} */
+		uint64_t x = h->x[rs1];
+		if (rs2 > 3)
+			return EXC_ILLEGAL;
+		if (dbl) {
+			double r = rs2 == 0   ? (double)(int32_t)x
+				   : rs2 == 1 ? (double)(uint32_t)x
+				   : rs2 == 2 ? (double)(int64_t)x
+					      : (double)x;
+			out = bits_d(r);
+		} else {
+			float r = rs2 == 0   ? (float)(int32_t)x
+				  : rs2 == 1 ? (float)(uint32_t)x
+				  : rs2 == 2 ? (float)(int64_t)x
+					     : (float)x;
+			out = box_s(r);
+		}
+		fl = host_flags();
+		break;
+	}
+	case 0x1c: /* fmv.x.{w,d}, fclass */
+		if (rs2 != 0)
+			return EXC_ILLEGAL;
+		if (rm == 0) {
+			out = dbl ? a : (uint64_t)(int64_t)(int32_t)(uint32_t)a;
+		} else if (rm == 1) {
+			if (dbl) {
+				double x = d_of(a);
+				out = fclass(signbit(x) != 0, isinf(x), x == 0, fpclassify(x) == FP_SUBNORMAL,
+					     isnan(x), is_snan_d(a));
+			} else {
+				float x = s_of(a);
+				out = fclass(signbit(x) != 0, isinf(x), x == 0, fpclassify(x) == FP_SUBNORMAL,
+					     isnan(x), is_snan_s(a));
+			}
+		} else {
+			return EXC_ILLEGAL;
+		}
+		to_x = 1;
+		break;
+	case 0x1e: /* fmv.{w,d}.x */
+		if (rs2 != 0 || rm != 0)
+			return EXC_ILLEGAL;
+		out = dbl ? h->x[rs1] : (BOX | (uint32_t)h->x[rs1]);
+		break;
+	default: return EXC_ILLEGAL;
+	}
+done:
+	if (to_x) {
+		if (rd)
+			h->x[rd] = out;
+	} else {
+		h->f[rd] = out;
+	}
+	h->fcsr |= fl;
+	h->mstatus |= MSTATUS_FS;
+	return 0;
+}
