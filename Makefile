@@ -37,7 +37,7 @@ LIBS_COMMON := -lzmq -lmsgpackc
 BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev
 
 .PHONY: all deps deps-test gates clang-build run test unit guest e2e bench clean format format-check lint \
-	coverage docs perf-unit
+	coverage docs perf-unit e2e-linux
 all: deps $(BINS)
 
 # Installs missing Debian packages (no-op when everything is there).
@@ -88,8 +88,23 @@ $(GUEST_DIR)/outside.elf: $(GUEST_DIR)/hello.elf
 	riscv64-linux-gnu-objcopy --change-addresses 0x10000000 $< $@
 guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf
 
-run: all guest
-	$(BIN)/shoal run --bios none --kernel $(GUEST_DIR)/hello.elf
+# ---- the Linux guest: kernel and busybox from Debian sources, cached by
+# deploy/guest-image.sh; initramfs images rebuilt here (about a second) ----
+LINUX_DIR := $(BUILD)/linux
+.PHONY: linux-guest
+linux-guest: deps
+	@sh deploy/deps.sh guest
+	@mkdir -p $(LINUX_DIR)
+	@ln -sf "$$(sh deploy/guest-image.sh kernel)" $(LINUX_DIR)/Image
+	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/smp_atomics.c \
+		-o $(LINUX_DIR)/smp_atomics
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/selftest.cpio.gz tests/linux/init-selftest \
+		$(LINUX_DIR)/smp_atomics
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/shell.cpio.gz deploy/guest/init \
+		$(LINUX_DIR)/smp_atomics
+
+run: all linux-guest
+	$(BIN)/shoal run --smp 4 --kernel $(LINUX_DIR)/Image --initrd $(LINUX_DIR)/shell.cpio.gz
 
 # ---- tests ----
 UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot
@@ -112,6 +127,9 @@ unit: deps $(UNIT_BINS) $(BIN)/shoal-mem
 
 e2e: all guest
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh tests/e2e/run.sh
+
+e2e-linux: all linux-guest
+	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/selftest.cpio.gz sh tests/e2e/linux.sh
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')
@@ -164,7 +182,7 @@ perf-unit: deps-test
 	@python3 perf/test_compare.py 2>&1 | tail -1 | grep -qx OK && echo "perf-unit: compare/record tests passed" || \
 		{ python3 perf/test_compare.py; exit 1; }
 
-test: format-check lint docs gates clang-build unit perf-unit e2e coverage
+test: format-check lint docs gates clang-build unit perf-unit e2e e2e-linux coverage
 	$(MAKE) --no-print-directory SAN=1 unit
 
 bench: all guest

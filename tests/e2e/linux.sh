@@ -1,0 +1,40 @@
+#!/bin/sh
+# End-to-end Linux tests: Debian's OpenSBI, the project's Linux Image and a
+# self-checking initramfs (tests/linux/init-selftest) on 1, 4 (two NUMA
+# nodes) and 64 harts. Each run must end with status 0 (the guest powered
+# off) and the guest must have printed "selftest: PASS" with the expected
+# CPU and node counts. Needs BIN, KERNEL and INITRD.
+set -u
+BIN=${BIN:?}
+KERNEL=${KERNEL:?}
+INITRD=${INITRD:?}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# boot NAME EXPECT_CPUS EXPECT_NODES SHOAL-ARGS...
+boot() {
+	name=$1 cpus=$2 nodes=$3
+	shift 3
+	timeout 900 "$BIN/shoal" run --kernel "$KERNEL" --initrd "$INITRD" \
+		--append "console=ttyS0 expect_cpus=$cpus expect_nodes=$nodes" "$@" \
+		</dev/null >"$tmp/out" 2>&1
+	st=$?
+	if [ $st != 0 ]; then
+		fail=$((fail + 1)); echo "not ok - $name: exit status $st"; tail -20 "$tmp/out"
+	elif ! grep -q "selftest: PASS" "$tmp/out"; then
+		fail=$((fail + 1)); echo "not ok - $name: no 'selftest: PASS'"; grep selftest "$tmp/out"
+	elif ! grep -q "selftest: cpus $cpus online 0" "$tmp/out"; then
+		fail=$((fail + 1)); echo "not ok - $name: wrong CPU count"; grep selftest "$tmp/out"
+	else
+		pass=$((pass + 1)); echo "ok - $name ($(grep 'selftest: atomics' "$tmp/out" | cut -c11-))"
+	fi
+}
+
+boot "Linux boots to userspace on 1 hart and powers off" 1 1 --smp 1
+boot "Linux on 4 harts" 4 1 --smp 4
+boot "Linux on 64 harts on this host's cores (idle harts sleep)" 64 1 --smp 64 --mem 512M
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
