@@ -29,7 +29,7 @@ MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c
-SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c
+SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
@@ -107,7 +107,7 @@ run: all linux-guest
 	$(BIN)/shoal run --smp 4 --kernel $(LINUX_DIR)/Image --initrd $(LINUX_DIR)/shell.cpio.gz
 
 # ---- tests ----
-UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot
+UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
@@ -116,6 +116,7 @@ $(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c common/ut
 $(BUILD)/tests/test_util: $(call obj,tests/unit/test_util.c $(COMMON_SRC))
 $(BUILD)/tests/test_memserver: $(call obj,tests/unit/test_memserver.c $(COMMON_SRC))
 $(BUILD)/tests/test_boot: $(call obj,tests/unit/test_boot.c deploy/boot.c)
+$(BUILD)/tests/test_numa: $(call obj,tests/unit/test_numa.c deploy/numa.c common/util.c)
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt

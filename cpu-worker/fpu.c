@@ -125,7 +125,8 @@ static uint64_t to_int(double v, unsigned rm, int is_signed, unsigned bits, unsi
 	if (r < lo || r >= hi) {
 		*fl |= FFLAG_NV;
 		if (r < lo)
-			return is_signed ? (uint64_t)(bits == 32 ? (int64_t)INT32_MIN : INT64_MIN) : 0;
+			return is_signed ? (uint64_t)(bits == 32 ? (int64_t)INT32_MIN : INT64_MIN)
+					 : 0;
 		return is_signed ? (bits == 32 ? 0x7fffffffull : 0x7fffffffffffffffull)
 				 : (bits == 32 ? 0xffffffffull : ~0ull);
 	}
@@ -135,13 +136,17 @@ static uint64_t to_int(double v, unsigned rm, int is_signed, unsigned bits, unsi
 		int64_t x = (int64_t)r;
 		return bits == 32 ? (uint64_t)(int64_t)(int32_t)x : (uint64_t)x;
 	}
-	uint64_t x = r >= 9223372036854775808.0 ? (uint64_t)(r - 9223372036854775808.0) + (1ull << 63)
-						 : (uint64_t)r;
+	uint64_t x = r >= 9223372036854775808.0
+			 ? (uint64_t)(r - 9223372036854775808.0) + (1ull << 63)
+			 : (uint64_t)r;
 	return bits == 32 ? (uint64_t)(int64_t)(int32_t)(uint32_t)x : x;
 }
 
 /* Conversions to integer need exact doubles; singles widen exactly. */
-static double to_double(uint64_t r, int dbl) { return dbl ? d_of(r) : (double)s_of(r); }
+static double to_double(uint64_t r, int dbl)
+{
+	return dbl ? d_of(r) : (double)s_of(r);
+}
 
 static uint64_t fminmax(uint64_t a, uint64_t b, int dbl, int want_max, unsigned *fl)
 {
@@ -297,12 +302,12 @@ int fpu_exec(struct hart *h, uint32_t w)
 		} else if (rm == 1) {
 			if (dbl) {
 				double x = d_of(a);
-				out = fclass(signbit(x) != 0, isinf(x), x == 0, fpclassify(x) == FP_SUBNORMAL,
-					     isnan(x), is_snan_d(a));
+				out = fclass(signbit(x) != 0, isinf(x), x == 0,
+					     fpclassify(x) == FP_SUBNORMAL, isnan(x), is_snan_d(a));
 			} else {
 				float x = s_of(a);
-				out = fclass(signbit(x) != 0, isinf(x), x == 0, fpclassify(x) == FP_SUBNORMAL,
-					     isnan(x), is_snan_s(a));
+				out = fclass(signbit(x) != 0, isinf(x), x == 0,
+					     fpclassify(x) == FP_SUBNORMAL, isnan(x), is_snan_s(a));
 			}
 		} else {
 			return EXC_ILLEGAL;

@@ -34,12 +34,12 @@ void boot_rom_build(uint8_t *rom, uint64_t firmware, uint64_t dtb, uint64_t next
 	enum { ENTRY_OFF = 24, DTB_OFF = 32, INFO_OFF = 40 };
 	memset(rom, 0, BOOT_ROM_SIZE);
 	const uint32_t code[] = {
-	    0x00000297,				  /* auipc t0, 0 */
-	    itype(INFO_OFF, T0, 0, A2, 0x13),	  /* addi a2, t0, INFO_OFF */
-	    itype(0xf14, 0, 2, A0, 0x73),	  /* csrr a0, mhartid */
-	    itype(DTB_OFF, T0, 3, A1, 0x03),	  /* ld a1, DTB_OFF(t0) */
-	    itype(ENTRY_OFF, T0, 3, T0, 0x03),	  /* ld t0, ENTRY_OFF(t0) */
-	    itype(0, T0, 0, 0, 0x67),		  /* jr t0 */
+	    0x00000297,			       /* auipc t0, 0 */
+	    itype(INFO_OFF, T0, 0, A2, 0x13),  /* addi a2, t0, INFO_OFF */
+	    itype(0xf14, 0, 2, A0, 0x73),      /* csrr a0, mhartid */
+	    itype(DTB_OFF, T0, 3, A1, 0x03),   /* ld a1, DTB_OFF(t0) */
+	    itype(ENTRY_OFF, T0, 3, T0, 0x03), /* ld t0, ENTRY_OFF(t0) */
+	    itype(0, T0, 0, 0, 0x67),	       /* jr t0 */
 	};
 	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
 		put32(rom + 4 * i, code[i]);
@@ -47,8 +47,8 @@ void boot_rom_build(uint8_t *rom, uint64_t firmware, uint64_t dtb, uint64_t next
 	put64(rom + DTB_OFF, dtb);
 	/* struct fw_dynamic_info: magic, version, next_addr, next_mode,
 	 * options, boot_hart (-1: any hart may boot) */
-	const uint64_t info[] = {FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, next, FW_NEXT_MODE_S, 0,
-				 ~0ull};
+	const uint64_t info[] = {
+	    FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, next, FW_NEXT_MODE_S, 0, ~0ull};
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
 		put64(rom + INFO_OFF + 8 * i, info[i]);
 }
@@ -58,7 +58,8 @@ int boot_image_check(const uint8_t *data, size_t len, uint64_t room, char *why, 
 	/* The header: code0, code1, text_offset, image_size, flags, version,
 	 * res1, res2, magic "RISCV\0\0\0" (deprecated), magic2 "RSC\x05", res3. */
 	if (len < 64 || memcmp(data + 56, "RSC\x05", 4) != 0) {
-		snprintf(why, why_len, "not a RISC-V Linux Image (no 'RSC\\x05' magic at offset 56)");
+		snprintf(why, why_len,
+			 "not a RISC-V Linux Image (no 'RSC\\x05' magic at offset 56)");
 		return -EINVAL;
 	}
 	uint64_t image_size = 0;
@@ -87,8 +88,14 @@ static void fw_check(struct fdtw *w, int r)
 		w->err = r;
 }
 
-static void begin(struct fdtw *w, const char *name) { fw_check(w, fdt_begin_node(w->buf, name)); }
-static void end(struct fdtw *w) { fw_check(w, fdt_end_node(w->buf)); }
+static void begin(struct fdtw *w, const char *name)
+{
+	fw_check(w, fdt_begin_node(w->buf, name));
+}
+static void end(struct fdtw *w)
+{
+	fw_check(w, fdt_end_node(w->buf));
+}
 static void prop_u32(struct fdtw *w, const char *name, uint32_t v)
 {
 	fw_check(w, fdt_property_u32(w->buf, name, v));
@@ -129,13 +136,13 @@ static void prop_strs(struct fdtw *w, const char *name, const char *list, int le
 static uint32_t cpu_node_of(const struct boot_config *cfg, uint32_t hart)
 {
 	for (uint32_t n = 0; n < cfg->nnodes; n++)
-		if (hart >= cfg->node[n].first_cpu && hart < cfg->node[n].first_cpu + cfg->node[n].ncpus)
+		if (hart >= cfg->node[n].first_cpu &&
+		    hart < cfg->node[n].first_cpu + cfg->node[n].ncpus)
 			return n;
 	return 0;
 }
 
-int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *why,
-		   size_t why_len)
+int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *why, size_t why_len)
 {
 	struct fdtw w = {.buf = buf};
 	char name[64];
@@ -155,8 +162,10 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 		prop_str(&w, "bootargs", cfg->bootargs);
 	prop_str(&w, "stdout-path", "/soc/serial@10000000");
 	if (cfg->initrd_end > cfg->initrd_start) {
-		const uint32_t s[2] = {(uint32_t)(cfg->initrd_start >> 32), (uint32_t)cfg->initrd_start};
-		const uint32_t e[2] = {(uint32_t)(cfg->initrd_end >> 32), (uint32_t)cfg->initrd_end};
+		const uint32_t s[2] = {(uint32_t)(cfg->initrd_start >> 32),
+				       (uint32_t)cfg->initrd_start};
+		const uint32_t e[2] = {(uint32_t)(cfg->initrd_end >> 32),
+				       (uint32_t)cfg->initrd_end};
 		prop_cells(&w, "linux,initrd-start", s, 2);
 		prop_cells(&w, "linux,initrd-end", e, 2);
 	}
@@ -219,7 +228,8 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 	prop_empty(&w, "ranges");
 
 	begin(&w, "clint@2000000");
-	prop_strs(&w, "compatible", "sifive,clint0\0riscv,clint0", sizeof("sifive,clint0\0riscv,clint0"));
+	prop_strs(&w, "compatible", "sifive,clint0\0riscv,clint0",
+		  sizeof("sifive,clint0\0riscv,clint0"));
 	prop_reg(&w, 0x2000000, 0x10000);
 	{
 		uint32_t ie[4 * 512];

@@ -26,7 +26,7 @@ struct boot_config {
 	uint32_t nnodes; /* 1 without --numa: no numa-node-id properties */
 	int numa;	 /* emit numa-node-id and distance-map */
 	struct boot_node node[BOOT_MAX_NODES];
-	const char *bootargs; /* may be NULL */
+	const char *bootargs;		   /* may be NULL */
 	uint64_t initrd_start, initrd_end; /* both 0 without an initrd */
 	const char *isa;		   /* riscv,isa string of every hart */
 };
@@ -43,7 +43,6 @@ int boot_image_check(const uint8_t *data, size_t len, uint64_t room, char *why, 
 
 /** Builds the device tree for `cfg` into `buf` (`cap` bytes). Returns 0 or a
  * negative errno with a reason in `why`. */
-int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *why,
-		   size_t why_len);
+int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *why, size_t why_len);
 
 #endif

@@ -30,6 +30,7 @@
 #include "../common/util.h"
 #include "boot.h"
 #include "elf.h"
+#include "numa.h"
 
 #define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 #define DTB_MAX (1u << 20) /* the device tree's room at the top of RAM */
@@ -56,6 +57,9 @@ struct vm {
 	const char *bios;
 	const char *initrd;
 	const char *append;
+	int mem_given;
+	unsigned nnodes; /* 0 without --numa */
+	struct numa_node node[NUMA_MAX_NODES];
 	struct child child[MAX_CHILDREN];
 	int nchild;
 	struct board *board;
@@ -94,6 +98,21 @@ static void bad_input(const char *arg, const char *fmt, ...)
 	exit(2);
 }
 
+/* Host NUMA nodes (from sysfs "online", e.g. "0" or "0-3"); 1 if unknown. */
+static int host_node_count(void)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "r");
+	char line[64] = "";
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	const char *last = strrchr(line, '-') ? strrchr(line, '-') + 1 : line;
+	int n = atoi(last) + 1;
+	return n > 0 && n <= 1024 ? n : 1;
+}
+
 static void parse_args(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -128,6 +147,14 @@ static void parse_args(int argc, char **argv)
 				bad_input("--mem", "%s: expected a multiple of 4K from 1M to 1T",
 					  v);
 			vm.mem = x;
+			vm.mem_given = 1;
+		} else if (strcmp(a, "--numa") == 0) {
+			char why[256];
+			if (vm.nnodes == NUMA_MAX_NODES)
+				bad_input("--numa", "at most %d nodes", NUMA_MAX_NODES);
+			if (numa_parse(v, &vm.node[vm.nnodes], why, sizeof(why)))
+				bad_input("--numa", "%s: %s", v, why);
+			vm.nnodes++;
 		} else if (strcmp(a, "--kernel") == 0) {
 			vm.kernel = v;
 		} else if (strcmp(a, "--bios") == 0) {
@@ -146,6 +173,26 @@ static void parse_args(int argc, char **argv)
 	}
 	if (!vm.kernel)
 		bad_input("shoal run", "needs --kernel PROGRAM");
+	if (vm.nnodes) {
+		char why[256];
+		if (numa_check(vm.node, vm.nnodes, vm.smp, vm.mem_given ? vm.mem : 0, why,
+			       sizeof(why)))
+			bad_input("--numa", "%s", why);
+		vm.mem = 0;
+		int hosts = host_node_count();
+		for (unsigned i = 0; i < vm.nnodes; i++) {
+			vm.mem += vm.node[i].mem;
+			if (vm.node[i].host_node < 0)
+				vm.node[i].host_node = (int)i % hosts;
+			else if (vm.node[i].host_node >= hosts)
+				bad_input("--numa", "hostnode=%d: this host has NUMA nodes 0 to %d",
+					  vm.node[i].host_node, hosts - 1);
+		}
+		if (vm.mem > (1ull << 40))
+			bad_input("--numa", "the nodes' mem adds up to more than 1T");
+	} else {
+		vm.node[0] = (struct numa_node){.ncpus = vm.smp, .mem = vm.mem, .host_node = -1};
+	}
 	if (!vm.bios)
 		vm.bios = DEFAULT_BIOS;
 	if (strcmp(vm.bios, "none") == 0 && (vm.initrd || vm.append))
@@ -220,7 +267,16 @@ static void fw_boot_prepare(struct fw_boot *b)
 				  .nnodes = 1,
 				  .bootargs = vm.append ? vm.append : "console=ttyS0",
 				  .isa = "rv64imafdc_zicsr_zifencei"};
-	cfg.node[0] = (struct boot_node){.base = RAM_BASE, .size = vm.mem, .ncpus = vm.smp};
+	uint64_t base = RAM_BASE;
+	cfg.nnodes = vm.nnodes ? vm.nnodes : 1;
+	cfg.numa = vm.nnodes > 0;
+	for (unsigned i = 0; i < cfg.nnodes; i++) {
+		cfg.node[i] = (struct boot_node){.base = base,
+						 .size = vm.node[i].mem,
+						 .first_cpu = vm.node[i].first_cpu,
+						 .ncpus = vm.node[i].ncpus};
+		base += vm.node[i].mem;
+	}
 	if (b->initrd) {
 		cfg.initrd_start = b->initrd_addr;
 		cfg.initrd_end = b->initrd_addr + b->initrd_len;
@@ -454,11 +510,23 @@ int main(int argc, char **argv)
 		log_err("cannot listen on %s: %s", vm.memsock, strerror(-lfd));
 		die_cleanly(1);
 	}
-	char harts[16], ramarg[32];
+	char harts[16], ramarg[NUMA_MAX_NODES][48];
+	unsigned nodes = vm.nnodes ? vm.nnodes : 1;
 	snprintf(harts, sizeof(harts), "%u", vm.smp);
-	snprintf(ramarg, sizeof(ramarg), "%llu", (unsigned long long)vm.mem);
-	char *memargv[] = {"shoal-mem", "--listen-fd", "3",	    "--harts", harts,
-			   "--ram",	ramarg,	       "--shadows", "1",       NULL};
+	char *memargv[8 + 2 * NUMA_MAX_NODES] = {"shoal-mem", "--listen-fd", "3", "--harts",
+						 harts,	      "--shadows",   "1"};
+	int na = 7;
+	for (unsigned i = 0; i < nodes; i++) {
+		if (vm.node[i].host_node >= 0)
+			snprintf(ramarg[i], sizeof(ramarg[i]), "%llu@%d",
+				 (unsigned long long)vm.node[i].mem, vm.node[i].host_node);
+		else
+			snprintf(ramarg[i], sizeof(ramarg[i]), "%llu",
+				 (unsigned long long)vm.node[i].mem);
+		memargv[na++] = "--ram";
+		memargv[na++] = ramarg[i];
+	}
+	memargv[na] = NULL;
 	if (!spawn("mem", "shoal-mem", memargv, lfd)) {
 		log_err("cannot start shoal-mem");
 		die_cleanly(1);
@@ -468,7 +536,7 @@ int main(int argc, char **argv)
 	int ms = memclient_connect(vm.memsock);
 	struct guest_ram ram;
 	uint64_t bsz;
-	if (ms < 0 || memclient_map_ram(ms, 1, &ram, why, sizeof(why)) ||
+	if (ms < 0 || memclient_map_ram(ms, nodes, &ram, why, sizeof(why)) ||
 	    !(vm.board = memclient_map_region(ms, REGION_BOARD, 0, &bsz, why, sizeof(why)))) {
 		log_err("cannot set up guest memory: %s", ms < 0 ? strerror(-ms) : why);
 		die_cleanly(1);
@@ -502,14 +570,16 @@ int main(int argc, char **argv)
 		 (unsigned long long)(firmware ? BOOT_ROM_BASE : img.entry));
 	snprintf(tohost, sizeof(tohost), "0x%llx",
 		 (unsigned long long)(img.tohost ? img.tohost : 1));
+	char nodestr[16];
+	snprintf(nodestr, sizeof(nodestr), "%u", nodes);
 	for (uint32_t h = 0; h < vm.smp; h++) {
 		char hid[16], name[40];
 		snprintf(hid, sizeof(hid), "%u", h);
 		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[] = {"shoal-cpu", "--hart",      hid,    "--mem-sock",
-				   vm.memsock,	"--ram-nodes", "1",    "--entry",
-				   entry,	"--tohost",    tohost, "--dev",
-				   devspec,	NULL,	       NULL,   NULL};
+		char *cpuargv[] = {"shoal-cpu", "--hart",      hid,	"--mem-sock",
+				   vm.memsock,	"--ram-nodes", nodestr, "--entry",
+				   entry,	"--tohost",    tohost,	"--dev",
+				   devspec,	NULL,	       NULL,	NULL};
 		if (firmware) {
 			cpuargv[13] = "--rom";
 			cpuargv[14] = rompath;

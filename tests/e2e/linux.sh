@@ -33,7 +33,13 @@ boot() {
 }
 
 boot "Linux boots to userspace on 1 hart and powers off" 1 1 --smp 1
-boot "Linux on 4 harts" 4 1 --smp 4
+boot "Linux on 4 harts in 2 NUMA nodes" 4 2 --smp 4 --numa node,cpus=0-1,mem=64M \
+	--numa node,cpus=2-3,mem=64M
+if ! grep -q "selftest: node1 cpus 2-3 memtotal_kb" "$tmp/out"; then
+	fail=$((fail + 1)); echo "not ok - node 1 holds cpus 2-3"; grep selftest "$tmp/out"
+else
+	pass=$((pass + 1)); echo "ok - node 1 holds cpus 2-3 and its own memory"
+fi
 boot "Linux on 64 harts on this host's cores (idle harts sleep)" 64 1 --smp 64 --mem 512M
 
 echo "$pass passed, $fail failed"

@@ -103,6 +103,8 @@ truncate -s 4096 "$tmp/fake.Image"
 printf 'RSC\005' | dd of="$tmp/fake.Image" bs=1 seek=56 conv=notrunc 2>/dev/null
 truncate -s 64M "$tmp/big.cpio"
 bad "initrd larger than RAM" "--initrd" run --name "bad-$$" --mem 32M --kernel "$tmp/fake.Image" --initrd "$tmp/big.cpio"
+bad "malformed --numa" "--numa" run --name "bad-$$" --smp 2 --numa node,cpus=0-1 --kernel "$tmp/fake.Image"
+bad "overlapping --numa cpu ranges" "both claim cpu 1" run --name "bad-$$" --smp 3 --numa node,cpus=0-1,mem=64M --numa node,cpus=1-2,mem=64M --kernel "$tmp/fake.Image"
 bad "--initrd without firmware" "--initrd" run --name "bad-$$" --bios none --kernel "$GUEST/hello.elf" --initrd "$tmp/big.cpio"
 bad "--mem 3X" "--mem" run --name "bad-$$" --bios none --mem 3X --kernel "$GUEST/hello.elf"
 bad "--smp 0" "--smp" run --name "bad-$$" --bios none --smp 0 --kernel "$GUEST/hello.elf"

@@ -99,8 +99,8 @@ static void test_fdt_numa(void **state)
 	int cl = fdt_path_offset(buf, "/soc/clint@2000000");
 	const fdt32_t *ie = fdt_getprop(buf, cl, "interrupts-extended", &len);
 	assert_int_equal(len, 4 * 4 * 4);
-	assert_int_equal(fdt32_to_cpu(ie[12]), prop_u32(buf, "/cpus/cpu@3/interrupt-controller",
-							  "phandle"));
+	assert_int_equal(fdt32_to_cpu(ie[12]),
+			 prop_u32(buf, "/cpus/cpu@3/interrupt-controller", "phandle"));
 }
 
 static void test_fdt_no_numa_and_no_room(void **state)
