@@ -104,7 +104,8 @@ linux-guest: deps
 		$(LINUX_DIR)/smp_atomics
 
 run: all linux-guest
-	$(BIN)/shoal run --smp 4 --kernel $(LINUX_DIR)/Image --initrd $(LINUX_DIR)/shell.cpio.gz
+	$(BIN)/shoal run --smp 4 --numa node,cpus=0-1,mem=128M --numa node,cpus=2-3,mem=128M \
+		--kernel $(LINUX_DIR)/Image --initrd $(LINUX_DIR)/shell.cpio.gz
 
 # ---- tests ----
 UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa
@@ -131,6 +132,7 @@ e2e: all guest
 
 e2e-linux: all linux-guest
 	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/selftest.cpio.gz sh tests/e2e/linux.sh
+	@python3 tests/e2e/console.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/shell.cpio.gz
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,82 @@ struct vm {
 };
 
 static struct vm vm;
+
+/* The console when stdin is a terminal: shoal puts it in raw mode, reads it,
+ * handles the Ctrl-A escape (as QEMU's -nographic does) and forwards the
+ * rest to the UART device through a pipe. The terminal is restored on every
+ * exit path that runs (normal exit, errors, signals via the signalfd). */
+static struct {
+	int active;
+	int to_dev; /* write end of the UART's stdin pipe */
+	int dev_in; /* read end, the UART device's stdin */
+	int escape;
+	struct termios saved;
+} con = {.to_dev = -1, .dev_in = -1};
+
+static void console_restore(void)
+{
+	if (con.active) {
+		tcsetattr(0, TCSADRAIN, &con.saved);
+		con.active = 0;
+	}
+}
+
+static void console_start(void)
+{
+	int p[2];
+	if (!isatty(0) || tcgetattr(0, &con.saved) < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return;
+	struct termios raw = con.saved;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST | ONLCR; /* guests that print bare \n still look right */
+	if (tcsetattr(0, TCSANOW, &raw) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	con.active = 1;
+	con.dev_in = p[0];
+	con.to_dev = p[1];
+	atexit(console_restore);
+}
+
+static __attribute__((noreturn)) void die_cleanly(int status);
+
+/* Reads the terminal: Ctrl-A x quits, Ctrl-A h helps, Ctrl-A Ctrl-A sends
+ * one Ctrl-A; everything else goes to the guest's UART. */
+static void console_input(void)
+{
+	char in[256], out[256];
+	ssize_t n = read(0, in, sizeof(in));
+	if (n <= 0) {
+		con.to_dev = -1; /* EOF: stop reading; the pipe stays open */
+		return;
+	}
+	size_t k = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		char c = in[i];
+		if (con.escape) {
+			con.escape = 0;
+			if (c == 'x') {
+				console_restore();
+				fprintf(stderr, "\r\nshoal: terminated by Ctrl-A x\n");
+				die_cleanly(0);
+			} else if (c == 'h') {
+				fprintf(stderr, "\r\nCtrl-A x  quit\r\nCtrl-A h  this help\r\n"
+						"Ctrl-A Ctrl-A  send Ctrl-A\r\n");
+			} else if (c == 1) {
+				out[k++] = c;
+			}
+		} else if (c == 1) {
+			con.escape = 1;
+		} else {
+			out[k++] = c;
+		}
+	}
+	if (k && write(con.to_dev, out, k) < 0 && errno != EAGAIN)
+		log_err("console: cannot forward input: %s", strerror(errno));
+}
 
 static void usage(FILE *f)
 {
@@ -353,7 +430,8 @@ static void remove_rundir(void)
 
 /* Starts `argv` (argv[0] a binary next to ours). `keep_fd`, if >= 0, is
  * inherited as fd 3. Returns the child slot or NULL. */
-static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd)
+static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd,
+			   int stdin_fd)
 {
 	if (vm.nchild == MAX_CHILDREN)
 		return NULL;
@@ -374,6 +452,8 @@ static struct child *spawn(const char *role, const char *name, char **argv, int 
 			if (dup2(keep_fd, 3) < 0)
 				_exit(127);
 		}
+		if (stdin_fd >= 0 && dup2(stdin_fd, 0) < 0)
+			_exit(127);
 		execv(path, argv);
 		fprintf(stderr, "shoal: cannot start %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -443,6 +523,7 @@ static void teardown(void)
 static __attribute__((noreturn)) void die_cleanly(int status)
 {
 	teardown();
+	console_restore();
 	exit(status);
 }
 
@@ -499,6 +580,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	r = make_rundir();
+	if (!r)
+		console_start();
 	if (r) {
 		if (r != -EEXIST)
 			log_err("cannot create the run directory: %s", strerror(-r));
@@ -527,7 +610,7 @@ int main(int argc, char **argv)
 		memargv[na++] = ramarg[i];
 	}
 	memargv[na] = NULL;
-	if (!spawn("mem", "shoal-mem", memargv, lfd)) {
+	if (!spawn("mem", "shoal-mem", memargv, lfd, -1)) {
 		log_err("cannot start shoal-mem");
 		die_cleanly(1);
 	}
@@ -559,7 +642,7 @@ int main(int argc, char **argv)
 	char *devargv[] = {"shoal-dev", "--type",     "uart16550", "--name",
 			   "uart0",	"--endpoint", endpoint,	   "--mem-sock",
 			   vm.memsock,	"--shadow",   "0",	   NULL};
-	if (!spawn("dev", "shoal-dev[uart0]", devargv, -1)) {
+	if (!spawn("dev", "shoal-dev[uart0]", devargv, -1, con.dev_in)) {
 		log_err("cannot start the UART device");
 		die_cleanly(1);
 	}
@@ -584,7 +667,7 @@ int main(int argc, char **argv)
 			cpuargv[13] = "--rom";
 			cpuargv[14] = rompath;
 		}
-		if (!spawn("cpu", name, cpuargv, -1)) {
+		if (!spawn("cpu", name, cpuargv, -1, -1)) {
 			log_err("cannot start %s", name);
 			die_cleanly(1);
 		}
@@ -593,10 +676,16 @@ int main(int argc, char **argv)
 
 	/* Supervise. */
 	for (;;) {
-		struct pollfd pfd[MAX_CHILDREN + 1];
-		int idx[MAX_CHILDREN + 1], n = 0;
+		struct pollfd pfd[MAX_CHILDREN + 2];
+		int idx[MAX_CHILDREN + 2], n = 0;
 		pfd[n] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		idx[n++] = -1;
+		int con_slot = -1;
+		if (con.active && con.to_dev >= 0) {
+			con_slot = n;
+			pfd[n] = (struct pollfd){.fd = 0, .events = POLLIN};
+			idx[n++] = -1;
+		}
 		for (int i = 0; i < vm.nchild; i++)
 			if (!vm.child[i].done) {
 				pfd[n] = (struct pollfd){.fd = vm.child[i].pidfd, .events = POLLIN};
@@ -616,8 +705,10 @@ int main(int argc, char **argv)
 				die_cleanly(128 + (int)si.ssi_signo);
 			}
 		}
+		if (con_slot > 0 && pfd[con_slot].revents)
+			console_input();
 		for (int k = 1; k < n; k++) {
-			if (!pfd[k].revents)
+			if (!pfd[k].revents || k == con_slot)
 				continue;
 			struct child *c = &vm.child[idx[k]];
 			int status = 0;

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Interactive console test: runs `make run`'s guest on a pseudo-terminal,
+types a command at the busybox shell, checks the answer, then quits with
+Ctrl-A x and checks shoal's status and that the terminal modes came back.
+Usage: console.py SHOAL KERNEL INITRD"""
+import os
+import pty
+import select
+import sys
+import termios
+import time
+
+
+def read_until(fd, want, timeout, buf):
+    end = time.time() + timeout
+    while want not in buf:
+        left = end - time.time()
+        if left <= 0:
+            return buf, False
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return buf, want in buf
+            if not data:
+                return buf, want in buf
+            buf += data
+    return buf, True
+
+
+def boot(shoal, kernel, initrd):
+    """Starts the guest on a new pty; returns (pid, master, slave, modes)."""
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        for fd in (0, 1, 2):
+            os.dup2(slave, fd)
+        os.execv(shoal, [shoal, "run", "--smp", "2", "--kernel", kernel, "--initrd", initrd])
+    buf, ok = read_until(master, b"'poweroff' ends the run", 300, b"")
+    if not ok:
+        print("not ok - console: no shell banner:", buf[-400:])
+        sys.exit(1)
+    time.sleep(0.5)
+    os.write(master, b"echo answer-$((6 * 7))\r")
+    buf, ok = read_until(master, b"answer-42", 60, b"")
+    if not ok:
+        print("not ok - console: the shell did not answer:", buf[-400:])
+        sys.exit(1)
+    return pid, master, slave, before
+
+
+def main(argv):
+    shoal, kernel, initrd = argv[1:4]
+    pid, master, slave, before = boot(shoal, kernel, initrd)
+    os.write(master, b"poweroff\r")
+    read_until(master, b"Power down", 60, b"")
+    _, status = os.waitpid(pid, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        print("not ok - console: poweroff in the guest gave status", status)
+        return 1
+    print("ok - interactive console: the shell answers; poweroff ends the run with status 0")
+    pid, master, slave, before = boot(shoal, kernel, initrd)
+    os.write(master, b"\x01x")
+    buf, _ = read_until(master, b"terminated by Ctrl-A x", 30, b"")
+    _, status = os.waitpid(pid, 0)
+    after = termios.tcgetattr(slave)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        print("not ok - console: Ctrl-A x gave status", status)
+        return 1
+    if after != before:
+        print("not ok - console: terminal modes not restored")
+        return 1
+    print("ok - Ctrl-A x quits with status 0 and the terminal modes come back")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
