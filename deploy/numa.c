@@ -44,7 +44,8 @@ int numa_parse(const char *spec, struct numa_node *out, char *why, size_t why_le
 			lo[l] = 0;
 			if (util_parse_u64(lo, 0, 511, &a) ||
 			    (dash ? util_parse_u64(dash + 1, 0, 511, &b) : (b = a, 0)) || b < a) {
-				snprintf(why, why_len, "cpus=%s: expected a range A-B of harts 0-511", v);
+				snprintf(why, why_len,
+					 "cpus=%s: expected a range A-B of harts 0-511", v);
 				return -EINVAL;
 			}
 			out->first_cpu = (uint32_t)a;
@@ -59,12 +60,14 @@ int numa_parse(const char *spec, struct numa_node *out, char *why, size_t why_le
 			have_mem = 1;
 		} else if (strcmp(tok, "hostnode") == 0) {
 			if (util_parse_u64(v, 0, 1023, &a)) {
-				snprintf(why, why_len, "hostnode=%s: expected a host NUMA node number", v);
+				snprintf(why, why_len,
+					 "hostnode=%s: expected a host NUMA node number", v);
 				return -EINVAL;
 			}
 			out->host_node = (int)a;
 		} else {
-			snprintf(why, why_len, "unknown key '%s' (expected cpus, mem, hostnode)", tok);
+			snprintf(why, why_len, "unknown key '%s' (expected cpus, mem, hostnode)",
+				 tok);
 			return -EINVAL;
 		}
 	}
@@ -90,13 +93,13 @@ int numa_check(const struct numa_node *nodes, unsigned n, uint32_t smp, uint64_t
 		total += d->mem;
 		for (uint32_t c = d->first_cpu; c < d->first_cpu + d->ncpus; c++) {
 			if (c >= smp) {
-				snprintf(why, why_len, "node %u: cpu %u does not exist with --smp %u", i,
-					 c, smp);
+				snprintf(why, why_len,
+					 "node %u: cpu %u does not exist with --smp %u", i, c, smp);
 				return -EINVAL;
 			}
 			if (owner[c] != 0xff) {
-				snprintf(why, why_len, "nodes %u and %u both claim cpu %u", owner[c], i,
-					 c);
+				snprintf(why, why_len, "nodes %u and %u both claim cpu %u",
+					 owner[c], i, c);
 				return -EINVAL;
 			}
 			owner[c] = (uint8_t)i;
