@@ -27,7 +27,7 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 	common/memclient.c common/util.c
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
-	cpu-worker/mmu.c cpu-worker/fpu.c
+	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c
 
@@ -108,7 +108,8 @@ run: all linux-guest
 		--kernel $(LINUX_DIR)/Image --initrd $(LINUX_DIR)/shell.cpio.gz
 
 # ---- tests ----
-UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa
+UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa \
+	test_plic
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
@@ -118,9 +119,10 @@ $(BUILD)/tests/test_util: $(call obj,tests/unit/test_util.c $(COMMON_SRC))
 $(BUILD)/tests/test_memserver: $(call obj,tests/unit/test_memserver.c $(COMMON_SRC))
 $(BUILD)/tests/test_boot: $(call obj,tests/unit/test_boot.c deploy/boot.c)
 $(BUILD)/tests/test_numa: $(call obj,tests/unit/test_numa.c deploy/numa.c common/util.c)
+$(BUILD)/tests/test_plic: $(call obj,tests/unit/test_plic.c cpu-worker/plic.c)
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt
+	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt -lpthread
 
 # Suites that drive a binary as a black box find it through SHOAL_BIN.
 unit: deps $(UNIT_BINS) $(BIN)/shoal-mem

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "futex.h"
 #include "region.h"
 
 #define BOARD_MAX_HARTS 512
@@ -44,6 +45,25 @@ struct board_hart {
 	uint64_t pad[4];
 } __attribute__((aligned(64)));
 
+#define PLIC_SOURCES 96 /* source 0 is "none"; 1-95 usable (riscv,ndev = 95) */
+#define PLIC_WORDS (PLIC_SOURCES / 32)
+#define PLIC_CONTEXTS (2 * BOARD_MAX_HARTS) /* hart h: 2h is M-mode, 2h+1 is S-mode */
+
+/** The PLIC's state, shared by every vCPU (which serve its MMIO window) and
+ * every device (which drive its lines). All fields are changed only with
+ * atomics. A source's `level` is its device's interrupt line; `pending` is
+ * latched from it and cleared by the claim that wins a compare-and-swap, so
+ * two harts never claim one interrupt; `claimed` holds a source from
+ * re-pending until its completion. */
+struct plic_state {
+	uint32_t priority[PLIC_SOURCES];
+	uint32_t pending[PLIC_WORDS];
+	uint32_t level[PLIC_WORDS];
+	uint32_t claimed[PLIC_WORDS];
+	uint32_t threshold[PLIC_CONTEXTS];
+	uint32_t enable[PLIC_CONTEXTS][PLIC_WORDS];
+};
+
 /** The board page (region kind REGION_BOARD): created and sized by shoal-mem,
  * shared read+write by every vCPU, device and shoal itself. */
 struct board {
@@ -53,6 +73,7 @@ struct board {
 	int32_t exit_code; /* valid when state == BOARD_SHUTDOWN */
 	uint32_t pad0;
 	uint64_t mtime_base_ns; /* CLOCK_MONOTONIC at mtime == 0 */
+	struct plic_state plic;
 	struct board_hart hart[];
 } __attribute__((aligned(64)));
 
@@ -70,6 +91,37 @@ static inline uint64_t board_mtime(const struct board *b)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return (ns - b->mtime_base_ns) / (1000000000ull / BOARD_TIMEBASE_HZ);
+}
+
+/** Wakes hart record `t` from WFI (any process may call it). */
+static inline void board_wake(struct board_hart *t)
+{
+	__atomic_fetch_add(&t->wake_seq, 1, __ATOMIC_RELEASE);
+	futex_wake(&t->wake_seq, 1);
+}
+
+/** Drives PLIC source `src`'s line to `level` (device side). A rising line
+ * latches pending unless the source is claimed, and wakes every hart with a
+ * context that enables the source; no round trip to anyone. */
+static inline void board_irq_line(struct board *b, unsigned src, int level)
+{
+	if (src == 0 || src >= PLIC_SOURCES)
+		return;
+	struct plic_state *p = &b->plic;
+	uint32_t bit = 1u << (src % 32), w = src / 32;
+	if (!level) {
+		__atomic_fetch_and(&p->level[w], ~bit, __ATOMIC_ACQ_REL);
+		return;
+	}
+	__atomic_fetch_or(&p->level[w], bit, __ATOMIC_ACQ_REL);
+	if (__atomic_load_n(&p->claimed[w], __ATOMIC_ACQUIRE) & bit)
+		return;
+	__atomic_fetch_or(&p->pending[w], bit, __ATOMIC_ACQ_REL);
+	for (uint32_t h = 0; h < b->nharts; h++)
+		if ((__atomic_load_n(&p->enable[2 * h][w], __ATOMIC_RELAXED) |
+		     __atomic_load_n(&p->enable[2 * h + 1][w], __ATOMIC_RELAXED)) &
+		    bit)
+			board_wake(&b->hart[h]);
 }
 
 /** Asks the VM to stop with `code`. The first request wins; returns 1 if this

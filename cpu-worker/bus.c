@@ -15,14 +15,10 @@
 
 #define CLINT_BASE 0x2000000ull
 #define CLINT_SIZE 0x10000ull
+#define PLIC_BASE 0xc000000ull
+#define PLIC_SIZE 0x4000000ull
 #define FINISHER_BASE 0x100000ull
 #define FINISHER_SIZE 0x1000ull
-
-static void board_wake(struct board_hart *t)
-{
-	__atomic_fetch_add(&t->wake_seq, 1, __ATOMIC_RELEASE);
-	futex_wake(&t->wake_seq, 1);
-}
 
 static int clint_load(struct hart *h, uint64_t off, unsigned size, uint64_t *val)
 {
@@ -216,6 +212,8 @@ int bus_load(struct hart *h, uint64_t addr, unsigned size, uint64_t *val)
 	}
 	if (addr - CLINT_BASE < CLINT_SIZE)
 		return clint_load(h, addr - CLINT_BASE, size, val);
+	if (addr - PLIC_BASE < PLIC_SIZE)
+		return plic_load(h, addr - PLIC_BASE, size, val);
 	if (addr - FINISHER_BASE < FINISHER_SIZE) {
 		*val = 0;
 		return 0;
@@ -237,6 +235,8 @@ int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
 	}
 	if (addr - CLINT_BASE < CLINT_SIZE)
 		return clint_store(h, addr - CLINT_BASE, size, val);
+	if (addr - PLIC_BASE < PLIC_SIZE)
+		return plic_store(h, addr - PLIC_BASE, size, val);
 	if (addr - FINISHER_BASE < FINISHER_SIZE) {
 		if (addr == FINISHER_BASE) {
 			uint32_t v = (uint32_t)val, st = v & 0xffff;

@@ -31,7 +31,7 @@ void hart_reset(struct hart *h, uint32_t hartid)
 
 static uint64_t mip_now(struct hart *h)
 {
-	return __atomic_load_n(&h->bh->ip, __ATOMIC_ACQUIRE) | h->mtip | h->mip_sw;
+	return __atomic_load_n(&h->bh->ip, __ATOMIC_ACQUIRE) | h->mtip | h->mip_sw | plic_eip(h);
 }
 
 void hart_poll_timer(struct hart *h)
@@ -304,13 +304,17 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 	*old = v;
 	if (!do_write)
 		return 0;
+	/* mip reads OR in the lines (CLINT, PLIC, timer), but a set or clear
+	 * modifies only the software-writable bits: the lines must never be
+	 * latched into mip_sw (a latched SEIP is an interrupt storm). */
+	uint64_t base = (csr == 0x344 || csr == 0x144) ? h->mip_sw : v;
 	uint64_t nv;
 	switch (op) {
 	case OP_CSRRW:
 	case OP_CSRRWI: nv = src; break;
 	case OP_CSRRS:
-	case OP_CSRRSI: nv = v | src; break;
-	default: nv = v & ~src; break;
+	case OP_CSRRSI: nv = base | src; break;
+	default: nv = base & ~src; break;
 	}
 	switch (csr) {
 	case 0x001:

@@ -201,6 +201,15 @@ void hart_reset(struct hart *h, uint32_t hartid);
  * rounding mode. Sets fflags and marks FS dirty. */
 int fpu_exec(struct hart *h, uint32_t insn);
 
+/* plic.c */
+/** MEIP and SEIP for this hart from the PLIC state (0 if nothing is due). */
+uint32_t plic_eip(struct hart *h);
+/** PLIC MMIO at offset `off` of its window; 32-bit accesses only. Return 0
+ * or an access-fault cause. A read of a claim register claims. */
+int plic_load(struct hart *h, uint64_t off, unsigned size, uint64_t *val);
+/** See plic_load; a write to a claim register completes. */
+int plic_store(struct hart *h, uint64_t off, unsigned size, uint64_t val);
+
 /* mmu.c */
 /** Empties every TLB and sets the contexts; call once before running. */
 void mmu_init(struct hart *h);

@@ -147,7 +147,7 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 	struct fdtw w = {.buf = buf};
 	char name[64];
 	const uint32_t intc_phandle0 = 1; /* cpu N's interrupt controller: 1 + N */
-	const uint32_t test_phandle = cfg->nharts + 1;
+	const uint32_t test_phandle = cfg->nharts + 1, plic_phandle = cfg->nharts + 2;
 
 	fw_check(&w, fdt_create(buf, (int)cap));
 	fw_check(&w, fdt_finish_reservemap(buf));
@@ -244,10 +244,34 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 	}
 	end(&w);
 
+	begin(&w, "plic@c000000");
+	prop_strs(&w, "compatible", "sifive,plic-1.0.0\0riscv,plic0",
+		  sizeof("sifive,plic-1.0.0\0riscv,plic0"));
+	prop_reg(&w, 0xc000000, 0x4000000);
+	prop_u32(&w, "#address-cells", 0);
+	prop_u32(&w, "#interrupt-cells", 1);
+	prop_empty(&w, "interrupt-controller");
+	prop_u32(&w, "riscv,ndev", 95);
+	prop_u32(&w, "phandle", plic_phandle);
+	{
+		uint32_t ie[4 * 512];
+		unsigned k = 0;
+		for (uint32_t h = 0; h < cfg->nharts && k + 4 <= 4 * 512; h++) {
+			ie[k++] = intc_phandle0 + h;
+			ie[k++] = 11; /* machine external */
+			ie[k++] = intc_phandle0 + h;
+			ie[k++] = 9; /* supervisor external */
+		}
+		prop_cells(&w, "interrupts-extended", ie, k);
+	}
+	end(&w);
+
 	begin(&w, "serial@10000000");
 	prop_str(&w, "compatible", "ns16550a");
 	prop_reg(&w, 0x10000000, 0x100);
 	prop_u32(&w, "clock-frequency", 3686400);
+	prop_u32(&w, "interrupts", 10);
+	prop_u32(&w, "interrupt-parent", plic_phandle);
 	end(&w);
 
 	begin(&w, "test@100000");

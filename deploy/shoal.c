@@ -639,9 +639,9 @@ int main(int argc, char **argv)
 
 	char endpoint[PATH_MAX + 32];
 	snprintf(endpoint, sizeof(endpoint), "ipc://%s/uart0.sock", vm.rundir);
-	char *devargv[] = {"shoal-dev", "--type",     "uart16550", "--name",
-			   "uart0",	"--endpoint", endpoint,	   "--mem-sock",
-			   vm.memsock,	"--shadow",   "0",	   NULL};
+	char *devargv[] = {"shoal-dev",	 "--type", "uart16550",	 "--name",   "uart0",
+			   "--endpoint", endpoint, "--mem-sock", vm.memsock, "--shadow",
+			   "0",		 "--irq",  "10",	 NULL};
 	if (!spawn("dev", "shoal-dev[uart0]", devargv, -1, con.dev_in)) {
 		log_err("cannot start the UART device");
 		die_cleanly(1);

@@ -38,6 +38,7 @@ struct device {
 	const struct device_ops *ops;
 	struct shadow *shadow; /* may be NULL; writable by this device only */
 	struct board *board;   /* may be NULL */
+	unsigned irq;	       /* PLIC source, 0 for none; drive with device_irq */
 	struct devloop *loop;
 	void *priv;
 	char name[32];
@@ -49,6 +50,13 @@ int devloop_poll(struct devloop *l, int fd, unsigned events, uint32_t tag);
 /** Queues a write of `len` bytes of `buf` (which must stay valid until its
  * completion) to `fd`; its completion comes back to io_complete with `tag`. */
 int devloop_write(struct devloop *l, int fd, const void *buf, unsigned len, uint32_t tag);
+
+/** Sets the device's interrupt line (no-op without a board or an irq). */
+static inline void device_irq(struct device *d, int level)
+{
+	if (d->board && d->irq)
+		board_irq_line(d->board, d->irq, level);
+}
 
 extern const struct device_ops uart16550_ops;
 

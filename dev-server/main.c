@@ -4,7 +4,7 @@
  *
  * Usage (spawned by shoal):
  *   shoal-dev --type TYPE --name NAME --endpoint ipc://PATH --mem-sock PATH
- *             [--shadow INDEX] [--args STRING]
+ *             [--shadow INDEX] [--irq SOURCE] [--args STRING]
  */
 #include <errno.h>
 #include <liburing.h>
@@ -135,6 +135,7 @@ int main(int argc, char **argv)
 {
 	const char *type = NULL, *name = "dev", *endpoint = NULL, *memsock = NULL, *args = "";
 	int64_t shadow_idx = -1;
+	uint64_t irq = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -155,6 +156,9 @@ int main(int argc, char **argv)
 			if (util_parse_u64(v, 0, 63, &x))
 				fail(v, "bad shadow index");
 			shadow_idx = (int64_t)x;
+		} else if (strcmp(a, "--irq") == 0) {
+			if (util_parse_u64(v, 1, PLIC_SOURCES - 1, &irq))
+				fail(v, "bad PLIC source number");
 		} else
 			fail(a, "unknown option (shoal-dev is started by shoal)");
 	}
@@ -165,6 +169,7 @@ int main(int argc, char **argv)
 		fail("shoal-dev", "needs --type and --endpoint (it is started by shoal)");
 	struct device dev = {0};
 	snprintf(dev.name, sizeof(dev.name), "%s", name);
+	dev.irq = (unsigned)irq;
 	for (size_t i = 0; i < sizeof(device_types) / sizeof(device_types[0]); i++)
 		if (strcmp(device_types[i]->name, type) == 0)
 			dev.ops = device_types[i];

@@ -1,6 +1,8 @@
 /* 16550A UART on the terminal: output to stdout, input from stdin.
  * The line status register is published in the shadow page so a vCPU polls it
- * without a round trip; reads with side effects (RBR, IIR) are round trips. */
+ * without a round trip; reads with side effects (RBR, IIR) are round trips.
+ * Its interrupt (received data, transmitter empty) is a PLIC line in the
+ * board page, raised and lowered here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -35,12 +37,15 @@ struct uart {
 	int writing;
 };
 
+/* Publishes LSR and drives the interrupt line: received data with ERBFI,
+ * or a transmitter-empty event with ETBEI. Called after every change. */
 static void uart_publish(struct device *d)
 {
 	struct uart *u = d->priv;
 	uint8_t lsr = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0);
 	if (d->shadow)
 		shadow_publish8(d->shadow, LSR, lsr);
+	device_irq(d, ((u->ier & 1) && u->rx_len) || ((u->ier & 2) && u->thre_pending));
 }
 
 static void uart_rx_push(struct uart *u, uint8_t c)

@@ -42,12 +42,14 @@ def boot(shoal, kernel, initrd):
     buf, ok = read_until(master, b"'poweroff' ends the run", 300, b"")
     if not ok:
         print("not ok - console: no shell banner:", buf[-400:])
+        os.kill(pid, 9)
         sys.exit(1)
     time.sleep(0.5)
     os.write(master, b"echo answer-$((6 * 7))\r")
     buf, ok = read_until(master, b"answer-42", 60, b"")
     if not ok:
         print("not ok - console: the shell did not answer:", buf[-400:])
+        os.kill(pid, 9)
         sys.exit(1)
     return pid, master, slave, before
 
@@ -55,6 +57,10 @@ def boot(shoal, kernel, initrd):
 def main(argv):
     shoal, kernel, initrd = argv[1:4]
     pid, master, slave, before = boot(shoal, kernel, initrd)
+    os.write(master, b"awk '/ttyS0/ {print \"uart-irqs\", $2 + $3}' /proc/interrupts\r")
+    buf, _ = read_until(master, b"uart-irqs ", 30, b"")
+    buf, _ = read_until(master, b"\n", 5, buf.split(b"uart-irqs ", 1)[-1])
+    irq_line = b"uart-irqs " + buf.split(b"\r")[0]
     os.write(master, b"poweroff\r")
     read_until(master, b"Power down", 60, b"")
     _, status = os.waitpid(pid, 0)
@@ -62,6 +68,10 @@ def main(argv):
         print("not ok - console: poweroff in the guest gave status", status)
         return 1
     print("ok - interactive console: the shell answers; poweroff ends the run with status 0")
+    if b"uart-irqs " not in irq_line or irq_line.split(b"uart-irqs ")[1][:1] in (b"0", b""):
+        print("not ok - the UART's PLIC interrupt never fired:", irq_line)
+        return 1
+    print("ok - keyboard input arrives through the UART's PLIC interrupt")
     pid, master, slave, before = boot(shoal, kernel, initrd)
     os.write(master, b"\x01x")
     buf, _ = read_until(master, b"terminated by Ctrl-A x", 30, b"")
