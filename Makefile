@@ -102,6 +102,10 @@ linux-guest: deps
 		$(LINUX_DIR)/smp_atomics
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/shell.cpio.gz deploy/guest/init \
 		$(LINUX_DIR)/smp_atomics
+	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/cpubench.c \
+		-o $(LINUX_DIR)/cpubench
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/bench.cpio.gz tests/linux/init-bench \
+		$(LINUX_DIR)/cpubench
 
 run: all linux-guest
 	$(BIN)/shoal run --smp 4 --numa node,cpus=0-1,mem=128M --numa node,cpus=2-3,mem=128M \
@@ -190,9 +194,10 @@ perf-unit: deps-test
 test: format-check lint docs gates clang-build unit perf-unit e2e e2e-linux coverage
 	$(MAKE) --no-print-directory SAN=1 unit
 
-bench: all guest
+bench: all guest linux-guest
 	@sh deploy/deps.sh bench
-	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh perf/run.sh
+	@BIN=$(BIN) GUEST=$(GUEST_DIR) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/bench.cpio.gz \
+		sh perf/run.sh
 
 clean:
 	rm -rf build build-san build-clang build-cov build-cov.log

@@ -7,6 +7,12 @@
 #   mem_copy_mbps    guest-timed 64-bit copy, bytes read + written
 #   uart_posted_ns   one UART THR write with LSR polled first (guest-timed)
 #   mmio_rtt_ns      one MMIO read round trip to the UART scratch register
+#   linux_boot_s     Debian's OpenSBI + the project's Linux to the first
+#                    userspace line (same firmware, kernel and initramfs)
+#   guest_cpu_mops   in-guest CPU benchmark, 1 thread (guest-timed)
+#   guest_smp2_x     the guest's own view of 2 threads vs 1 on --smp 2
+#                    (throughput ratio; compared with QEMU's -smp 2)
+# The Linux figures need KERNEL and INITRD (make bench passes them).
 # Writes perf/results/DATE-COMMIT.json (perf/record.py) and re-renders
 # perf/REPORT.md with plots (perf/report.py). Needs BIN and GUEST.
 set -eu
@@ -70,6 +76,35 @@ for i in $(seq "$REPEATS"); do
 	sample uart_posted_ns ns lower $PEER "$(field posted_write_ns "$tmp/oq")"
 	sample mmio_rtt_ns ns lower shoal "$(field read_rt_ns "$tmp/os")"
 	sample mmio_rtt_ns ns lower $PEER "$(field read_rt_ns "$tmp/oq")"
+	if [ -n "${KERNEL:-}" ]; then
+		fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+		# QEMU 7.2 TCG with -smp 2 occasionally hangs after OpenSBI's
+		# banner here: one retry, then the repeat is skipped for both.
+		ok=0
+		for try in 1 2; do
+			if python3 "$here/timeline.py" "bench: userspace up" 120 "$BIN/shoal" run --smp 2 \
+				--kernel "$KERNEL" --initrd "$INITRD" >"$tmp/ls" &&
+				python3 "$here/timeline.py" "bench: userspace up" 120 "$QEMU" -machine virt \
+					-smp 2 -m 128M -nographic -bios "$fw" -kernel "$KERNEL" \
+					-initrd "$INITRD" >"$tmp/lq"; then
+				ok=1
+				break
+			fi
+			echo "(a Linux run failed or hung; retrying)" >&2
+		done
+		if [ $ok = 1 ]; then
+			for w in s q; do
+				who=shoal
+				[ $w = q ] && who=$PEER
+				f="$tmp/l$w"
+				sample linux_boot_s s lower $who "$(sed -n 's/^first_s //p' "$f")"
+				m1=$(sed -n 's/.*threads=1 .*mops=\([0-9.]*\).*/\1/p' "$f")
+				m2=$(sed -n 's/.*threads=2 .*mops=\([0-9.]*\).*/\1/p' "$f")
+				sample guest_cpu_mops Mops higher $who "$m1"
+				sample guest_smp2_x x higher $who "$(echo "$m2 $m1" | awk '{print $1 / $2}')"
+			done
+		fi
+	fi
 	echo "repeat $i of $REPEATS done"
 done
 
