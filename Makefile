@@ -141,7 +141,7 @@ e2e-linux: all linux-guest
 	@python3 tests/e2e/console.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/shell.cpio.gz
 
 # ---- quality gates ----
-C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')
+C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')
 format:
 	clang-format -i $(C_SOURCES)
 format-check: deps-test

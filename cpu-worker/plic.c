@@ -55,8 +55,8 @@ static unsigned plic_claim(struct plic_state *p, unsigned ctx)
 		uint32_t old = __atomic_load_n(&p->pending[w], __ATOMIC_ACQUIRE);
 		if (!(old & bit))
 			continue; /* another hart took it */
-		if (__atomic_compare_exchange_n(&p->pending[w], &old, old & ~bit, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) {
+		if (__atomic_compare_exchange_n(&p->pending[w], &old, old & ~bit, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			__atomic_fetch_or(&p->claimed[w], bit, __ATOMIC_ACQ_REL);
 			return src;
 		}
@@ -120,7 +120,8 @@ int plic_store(struct hart *h, uint64_t off, unsigned size, uint64_t val)
 		uint64_t ctx = (off - PLIC_ENABLE) / PLIC_ENABLE_STRIDE;
 		uint64_t w = (off - PLIC_ENABLE) % PLIC_ENABLE_STRIDE / 4;
 		if (ctx < 2ull * h->board->nharts && w < PLIC_WORDS)
-			__atomic_store_n(&p->enable[ctx][w], w == 0 ? v & ~1u : v, __ATOMIC_RELAXED);
+			__atomic_store_n(&p->enable[ctx][w], w == 0 ? v & ~1u : v,
+					 __ATOMIC_RELAXED);
 	} else {
 		uint64_t ctx = (off - PLIC_CONTEXT) / PLIC_CONTEXT_STRIDE;
 		uint64_t reg = (off - PLIC_CONTEXT) % PLIC_CONTEXT_STRIDE;

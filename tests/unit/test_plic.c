@@ -31,7 +31,10 @@ static uint64_t rd(struct hart *h, uint64_t off)
 	return v;
 }
 
-static void wr(struct hart *h, uint64_t off, uint32_t v) { assert_int_equal(plic_store(h, off, 4, v), 0); }
+static void wr(struct hart *h, uint64_t off, uint32_t v)
+{
+	assert_int_equal(plic_store(h, off, 4, v), 0);
+}
 
 static void test_claim_complete(void **state)
 {
@@ -41,8 +44,8 @@ static void test_claim_complete(void **state)
 	memset(&h0, 0, sizeof(h0));
 	h0.board = b;
 	h0.hartid = 0;
-	wr(&h0, 4 * 10, 1);		    /* priority of source 10 */
-	wr(&h0, 4 * 11, 3);		    /* source 11 outranks it */
+	wr(&h0, 4 * 10, 1);			     /* priority of source 10 */
+	wr(&h0, 4 * 11, 3);			     /* source 11 outranks it */
 	wr(&h0, ENABLE(1), (1u << 10) | (1u << 11)); /* hart 0, S-mode */
 	assert_int_equal(plic_eip(&h0), 0);
 	board_irq_line(b, 10, 1);
