@@ -163,7 +163,7 @@ COV_DIR := build/coverage
 COVERAGE_THRESHOLDS ?= tests/coverage/thresholds
 coverage: deps-test
 	@find build-cov -name '*.gcda' -delete 2>/dev/null || true
-	@$(MAKE) --no-print-directory BUILD=build-cov EXTRA_CFLAGS='--coverage -O0' \
+	@$(MAKE) --no-print-directory BUILD=build-cov EXTRA_CFLAGS='--coverage -fprofile-update=atomic -O0' \
 		EXTRA_LDFLAGS=--coverage unit e2e >build-cov.log 2>&1 || \
 		{ tail -30 build-cov.log; echo "coverage: the instrumented test run failed (log: build-cov.log)"; exit 1; }
 	@mkdir -p $(COV_DIR)
