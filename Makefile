@@ -46,7 +46,8 @@ deps:
 
 # The FPU relies on the host's rounding mode and exception flags, so the
 # compiler must neither reorder nor fold floating-point operations there.
-$(OBJ)/cpu-worker/fpu.o: CFLAGS += -frounding-math -fsignaling-nans -ffp-contract=off
+FPU_CFLAGS := $(if $(findstring clang,$(CC)),-ffp-model=strict,-frounding-math -fsignaling-nans -ffp-contract=off)
+$(OBJ)/cpu-worker/fpu.o: CFLAGS += $(FPU_CFLAGS)
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
