@@ -133,6 +133,21 @@ static void prop_strs(struct fdtw *w, const char *name, const char *list, int le
 	fw_check(w, fdt_property(w->buf, name, list, len));
 }
 
+/* interrupts-extended = <intc(h) a, intc(h) b> for every hart h. */
+static void prop_hart_irqs(struct fdtw *w, uint32_t nharts, uint32_t intc_phandle0, uint32_t a,
+			   uint32_t b)
+{
+	uint32_t ie[4 * 512];
+	unsigned k = 0;
+	for (uint32_t h = 0; h < nharts && k + 4 <= 4 * 512; h++) {
+		ie[k++] = intc_phandle0 + h;
+		ie[k++] = a;
+		ie[k++] = intc_phandle0 + h;
+		ie[k++] = b;
+	}
+	prop_cells(w, "interrupts-extended", ie, k);
+}
+
 static uint32_t cpu_node_of(const struct boot_config *cfg, uint32_t hart)
 {
 	for (uint32_t n = 0; n < cfg->nnodes; n++)
@@ -231,17 +246,7 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 	prop_strs(&w, "compatible", "sifive,clint0\0riscv,clint0",
 		  sizeof("sifive,clint0\0riscv,clint0"));
 	prop_reg(&w, 0x2000000, 0x10000);
-	{
-		uint32_t ie[4 * 512];
-		unsigned k = 0;
-		for (uint32_t h = 0; h < cfg->nharts && k + 4 <= 4 * 512; h++) {
-			ie[k++] = intc_phandle0 + h;
-			ie[k++] = 3; /* machine software */
-			ie[k++] = intc_phandle0 + h;
-			ie[k++] = 7; /* machine timer */
-		}
-		prop_cells(&w, "interrupts-extended", ie, k);
-	}
+	prop_hart_irqs(&w, cfg->nharts, intc_phandle0, 3, 7); /* M software, M timer */
 	end(&w);
 
 	begin(&w, "plic@c000000");
@@ -253,17 +258,7 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 	prop_empty(&w, "interrupt-controller");
 	prop_u32(&w, "riscv,ndev", 95);
 	prop_u32(&w, "phandle", plic_phandle);
-	{
-		uint32_t ie[4 * 512];
-		unsigned k = 0;
-		for (uint32_t h = 0; h < cfg->nharts && k + 4 <= 4 * 512; h++) {
-			ie[k++] = intc_phandle0 + h;
-			ie[k++] = 11; /* machine external */
-			ie[k++] = intc_phandle0 + h;
-			ie[k++] = 9; /* supervisor external */
-		}
-		prop_cells(&w, "interrupts-extended", ie, k);
-	}
+	prop_hart_irqs(&w, cfg->nharts, intc_phandle0, 11, 9); /* M and S external */
 	end(&w);
 
 	begin(&w, "serial@10000000");

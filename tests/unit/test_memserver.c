@@ -32,29 +32,31 @@ struct server {
 	char path[96];
 };
 
-/* Starts shoal-mem with `args` (NULL-terminated) after --listen-fd 3 and
- * connects to it. */
-static void server_start(struct server *s, const char *const *args)
+/* Forks shoal-mem with `args` (NULL-terminated) after `pre` (NULL or
+ * NULL-terminated), listening socket `l` as fd 3; stderr to /dev/null if
+ * `quiet`. The child dies with the test. Returns its pid. */
+static pid_t spawn_mem(const char *const *pre, const char *const *args, int l, int quiet)
 {
 	const char *bin = getenv("SHOAL_BIN");
 	if (!bin)
 		fail_msg("SHOAL_BIN is not set");
-	snprintf(s->dir, sizeof(s->dir), "/tmp/shoal-memtest-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	snprintf(s->path, sizeof(s->path), "%s/mem.sock", s->dir);
-	int l = fdpass_listen(s->path);
-	assert_true(l >= 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
 		char exe[512];
-		const char *argv[16] = {exe, "--listen-fd", "3"};
-		int n = 3;
-		for (int i = 0; args[i] && n < 15; i++)
+		const char *argv[24] = {exe};
+		int n = 1;
+		for (int i = 0; pre && pre[i] && n < 23; i++)
+			argv[n++] = pre[i];
+		for (int i = 0; args[i] && n < 23; i++)
 			argv[n++] = args[i];
 		argv[n] = NULL;
 		snprintf(exe, sizeof(exe), "%s/shoal-mem", bin);
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphan when an assertion fails */
+		if (quiet) {
+			int devnull = open("/dev/null", O_WRONLY);
+			dup2(devnull, 2);
+		}
 		/* dup2 onto itself would keep close-on-exec. */
 		if (l == 3)
 			fcntl(l, F_SETFD, 0);
@@ -63,6 +65,18 @@ static void server_start(struct server *s, const char *const *args)
 		execv(exe, (char *const *)argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* Starts shoal-mem with `args` after --listen-fd 3 and connects to it. */
+static void server_start(struct server *s, const char *const *args)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/shoal-memtest-XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->path, sizeof(s->path), "%s/mem.sock", s->dir);
+	int l = fdpass_listen(s->path);
+	assert_true(l >= 0);
+	s->pid = spawn_mem((const char *const[]){"--listen-fd", "3", NULL}, args, l, 0);
 	close(l);
 	s->sock = memclient_connect(s->path);
 	assert_true(s->sock >= 0);
@@ -78,35 +92,16 @@ static void server_stop(struct server *s)
 	rmdir(s->dir);
 }
 
-/* Runs shoal-mem with bad arguments; it must exit 2. */
+/* Runs shoal-mem with bad arguments (a listening socket as fd 3); returns
+ * its exit status. */
 static int run_bad(const char *const *args)
 {
-	const char *bin = getenv("SHOAL_BIN");
-	assert_non_null(bin);
 	char dir[64] = "/tmp/shoal-memtest-XXXXXX", path[96];
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/mem.sock", dir);
 	int l = fdpass_listen(path);
 	assert_true(l >= 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char exe[512];
-		const char *argv[16] = {exe};
-		int n = 1;
-		for (int i = 0; args[i] && n < 15; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		snprintf(exe, sizeof(exe), "%s/shoal-mem", bin);
-		int devnull = open("/dev/null", O_WRONLY);
-		dup2(devnull, 2);
-		if (l == 3)
-			fcntl(l, F_SETFD, 0);
-		else
-			dup2(l, 3);
-		execv(exe, (char *const *)argv);
-		_exit(127);
-	}
+	pid_t pid = spawn_mem(NULL, args, l, 1);
 	close(l);
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
