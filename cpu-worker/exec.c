@@ -7,6 +7,7 @@
  * the middle of a block leaves pc, instret and all state exact; interrupts are
  * taken at block boundaries, polled every HART_POLL_BLOCKS blocks and right
  * after any CSR access, xRET or WFI. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 
 #define BLOCK_MAX 64
 #define HART_POLL_BLOCKS 256
+#define SPIN_YIELD_LOOPS 2048
 #define ARENA_SIZE (32u << 20)
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -59,6 +61,23 @@ static int op_ends_block(unsigned op)
 	return 0;
 }
 
+/* Stores, AMOs, SC, CSR writes and fences count as making progress. */
+static int op_writes_memory(unsigned op)
+{
+	switch (op) {
+	case OP_SB:
+	case OP_SH:
+	case OP_SW:
+	case OP_SD:
+	case OP_FSW:
+	case OP_FSD:
+	case OP_ECALL:
+	case OP_WFI: return 1;
+	}
+	return (op >= OP_SC_W && op <= OP_AMOMAXU_D && op != OP_LR_D) ||
+	       (op >= OP_CSRRW && op <= OP_CSRRCI);
+}
+
 static inline unsigned bhash_idx(uint64_t pc)
 {
 	return (unsigned)((pc >> 1) ^ (pc >> (BH_BITS + 1))) & ((1u << BH_BITS) - 1);
@@ -89,6 +108,7 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	struct block *b = (struct block *)(h->arena + h->arena_used);
 	b->pc = pc;
 	b->ppc = ppc;
+	b->stores = 0;
 	uint32_t n = 0;
 	uint64_t p = pc;
 	int ended = 0, crossing = 0;
@@ -128,6 +148,7 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 		pi->len = d.len;
 		pi->raw = d.raw;
 		p += d.len;
+		b->stores |= op_writes_memory(d.op);
 		if (op_ends_block(d.op)) {
 			ended = 1;
 			break;
@@ -249,6 +270,18 @@ dispatch : {
 
 block_end:
 	h->instret += b->n;
+	/* A block that branches to itself without storing anything waits for
+	 * another agent (a lock, a flag). With more vCPUs than host cores the
+	 * one it waits for may be descheduled: give the core away now and
+	 * then instead of burning a whole time slice. */
+	if (unlikely(pc == b->pc) && !b->stores) {
+		if (unlikely(++h->spins >= SPIN_YIELD_LOOPS)) {
+			h->spins = 0;
+			sched_yield();
+		}
+	} else {
+		h->spins = 0;
+	}
 	if (unlikely(--h->poll_count < 0)) {
 		h->poll_count = HART_POLL_BLOCKS;
 		if (h->mie & IRQ_MTIP)

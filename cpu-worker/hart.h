@@ -115,7 +115,8 @@ struct block {
 	uint64_t ppc;	     /* physical */
 	struct block *hnext; /* hash chain */
 	uint32_t n;	     /* guest instructions, the synthetic fallthrough excluded */
-	uint32_t pad;
+	uint16_t stores;     /* 1 if any instruction writes memory or a CSR */
+	uint16_t pad;
 	struct pinsn ins[];
 };
 
@@ -151,6 +152,7 @@ struct hart {
 	struct board *board;
 	struct board_hart *bh;
 	uint32_t mtip;	    /* IRQ_MTIP if mtime >= mtimecmp at the last poll */
+	uint32_t spins;	    /* consecutive runs of a store-free self-loop block */
 	int32_t poll_count; /* blocks until the next interrupt poll */
 
 	uint32_t ndev;
