@@ -149,6 +149,37 @@ void hart_wfi(struct hart *h)
 	}
 }
 
+/* PMP CSRs: locked entries ignore writes (and a locked TOR entry locks the
+ * address below it); W without R is reserved and reads back as no access.
+ * Every change drops all cached translations, M-mode's included. */
+static int pmp_write(struct hart *h, unsigned csr, uint64_t nv)
+{
+	if (csr == 0x3a0 || csr == 0x3a2) {
+		unsigned base = csr == 0x3a0 ? 0 : 8;
+		uint64_t old = h->pmpcfg[base / 8], out = 0;
+		for (unsigned k = 0; k < 8; k++) {
+			unsigned o = (unsigned)(old >> (8 * k)) & 0xff,
+				 n = (unsigned)(nv >> (8 * k)) & 0xff;
+			if (o & 0x80)
+				n = o;
+			else if ((n & 3) == 2)
+				n &= ~3u;
+			out |= (uint64_t)(n & 0x9f) << (8 * k);
+		}
+		h->pmpcfg[base / 8] = out;
+	} else {
+		unsigned i = csr - 0x3b0;
+		unsigned cfg = (unsigned)(h->pmpcfg[i / 8] >> (8 * (i % 8))) & 0xff;
+		unsigned next =
+		    i < 15 ? (unsigned)(h->pmpcfg[(i + 1) / 8] >> (8 * ((i + 1) % 8))) & 0xff : 0;
+		if ((cfg & 0x80) || ((next & 0x80) && ((next >> 3) & 3) == 1))
+			return 0;
+		h->pmpaddr[i] = nv & ((1ull << 54) - 1);
+	}
+	mmu_flush_all(h);
+	return 0;
+}
+
 /* mstatus as read: SD summarises a dirty FS. */
 static uint64_t status_read(const struct hart *h)
 {
@@ -364,6 +395,8 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 			nv &= ~3ull;
 		break;
 	}
+	if (csr == 0x3a0 || csr == 0x3a2 || (csr >= 0x3b0 && csr <= 0x3bf))
+		return pmp_write(h, csr, nv);
 	if (reg)
 		*reg = (*reg & ~wmask) | (nv & wmask);
 	return 0;

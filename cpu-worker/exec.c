@@ -87,7 +87,8 @@ static inline unsigned bhash_idx(uint64_t pc)
 static int fetch16(struct hart *h, uint64_t va, uint16_t *out)
 {
 	int cause;
-	const uint8_t *page = mmu_fetch_page(h, va, &cause);
+	uint64_t pa_page;
+	const uint8_t *page = mmu_fetch_page(h, va, &pa_page, &cause);
 	if (!page)
 		return cause;
 	memcpy(out, page + (va & 0xfff), 2);
@@ -180,12 +181,13 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
  * fetch exception in `*cause`. */
 static struct block *block_find(struct hart *h, uint64_t pc, const void *const *labels, int *cause)
 {
-	const uint8_t *page = mmu_fetch_page(h, pc, cause);
+	uint64_t pa_page;
+	const uint8_t *page = mmu_fetch_page(h, pc, &pa_page, cause);
 	if (!page) {
 		h->fault_va = pc;
 		return NULL;
 	}
-	uint64_t ppc = h->tlb[h->ictx].e[tlb_index(pc)].pa_page | (pc & 0xfff);
+	uint64_t ppc = pa_page | (pc & 0xfff);
 	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)
 		if (b->ppc == ppc && b->pc == pc)
 			return b;

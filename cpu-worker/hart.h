@@ -223,12 +223,16 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 /** Recomputes the fetch and data contexts after a change of privilege,
  * mstatus (MPRV, MPP, SUM) or satp. Must be called after each. */
 void mmu_update_ctx(struct hart *h);
-/** Translates `va` for access `acc` in the current context, filling the
- * TLB. Returns 0 with `*pa`, or the exception cause (page or access fault). */
-int mmu_translate(struct hart *h, uint64_t va, int acc, uint64_t *pa);
-/** Host address of the RAM/ROM page holding instruction address `va`, or
- * NULL with `*cause` set. */
-uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, int *cause);
+/** Translates `va` for a `size`-byte access `acc` in the current context and
+ * checks it against the PMP, filling the TLB when the whole page has one
+ * PMP verdict. Returns 0 with `*pa`, or the exception cause (page fault
+ * from the tables, access fault from the PMP or a bad table address). */
+int mmu_translate(struct hart *h, uint64_t va, unsigned size, int acc, uint64_t *pa);
+/** Host address of the RAM/ROM page holding instruction address `va` and
+ * its physical address in `*pa_page`, or NULL with `*cause` set. */
+uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, uint64_t *pa_page, int *cause);
+/** Drops every translation of every context, M included (PMP changes). */
+void mmu_flush_all(struct hart *h);
 /** Slow-path load/store at virtual `va` (page-crossing, MMIO, TLB miss).
  * Return 0 or an exception cause; a store that faults writes nothing. */
 int mmu_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val);

@@ -36,6 +36,13 @@ void mmu_init(struct hart *h)
 	mmu_update_ctx(h);
 }
 
+void mmu_flush_all(struct hart *h)
+{
+	tlb_clear(&h->tlb[MMU_M]);
+	memset(h->jc[MMU_M], 0, sizeof(h->jc[MMU_M]));
+	mmu_flush(h);
+}
+
 void mmu_flush(struct hart *h)
 {
 	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++)
@@ -113,6 +120,50 @@ static int fault_cause(int acc)
 static int access_cause(int acc)
 {
 	return acc == ACC_X ? EXC_INSN_ACCESS : acc == ACC_W ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS;
+}
+
+/* The PMP's verdict for privilege `priv` on physical [pa, pa + len): 0 with
+ * the permissions (PTE_R/W/X bits) in `*perm`, or -1 when entries split the
+ * range (the caller checks each access exactly). The lowest matching entry
+ * decides; M-mode is bound only by locked entries; S and U get nothing when
+ * no entry matches. */
+static int pmp_range(const struct hart *h, uint64_t pa, uint64_t len, unsigned priv, uint64_t *perm)
+{
+	const uint64_t all = PTE_R | PTE_W | PTE_X;
+	uint64_t prev = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned cfg = (unsigned)(h->pmpcfg[i / 8] >> (8 * (i % 8))) & 0xff;
+		uint64_t addr = h->pmpaddr[i], lo, hi;
+		unsigned a = (cfg >> 3) & 3;
+		uint64_t tor_base = prev;
+		prev = addr;
+		if (a == 0)
+			continue;
+		if (a == 1) {
+			lo = tor_base << 2;
+			hi = addr << 2;
+		} else if (a == 2) {
+			lo = addr << 2;
+			hi = lo + 4;
+		} else {
+			unsigned ones = (unsigned)__builtin_ctzll(~addr);
+			lo = (addr & ~((1ull << ones) - 1)) << 2;
+			hi = ones + 3 >= 63 ? ~0ull : lo + (1ull << (ones + 3));
+		}
+		if (hi <= lo || pa + len <= lo || pa >= hi)
+			continue;
+		if (pa < lo || pa + len > hi)
+			return -1;
+		*perm = (priv == PRV_M && !(cfg & 0x80)) ? all : (uint64_t)(cfg & 7) << 1;
+		return 0;
+	}
+	*perm = priv == PRV_M ? all : 0;
+	return 0;
+}
+
+static unsigned ctx_priv(unsigned ctx)
+{
+	return ctx == MMU_M ? PRV_M : ctx == MMU_U ? PRV_U : PRV_S;
 }
 
 /* Walks the page table for `va`. On success returns 0 with the physical
@@ -227,7 +278,7 @@ static struct tlb_entry *tlb_fill(struct hart *h, unsigned ctx, uint64_t page, u
 	return e;
 }
 
-int mmu_translate(struct hart *h, uint64_t va, int acc, uint64_t *pa)
+int mmu_translate(struct hart *h, uint64_t va, unsigned size, int acc, uint64_t *pa)
 {
 	unsigned ctx = acc == ACC_X ? h->ictx : h->dctx;
 	uint64_t page = va & ~0xfffull;
@@ -236,23 +287,33 @@ int mmu_translate(struct hart *h, uint64_t va, int acc, uint64_t *pa)
 		       : acc == ACC_X ? e->tag_x
 		       : acc == ACC_W ? e->tag_w
 				      : e->tag_r;
-	if (tag == TLB_INVALID) {
-		uint64_t p, perm;
-		int r = mmu_walk(h, va, acc, ctx, &p, &perm);
-		if (r)
-			return r;
-		e = tlb_fill(h, ctx, page, p & ~0xfffull, perm);
+	if (tag != TLB_INVALID) {
+		*pa = e->pa_page | (va & 0xfff);
+		return 0;
 	}
-	*pa = e->pa_page | (va & 0xfff);
+	uint64_t p, perm, pmp;
+	int r = mmu_walk(h, va, acc, ctx, &p, &perm);
+	if (r)
+		return r;
+	uint64_t need = acc == ACC_X ? PTE_X : acc == ACC_W ? PTE_W : PTE_R;
+	if (pmp_range(h, p & ~0xfffull, 4096, ctx_priv(ctx), &pmp) == 0) {
+		if (!(pmp & need))
+			return access_cause(acc);
+		tlb_fill(h, ctx, page, p & ~0xfffull, perm & pmp);
+	} else if (pmp_range(h, p, size, ctx_priv(ctx), &pmp) || !(pmp & need)) {
+		return access_cause(acc); /* split by PMP: checked per access, never cached */
+	}
+	*pa = p;
 	return 0;
 }
 
-uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, int *cause)
+uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, uint64_t *pa_page, int *cause)
 {
 	uint64_t pa;
-	*cause = mmu_translate(h, va, ACC_X, &pa);
+	*cause = mmu_translate(h, va, 2, ACC_X, &pa);
 	if (*cause)
 		return NULL;
+	*pa_page = pa & ~0xfffull;
 	int writable;
 	uint8_t *host = host_page(h, pa & ~0xfffull, &writable);
 	if (!host)
@@ -274,7 +335,7 @@ int mmu_load(struct hart *h, uint64_t va, unsigned size, uint64_t *val)
 		return 0;
 	}
 	uint64_t pa;
-	int r = mmu_translate(h, va, ACC_R, &pa);
+	int r = mmu_translate(h, va, size, ACC_R, &pa);
 	if (r)
 		return r;
 	struct tlb_entry *e = &h->dtlb[tlb_index(va)];
@@ -293,7 +354,7 @@ int mmu_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 		/* Check every byte can be written before writing any. */
 		uint64_t pa;
 		for (unsigned i = 0; i < size; i++) {
-			int r = mmu_translate(h, va + i, ACC_W, &pa);
+			int r = mmu_translate(h, va + i, 1, ACC_W, &pa);
 			if (r)
 				return r;
 		}
@@ -305,7 +366,7 @@ int mmu_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 		return 0;
 	}
 	uint64_t pa;
-	int r = mmu_translate(h, va, ACC_W, &pa);
+	int r = mmu_translate(h, va, size, ACC_W, &pa);
 	if (r)
 		return r;
 	struct tlb_entry *e = &h->dtlb[tlb_index(va)];
@@ -323,7 +384,7 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, int acc, int *caus
 		return NULL;
 	}
 	uint64_t pa;
-	*cause = mmu_translate(h, va, acc, &pa);
+	*cause = mmu_translate(h, va, size, acc, &pa);
 	if (*cause)
 		return NULL;
 	uint64_t off = pa - HART_RAM_BASE;

@@ -53,6 +53,11 @@ test_11: li TESTNUM, 11
 	csrr a4, cycle
 	csrr a4, time
 	beqz a4, fail
+	/* S and U need a PMP entry (with none, they may access nothing) */
+	li t0, -1
+	csrw pmpaddr0, t0
+	li t0, 0x1f                            /* NAPOT over everything, RWX */
+	csrw pmpcfg0, t0
 	/* mret to U-mode; ecall from U traps with cause 8 */
 test_12: li TESTNUM, 12
 	li s10, 8

@@ -211,7 +211,14 @@ static void s_main(void)
 	EXPECT_FAULT(13, 1ul << 39, 40);
 	probe_ld(1ul << 47);
 	EXPECT_FAULT(13, 1ul << 47, 41);
-	/* 13: an unsupported mode leaves satp alone */
+	/* 13: PMP: a read-only page for S takes loads and refuses stores with
+	 * an access fault (not a page fault: the page table allows it) */
+	CHECK(probe_ld((uint64_t)pages[9]) == VAL(9), 43);
+	probe_sd((uint64_t)pages[9], 1);
+	EXPECT_FAULT(7, (uint64_t)pages[9], 44);
+	probe_sd((uint64_t)pages[10], VAL(10));
+	EXPECT_OK(45);
+	/* 14: an unsupported mode leaves satp alone */
 	uint64_t before, after;
 	__asm__ volatile("csrr %0, satp" : "=r"(before));
 	__asm__ volatile("csrw satp, %0" ::"r"(SATP(5, root39)));
@@ -247,8 +254,11 @@ int main(uint64_t hartid)
 	l0[6] = PTE((uint64_t)user_load, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
 	l0[7] = PTE((uint64_t)pages[7], PTE_V | PTE_R | PTE_W);
 
-	/* PMP: S and U may reach everything (one NAPOT entry over all memory). */
-	__asm__ volatile("csrw pmpaddr0, %0\n\tcsrw pmpcfg0, %1" ::"r"(~0ul >> 10), "r"(0x1ful));
+	/* PMP: entry 0 makes pages[9] read-only for S and U (NAPOT, 4 KiB);
+	 * entry 1 lets them reach everything else. */
+	uint64_t napot9 = ((uint64_t)pages[9] >> 2) | 0x1ff;
+	__asm__ volatile("csrw pmpaddr0, %0\n\tcsrw pmpaddr1, %1\n\tcsrw pmpcfg0, %2" ::"r"(napot9),
+			 "r"(~0ul >> 10), "r"(0x1f19ul));
 	__asm__ volatile("csrw mscratch, %0" ::"r"(mstack + sizeof(mstack)));
 	__asm__ volatile("csrw mtvec, %0" ::"r"(mtrap_entry));
 	__asm__ volatile("csrw satp, %0\n\tsfence.vma" ::"r"(SATP(8, root39)) : "memory");
