@@ -119,17 +119,22 @@ int plic_store(struct hart *h, uint64_t off, unsigned size, uint64_t val)
 	} else if (off < PLIC_CONTEXT) {
 		uint64_t ctx = (off - PLIC_ENABLE) / PLIC_ENABLE_STRIDE;
 		uint64_t w = (off - PLIC_ENABLE) % PLIC_ENABLE_STRIDE / 4;
-		if (ctx < 2ull * h->board->nharts && w < PLIC_WORDS)
+		if (ctx < 2ull * h->board->nharts && w < PLIC_WORDS) {
 			__atomic_store_n(&p->enable[ctx][w], w == 0 ? v & ~1u : v,
-					 __ATOMIC_RELAXED);
+					 __ATOMIC_SEQ_CST);
+			/* Unmasking may make a pending source deliverable to a hart
+			 * asleep in WFI (Linux unmasks from any CPU): wake it to look. */
+			board_wake(&h->board->hart[ctx / 2]);
+		}
 	} else {
 		uint64_t ctx = (off - PLIC_CONTEXT) / PLIC_CONTEXT_STRIDE;
 		uint64_t reg = (off - PLIC_CONTEXT) % PLIC_CONTEXT_STRIDE;
 		if (ctx >= 2ull * h->board->nharts)
 			return 0;
-		if (reg == 0)
-			__atomic_store_n(&p->threshold[ctx], v & 7, __ATOMIC_RELAXED);
-		else if (reg == 4)
+		if (reg == 0) {
+			__atomic_store_n(&p->threshold[ctx], v & 7, __ATOMIC_SEQ_CST);
+			board_wake(&h->board->hart[ctx / 2]);
+		} else if (reg == 4)
 			plic_complete(h, v);
 	}
 	h->poll_count = 0; /* a threshold, enable or completion may unmask an interrupt */
