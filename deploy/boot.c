@@ -46,9 +46,9 @@ void boot_rom_build(uint8_t *rom, uint64_t firmware, uint64_t dtb, uint64_t next
 	put64(rom + ENTRY_OFF, firmware);
 	put64(rom + DTB_OFF, dtb);
 	/* struct fw_dynamic_info: magic, version, next_addr, next_mode,
-	 * options, boot_hart (-1: any hart may boot) */
-	const uint64_t info[] = {
-	    FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, next, FW_NEXT_MODE_S, 0, ~0ull};
+	 * options, boot_hart. Hart 0 boots, so Linux's CPU n is hart n as on
+	 * QEMU; a lottery made the numbering change from run to run. */
+	const uint64_t info[] = {FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, next, FW_NEXT_MODE_S, 0, 0};
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
 		put64(rom + INFO_OFF + 8 * i, info[i]);
 }

@@ -33,7 +33,7 @@ struct boot_config {
 
 /** Writes the boot ROM into `rom` (BOOT_ROM_SIZE bytes): each hart starts at
  * BOOT_ROM_BASE with a0 = mhartid, a1 = `dtb`, a2 = an OpenSBI fw_dynamic
- * info record (version 2, any boot hart) that names `next` as the S-mode
+ * info record (version 2, boot hart 0) that names `next` as the S-mode
  * entry, and jumps to `firmware`. */
 void boot_rom_build(uint8_t *rom, uint64_t firmware, uint64_t dtb, uint64_t next);
 
