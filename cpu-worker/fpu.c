@@ -270,7 +270,6 @@ int fpu_exec(struct hart *h, uint32_t w)
 	case 0x18: /* fcvt.{w,wu,l,lu}.{s,d} */
 		if (rs2 > 3)
 			return EXC_ILLEGAL;
-		host_round(0);
 		out = to_int(to_double(a, dbl), rm, !(rs2 & 1), rs2 & 2 ? 64 : 32, &fl);
 		to_x = 1;
 		break;

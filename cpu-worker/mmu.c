@@ -51,10 +51,16 @@ void mmu_flush(struct hart *h)
 	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
 }
 
+/* Whether entry `e` translates virtual page `page` for any access. */
+static int entry_holds(const struct tlb_entry *e, uint64_t page)
+{
+	return (e->tag_r & ~TLB_IO) == page || (e->tag_w & ~TLB_IO) == page ||
+	       (e->tag_x & ~TLB_IO) == page;
+}
+
 static void entry_drop_page(struct tlb_entry *e, uint64_t page)
 {
-	if ((e->tag_r & ~TLB_IO) == page || (e->tag_w & ~TLB_IO) == page ||
-	    (e->tag_x & ~TLB_IO) == page)
+	if (entry_holds(e, page))
 		memset(e, 0xff, sizeof(*e));
 }
 
@@ -243,13 +249,11 @@ static struct tlb_entry *tlb_find(struct hart *h, unsigned ctx, uint64_t page)
 {
 	struct tlb *t = &h->tlb[ctx];
 	struct tlb_entry *e = &t->e[tlb_index(page)];
-	if ((e->tag_r & ~TLB_IO) == page || (e->tag_w & ~TLB_IO) == page ||
-	    (e->tag_x & ~TLB_IO) == page)
+	if (entry_holds(e, page))
 		return e;
 	for (unsigned v = 0; v < TLB_VICTIMS; v++) {
 		struct tlb_entry *ve = &t->victim[v];
-		if ((ve->tag_r & ~TLB_IO) == page || (ve->tag_w & ~TLB_IO) == page ||
-		    (ve->tag_x & ~TLB_IO) == page) {
+		if (entry_holds(ve, page)) {
 			struct tlb_entry tmp = *e; /* swap into the main set */
 			*e = *ve;
 			*ve = tmp;
@@ -264,8 +268,7 @@ static struct tlb_entry *tlb_fill(struct hart *h, unsigned ctx, uint64_t page, u
 {
 	struct tlb *t = &h->tlb[ctx];
 	struct tlb_entry *e = &t->e[tlb_index(page)];
-	if ((e->tag_r & e->tag_w & e->tag_x) != TLB_INVALID && (e->tag_r & ~TLB_IO) != page &&
-	    (e->tag_w & ~TLB_IO) != page && (e->tag_x & ~TLB_IO) != page)
+	if ((e->tag_r & e->tag_w & e->tag_x) != TLB_INVALID && !entry_holds(e, page))
 		t->victim[t->vnext++ % TLB_VICTIMS] = *e;
 	int writable = 0;
 	uint8_t *host = host_page(h, pa_page, &writable);
