@@ -74,33 +74,56 @@ static void plic_complete(struct hart *h, unsigned src)
 		board_irq_line(h->board, src, 1);
 }
 
-int plic_load(struct hart *h, uint64_t off, unsigned size, uint64_t *val)
+/* What a PLIC register offset names. */
+enum plic_reg { PR_NONE, PR_PRIORITY, PR_PENDING, PR_ENABLE, PR_THRESHOLD, PR_CLAIM };
+
+/* Decodes `off` (32-bit aligned): the register's kind, its word in the state
+ * (`*word`, not for claims) and its context (`*ctx`, for per-context ones).
+ * Offsets past the sources, words or this board's contexts are PR_NONE. */
+static enum plic_reg plic_decode(struct hart *h, uint64_t off, uint32_t **word, unsigned *ctx)
 {
 	struct plic_state *p = &h->board->plic;
+	uint64_t c, i;
+	if (off < PLIC_PENDING) {
+		if (off / 4 >= PLIC_SOURCES)
+			return PR_NONE;
+		*word = &p->priority[off / 4];
+		return PR_PRIORITY;
+	}
+	if (off < PLIC_ENABLE) {
+		if ((off - PLIC_PENDING) / 4 >= PLIC_WORDS)
+			return PR_NONE;
+		*word = &p->pending[(off - PLIC_PENDING) / 4];
+		return PR_PENDING;
+	}
+	if (off < PLIC_CONTEXT) {
+		c = (off - PLIC_ENABLE) / PLIC_ENABLE_STRIDE;
+		i = (off - PLIC_ENABLE) % PLIC_ENABLE_STRIDE / 4;
+		if (c >= 2ull * h->board->nharts || i >= PLIC_WORDS)
+			return PR_NONE;
+		*ctx = (unsigned)c;
+		*word = &p->enable[c][i];
+		return PR_ENABLE;
+	}
+	c = (off - PLIC_CONTEXT) / PLIC_CONTEXT_STRIDE;
+	i = (off - PLIC_CONTEXT) % PLIC_CONTEXT_STRIDE;
+	if (c >= 2ull * h->board->nharts || (i != 0 && i != 4))
+		return PR_NONE;
+	*ctx = (unsigned)c;
+	*word = &p->threshold[c];
+	return i == 0 ? PR_THRESHOLD : PR_CLAIM;
+}
+
+int plic_load(struct hart *h, uint64_t off, unsigned size, uint64_t *val)
+{
 	if (size != 4 || (off & 3))
 		return EXC_LOAD_ACCESS;
-	*val = 0;
-	if (off < PLIC_PENDING) {
-		if (off / 4 < PLIC_SOURCES)
-			*val = __atomic_load_n(&p->priority[off / 4], __ATOMIC_RELAXED);
-	} else if (off < PLIC_ENABLE) {
-		uint64_t w = (off - PLIC_PENDING) / 4;
-		if (w < PLIC_WORDS)
-			*val = __atomic_load_n(&p->pending[w], __ATOMIC_RELAXED);
-	} else if (off < PLIC_CONTEXT) {
-		uint64_t ctx = (off - PLIC_ENABLE) / PLIC_ENABLE_STRIDE;
-		uint64_t w = (off - PLIC_ENABLE) % PLIC_ENABLE_STRIDE / 4;
-		if (ctx < 2ull * h->board->nharts && w < PLIC_WORDS)
-			*val = __atomic_load_n(&p->enable[ctx][w], __ATOMIC_RELAXED);
-	} else {
-		uint64_t ctx = (off - PLIC_CONTEXT) / PLIC_CONTEXT_STRIDE;
-		uint64_t reg = (off - PLIC_CONTEXT) % PLIC_CONTEXT_STRIDE;
-		if (ctx >= 2ull * h->board->nharts)
-			return 0;
-		if (reg == 0)
-			*val = __atomic_load_n(&p->threshold[ctx], __ATOMIC_RELAXED);
-		else if (reg == 4)
-			*val = plic_claim(p, (unsigned)ctx);
+	uint32_t *word = NULL;
+	unsigned ctx = 0;
+	switch (plic_decode(h, off, &word, &ctx)) {
+	case PR_NONE: *val = 0; break;
+	case PR_CLAIM: *val = plic_claim(&h->board->plic, ctx); break;
+	default: *val = __atomic_load_n(word, __ATOMIC_RELAXED); break;
 	}
 	return 0;
 }
@@ -110,32 +133,27 @@ int plic_store(struct hart *h, uint64_t off, unsigned size, uint64_t val)
 	struct plic_state *p = &h->board->plic;
 	if (size != 4 || (off & 3))
 		return EXC_STORE_ACCESS;
-	uint32_t v = (uint32_t)val;
-	if (off < PLIC_PENDING) {
-		if (off / 4 < PLIC_SOURCES && off / 4 > 0)
-			__atomic_store_n(&p->priority[off / 4], v & 7, __ATOMIC_RELAXED);
-	} else if (off < PLIC_ENABLE) {
-		/* pending is read-only */
-	} else if (off < PLIC_CONTEXT) {
-		uint64_t ctx = (off - PLIC_ENABLE) / PLIC_ENABLE_STRIDE;
-		uint64_t w = (off - PLIC_ENABLE) % PLIC_ENABLE_STRIDE / 4;
-		if (ctx < 2ull * h->board->nharts && w < PLIC_WORDS) {
-			__atomic_store_n(&p->enable[ctx][w], w == 0 ? v & ~1u : v,
-					 __ATOMIC_SEQ_CST);
-			/* Unmasking may make a pending source deliverable to a hart
-			 * asleep in WFI (Linux unmasks from any CPU): wake it to look. */
-			board_wake(&h->board->hart[ctx / 2]);
-		}
-	} else {
-		uint64_t ctx = (off - PLIC_CONTEXT) / PLIC_CONTEXT_STRIDE;
-		uint64_t reg = (off - PLIC_CONTEXT) % PLIC_CONTEXT_STRIDE;
-		if (ctx >= 2ull * h->board->nharts)
-			return 0;
-		if (reg == 0) {
-			__atomic_store_n(&p->threshold[ctx], v & 7, __ATOMIC_SEQ_CST);
-			board_wake(&h->board->hart[ctx / 2]);
-		} else if (reg == 4)
-			plic_complete(h, v);
+	uint32_t v = (uint32_t)val, *word = NULL;
+	unsigned ctx = 0;
+	switch (plic_decode(h, off, &word, &ctx)) {
+	case PR_NONE:
+	case PR_PENDING: /* read-only */ break;
+	case PR_PRIORITY:
+		if (word != &p->priority[0]) /* source 0 does not exist */
+			__atomic_store_n(word, v & 7, __ATOMIC_RELAXED);
+		break;
+	case PR_ENABLE:
+	case PR_THRESHOLD:
+		if (word == &p->enable[ctx][0])
+			v &= ~1u; /* source 0 */
+		else if (word == &p->threshold[ctx])
+			v &= 7;
+		__atomic_store_n(word, v, __ATOMIC_SEQ_CST);
+		/* Unmasking may make a pending source deliverable to a hart
+		 * asleep in WFI (Linux unmasks from any CPU): wake it to look. */
+		board_wake(&h->board->hart[ctx / 2]);
+		break;
+	case PR_CLAIM: plic_complete(h, v); break;
 	}
 	h->poll_count = 0; /* a threshold, enable or completion may unmask an interrupt */
 	return 0;
