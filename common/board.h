@@ -100,6 +100,19 @@ static inline void board_wake(struct board_hart *t)
 	futex_wake(&t->wake_seq, 1);
 }
 
+/** Wakes every hart with a PLIC context that enables source `src` (a valid
+ * source number), so a sleeping one re-evaluates its external interrupts. */
+static inline void board_wake_enabled(struct board *b, unsigned src)
+{
+	struct plic_state *p = &b->plic;
+	uint32_t bit = 1u << (src % 32), w = src / 32;
+	for (uint32_t h = 0; h < b->nharts; h++)
+		if ((__atomic_load_n(&p->enable[2 * h][w], __ATOMIC_RELAXED) |
+		     __atomic_load_n(&p->enable[2 * h + 1][w], __ATOMIC_RELAXED)) &
+		    bit)
+			board_wake(&b->hart[h]);
+}
+
 /** Drives PLIC source `src`'s line to `level` (device side). A rising line
  * latches pending unless the source is claimed, and wakes every hart with a
  * context that enables the source; no round trip to anyone. */
@@ -117,11 +130,7 @@ static inline void board_irq_line(struct board *b, unsigned src, int level)
 	if (__atomic_load_n(&p->claimed[w], __ATOMIC_ACQUIRE) & bit)
 		return;
 	__atomic_fetch_or(&p->pending[w], bit, __ATOMIC_ACQ_REL);
-	for (uint32_t h = 0; h < b->nharts; h++)
-		if ((__atomic_load_n(&p->enable[2 * h][w], __ATOMIC_RELAXED) |
-		     __atomic_load_n(&p->enable[2 * h + 1][w], __ATOMIC_RELAXED)) &
-		    bit)
-			board_wake(&b->hart[h]);
+	board_wake_enabled(b, src);
 }
 
 /** Asks the VM to stop with `code`. The first request wins; returns 1 if this

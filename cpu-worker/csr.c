@@ -26,18 +26,37 @@ void hart_reset(struct hart *h, uint32_t hartid)
 		  (1u << 12) | (1u << 18) | (1u << 20); /* RV64 A C D F I M S U */
 	h->mstatus = MSTATUS_UXL | MSTATUS_SXL;
 	h->mtip = 0;
+	h->stimecmp = ~0ull;
 	h->poll_count = 0;
 }
 
+/* mip as the hart sees it: lines other processes raise, the timers, the
+ * software-written bits (STIP is the timer's alone under Sstc) and the PLIC. */
 static uint64_t mip_now(struct hart *h)
 {
-	return __atomic_load_n(&h->bh->ip, __ATOMIC_ACQUIRE) | h->mtip | h->mip_sw | plic_eip(h);
+	uint64_t sw = h->mip_sw;
+	if (h->menvcfg & MENVCFG_STCE)
+		sw &= ~IRQ_STIP_BIT;
+	return __atomic_load_n(&h->bh->ip, __ATOMIC_ACQUIRE) | h->mtip | h->stip | sw | plic_eip(h);
 }
 
 void hart_poll_timer(struct hart *h)
 {
 	uint64_t cmp = __atomic_load_n(&h->bh->mtimecmp, __ATOMIC_RELAXED);
-	h->mtip = board_mtime(h->board) >= cmp ? IRQ_MTIP : 0;
+	uint64_t now = board_mtime(h->board);
+	h->mtip = now >= cmp ? IRQ_MTIP : 0;
+	h->stip = (h->menvcfg & MENVCFG_STCE) && now >= h->stimecmp ? IRQ_STIP_BIT : 0;
+}
+
+/* The mtime at which the next enabled timer interrupt fires, ~0 for none. */
+static uint64_t next_timer_deadline(struct hart *h)
+{
+	uint64_t t = ~0ull;
+	if (h->mie & IRQ_MTIP)
+		t = __atomic_load_n(&h->bh->mtimecmp, __ATOMIC_RELAXED);
+	if ((h->mie & IRQ_STIP_BIT) && (h->menvcfg & MENVCFG_STCE) && h->stimecmp < t)
+		t = h->stimecmp;
+	return t;
 }
 
 int hart_pending_irq(struct hart *h)
@@ -136,8 +155,8 @@ void hart_wfi(struct hart *h)
 		if (mip_now(h) & h->mie)
 			return;
 		struct timespec ts, *tp = NULL;
-		uint64_t cmp = __atomic_load_n(&h->bh->mtimecmp, __ATOMIC_RELAXED);
-		if ((h->mie & IRQ_MTIP) && cmp != ~0ull) {
+		uint64_t cmp = next_timer_deadline(h);
+		if (cmp != ~0ull) {
 			uint64_t now = board_mtime(h->board);
 			uint64_t ticks = cmp > now ? cmp - now : 0;
 			uint64_t ns = ticks * (1000000000ull / BOARD_TIMEBASE_HZ);
@@ -272,7 +291,7 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		break;
 	case 0x30a:
 		reg = &h->menvcfg;
-		wmask = 0;
+		wmask = MENVCFG_FIOM | MENVCFG_STCE;
 		break;
 	case 0x320:
 		reg = &h->mcountinhibit;
@@ -299,6 +318,20 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		wmask = 0xffffffffull;
 		break;
 	case 0x10a:
+		reg = &h->senvcfg;
+		wmask = MENVCFG_FIOM;
+		break;
+	case 0x14d: /* stimecmp (Sstc) */
+		if (h->priv == PRV_S && (!(h->mcounteren & 2) || !(h->menvcfg & MENVCFG_STCE)))
+			return EXC_ILLEGAL;
+		reg = &h->stimecmp;
+		break;
+	case 0x7a0:
+	case 0x7a1:
+	case 0x7a2:
+	case 0x7a3:
+		/* tselect and tdata1-3: no triggers. tselect reads 0 whatever
+		 * is written, which is how software finds there are none. */
 		v = 0;
 		wmask = 0;
 		break;
@@ -375,9 +408,15 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		h->mip_sw =
 		    (h->mip_sw & ~(h->mideleg & IRQ_SSIP_BIT)) | (nv & h->mideleg & IRQ_SSIP_BIT);
 		return 0;
-	case 0x344: h->mip_sw = nv & MIP_SW_MASK; return 0;
-	case 0xb00: h->cycle_off = nv - instret_now; return 0;
-	case 0xb02: h->instret = nv - (instret_now - h->instret); return 0;
+	case 0x344: {
+		uint64_t m = MIP_SW_MASK & ((h->menvcfg & MENVCFG_STCE) ? ~IRQ_STIP_BIT : ~0ull);
+		h->mip_sw = (h->mip_sw & ~m) | (nv & m);
+		return 0;
+	}
+	/* A counter write is what the next instruction reads: this
+	 * instruction's own increment is suppressed. */
+	case 0xb00: h->cycle_off = nv - instret_now - 1; return 0;
+	case 0xb02: h->instret = nv - (instret_now - h->instret) - 1; return 0;
 	case 0x180: {
 		/* Bare, Sv39 and Sv48; another MODE leaves satp unchanged (WARL).
 		 * The TLB is not ASID-tagged, so every write flushes it. */
@@ -399,5 +438,7 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 		return pmp_write(h, csr, nv);
 	if (reg)
 		*reg = (*reg & ~wmask) | (nv & wmask);
+	if (csr == 0x14d || csr == 0x30a)
+		hart_poll_timer(h);
 	return 0;
 }

@@ -286,7 +286,7 @@ block_end:
 	}
 	if (unlikely(--h->poll_count < 0)) {
 		h->poll_count = HART_POLL_BLOCKS;
-		if (h->mie & IRQ_MTIP)
+		if (h->mie & HART_TIMER_IRQS)
 			hart_poll_timer(h);
 		int irq = hart_pending_irq(h);
 		if (irq >= 0) {

@@ -87,6 +87,10 @@ struct tlb {
 
 #define IRQ_SSIP_BIT (1ull << 1)
 #define IRQ_STIP_BIT (1ull << 5)
+#define MENVCFG_FIOM 1ull	  /* fence i/o implies memory */
+#define MENVCFG_STCE (1ull << 63) /* Sstc: stimecmp drives mip.STIP */
+/** The timer interrupts a hart polls the clock for (MTIP, and STIP under Sstc). */
+#define HART_TIMER_IRQS (IRQ_MTIP | IRQ_STIP_BIT)
 
 /** A device window: guest physical [base, base+size) served by a device
  * process over ZeroMQ, with an optional shadow page for hot registers. */
@@ -141,7 +145,8 @@ struct hart {
 	uint32_t hartid;
 
 	uint64_t mstatus, misa, medeleg, mideleg, mie, mip_sw, mtvec, mscratch, mepc, mcause, mtval;
-	uint64_t mcounteren, scounteren, mcountinhibit, menvcfg;
+	uint64_t mcounteren, scounteren, mcountinhibit, menvcfg, senvcfg;
+	uint64_t stimecmp; /* Sstc: S-mode timer compare (private to this hart) */
 	uint64_t stvec, sscratch, sepc, scause, stval, satp;
 	uint64_t pmpcfg[2], pmpaddr[16];
 
@@ -152,6 +157,7 @@ struct hart {
 	struct board *board;
 	struct board_hart *bh;
 	uint32_t mtip;	    /* IRQ_MTIP if mtime >= mtimecmp at the last poll */
+	uint32_t stip;	    /* IRQ_STIP_BIT if menvcfg.STCE and mtime >= stimecmp */
 	uint32_t spins;	    /* consecutive runs of a store-free self-loop block */
 	int32_t poll_count; /* blocks until the next interrupt poll */
 
@@ -185,7 +191,7 @@ int csr_op(struct hart *h, unsigned op, unsigned csr, uint64_t src, int do_write
 void hart_trap(struct hart *h, uint64_t cause, uint64_t tval);
 /** Returns the interrupt number to take now, or -1. */
 int hart_pending_irq(struct hart *h);
-/** Refreshes h->mtip from the clock and h->bh. */
+/** Refreshes h->mtip (mtimecmp in h->bh) and h->stip (stimecmp) from the clock. */
 void hart_poll_timer(struct hart *h);
 /** MRET: returns from an M-mode trap per mstatus.MPP/MPIE. */
 void hart_mret(struct hart *h);

@@ -139,8 +139,15 @@ int plic_store(struct hart *h, uint64_t off, unsigned size, uint64_t val)
 	case PR_NONE:
 	case PR_PENDING: /* read-only */ break;
 	case PR_PRIORITY:
-		if (word != &p->priority[0]) /* source 0 does not exist */
-			__atomic_store_n(word, v & 7, __ATOMIC_RELAXED);
+		if (word != &p->priority[0]) { /* source 0 does not exist */
+			unsigned src = (unsigned)(word - p->priority);
+			__atomic_store_n(word, v & 7, __ATOMIC_SEQ_CST);
+			/* Raising a pending source's priority may make it
+			 * deliverable to a sleeping hart. */
+			if (__atomic_load_n(&p->pending[src / 32], __ATOMIC_ACQUIRE) &
+			    (1u << (src % 32)))
+				board_wake_enabled(h->board, src);
+		}
 		break;
 	case PR_ENABLE:
 	case PR_THRESHOLD:

@@ -1,6 +1,7 @@
 /* M/U privilege, traps and CSRs: ecall from M and U, ebreak, illegal
  * instructions and CSRs, mret to U, U-mode CSR permissions, counters,
- * mscratch, mepc alignment, misa and mhartid. */
+ * mscratch, mepc alignment, misa and mhartid, counter writes, tselect,
+ * menvcfg/senvcfg and the Sstc timer. */
 #include "isa.h"
 	RVTEST_BEGIN
 	TEST_TRAP(1, 11, ecall)
@@ -155,6 +156,78 @@ test_19: li TESTNUM, 19
 	csrr a4, mip
 	andi a4, a4, 0x80
 	bnez a4, fail
+	/* a counter write is what the next instruction reads: the writing
+	 * instruction's own increment is suppressed */
+test_20: li TESTNUM, 20
+	csrwi minstret, 0
+	csrr a4, minstret
+	bnez a4, fail
+	li t1, 1000
+	csrw mcycle, t1
+	csrr a4, mcycle
+	bne a4, t1, fail
+	/* no debug triggers: tselect reads 0 whatever is written, no trap */
+test_21: li TESTNUM, 21
+	li t1, 1
+	slli t1, t1, 63
+	csrw tselect, t1
+	csrr a4, tselect
+	bnez a4, fail
+	csrr a4, tdata1
+	bnez a4, fail
+	/* menvcfg: FIOM and STCE are writable, PBMTE (bit 62) is not */
+test_22: li TESTNUM, 22
+	li t1, -1
+	csrw menvcfg, t1
+	csrr a4, menvcfg
+	li t2, 0x8000000000000001
+	bne a4, t2, fail
+	csrw senvcfg, t1
+	csrr a4, senvcfg
+	li t2, 1
+	bne a4, t2, fail
+	/* Sstc: with STCE, mip.STIP is mtime >= stimecmp and not writable */
+test_23: li TESTNUM, 23
+	csrwi stimecmp, 0
+	csrr a4, mip
+	andi a4, a4, 0x20
+	beqz a4, fail
+	li t1, -1
+	csrw stimecmp, t1
+	csrr a4, mip
+	andi a4, a4, 0x20
+	bnez a4, fail
+	li t2, 0x20
+	csrs mip, t2                             /* ignored under STCE */
+	csrr a4, mip
+	andi a4, a4, 0x20
+	bnez a4, fail
+	csrr a4, stimecmp
+	bne a4, t1, fail
+	/* WFI wakes for the Sstc timer: stimecmp 200 us ahead, STIE on */
+test_24: li TESTNUM, 24
+	csrr t1, time
+	addi t1, t1, 2000
+	csrw stimecmp, t1
+	li t1, 0x20
+	csrs mie, t1
+	wfi
+	csrr a4, mip
+	andi a4, a4, 0x20
+	beqz a4, fail
+	csrc mie, t1
+	/* without STCE, STIP is software's again */
+test_25: li TESTNUM, 25
+	csrw menvcfg, zero
+	csrr a4, mip
+	andi a4, a4, 0x20
+	bnez a4, fail
+	li t2, 0x20
+	csrs mip, t2
+	csrr a4, mip
+	andi a4, a4, 0x20
+	beqz a4, fail
+	csrc mip, t2
 	j pass
 user_code:
 	ecall
