@@ -28,7 +28,7 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c
-DEV_SRC := dev-server/main.c dev-server/uart16550.c
+DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
@@ -99,8 +99,10 @@ linux-guest: deps
 	@ln -sf "$$(sh deploy/guest-image.sh kernel)" $(LINUX_DIR)/Image
 	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/smp_atomics.c \
 		-o $(LINUX_DIR)/smp_atomics
+	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror tests/linux/rtc_check.c \
+		-o $(LINUX_DIR)/rtc_check
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/selftest.cpio.gz tests/linux/init-selftest \
-		$(LINUX_DIR)/smp_atomics
+		$(LINUX_DIR)/smp_atomics $(LINUX_DIR)/rtc_check
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/shell.cpio.gz deploy/guest/init \
 		$(LINUX_DIR)/smp_atomics
 	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/cpubench.c \

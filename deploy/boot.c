@@ -269,6 +269,19 @@ int boot_fdt_build(void *buf, size_t cap, const struct boot_config *cfg, char *w
 	prop_u32(&w, "interrupt-parent", plic_phandle);
 	end(&w);
 
+	for (uint32_t i = 0; i < cfg->ndevs; i++) {
+		const struct boot_dev *d = &cfg->dev[i];
+		snprintf(name, sizeof(name), "%s@%llx", d->node, (unsigned long long)d->base);
+		begin(&w, name);
+		prop_str(&w, "compatible", d->compatible);
+		prop_reg(&w, d->base, d->size);
+		if (d->irq) {
+			prop_u32(&w, "interrupts", d->irq);
+			prop_u32(&w, "interrupt-parent", plic_phandle);
+		}
+		end(&w);
+	}
+
 	begin(&w, "test@100000");
 	prop_strs(&w, "compatible", "sifive,test1\0sifive,test0\0syscon",
 		  sizeof("sifive,test1\0sifive,test0\0syscon"));

@@ -21,6 +21,17 @@ struct boot_node {
 };
 
 /** What the device tree describes. Strings are the caller's. */
+/** A simple MMIO device node under /soc: one register window and at most
+ * one PLIC interrupt. */
+struct boot_dev {
+	const char *node;	/* node name without the unit address */
+	const char *compatible; /* one compatible string */
+	uint64_t base, size;
+	uint32_t irq; /* PLIC source, 0 for none */
+};
+
+#define BOOT_MAX_DEVS 32
+
 struct boot_config {
 	uint32_t nharts;
 	uint32_t nnodes; /* 1 without --numa: no numa-node-id properties */
@@ -29,6 +40,8 @@ struct boot_config {
 	const char *bootargs;		   /* may be NULL */
 	uint64_t initrd_start, initrd_end; /* both 0 without an initrd */
 	const char *isa;		   /* riscv,isa string of every hart */
+	uint32_t ndevs;
+	struct boot_dev dev[BOOT_MAX_DEVS]; /* besides CLINT, PLIC, UART, syscon */
 };
 
 /** Writes the boot ROM into `rom` (BOOT_ROM_SIZE bytes): each hart starts at

@@ -5,6 +5,7 @@
  * Exit status: the guest's (HTIF / test finisher / poweroff), 2 for bad
  * input, 1 when a part of the VM failed, 128+signal when stopped by a signal.
  * Every exit path removes the run directory and stops every child. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,6 +38,23 @@
 #define DTB_MAX (1u << 20) /* the device tree's room at the top of RAM */
 #define UART_BASE 0x10000000ull
 #define UART_SIZE 0x1000ull
+
+/* The board's device processes, each a shoal-dev with one MMIO window. The
+ * UART's node is written by boot.c (it is the console); the others come
+ * from here into the device tree. */
+struct board_dev {
+	const char *name, *type;
+	const char *node, *compatible; /* device-tree node, NULL: boot.c writes it */
+	uint64_t base, size;
+	uint32_t irq;
+	int shadow;  /* shadow page index, -1 for none */
+	int console; /* its stdin is the console pipe */
+};
+static const struct board_dev board_devs[] = {
+    {"uart0", "uart16550", NULL, NULL, UART_BASE, UART_SIZE, 10, 0, 1},
+    {"rtc0", "goldfish-rtc", "rtc", "google,goldfish-rtc", 0x101000, 0x1000, 11, -1, 0},
+};
+#define NBOARD_DEVS (sizeof(board_devs) / sizeof(board_devs[0]))
 #define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
 
 struct child {
@@ -354,6 +372,15 @@ static void fw_boot_prepare(struct fw_boot *b)
 						 .ncpus = vm.node[i].ncpus};
 		base += vm.node[i].mem;
 	}
+	for (size_t i = 0; i < NBOARD_DEVS; i++) {
+		const struct board_dev *d = &board_devs[i];
+		if (d->node)
+			cfg.dev[cfg.ndevs++] = (struct boot_dev){.node = d->node,
+								 .compatible = d->compatible,
+								 .base = d->base,
+								 .size = d->size,
+								 .irq = d->irq};
+	}
 	if (b->initrd) {
 		cfg.initrd_start = b->initrd_addr;
 		cfg.initrd_end = b->initrd_addr + b->initrd_len;
@@ -418,12 +445,16 @@ static void remove_rundir(void)
 {
 	if (!vm.rundir[0])
 		return;
-	char p[PATH_MAX + 64];
-	static const char *const files[] = {"mem.sock", "uart0.sock", "bootrom.bin"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", vm.rundir, files[i]);
-		unlink(p);
+	/* Everything in it is ours: sockets, the boot ROM. */
+	DIR *dir = opendir(vm.rundir);
+	for (struct dirent *e; dir && (e = readdir(dir));) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(dir), e->d_name, 0) < 0)
+			log_err("cannot remove %s/%s: %s", vm.rundir, e->d_name, strerror(errno));
 	}
+	if (dir)
+		closedir(dir);
 	if (rmdir(vm.rundir) < 0 && errno != ENOENT)
 		log_err("cannot remove %s: %s", vm.rundir, strerror(errno));
 }
@@ -637,18 +668,30 @@ int main(int argc, char **argv)
 		elf_load(&img, ram.host, RAM_BASE);
 	}
 
-	char endpoint[PATH_MAX + 32];
-	snprintf(endpoint, sizeof(endpoint), "ipc://%s/uart0.sock", vm.rundir);
-	char *devargv[] = {"shoal-dev",	 "--type", "uart16550",	 "--name",   "uart0",
-			   "--endpoint", endpoint, "--mem-sock", vm.memsock, "--shadow",
-			   "0",		 "--irq",  "10",	 NULL};
-	if (!spawn("dev", "shoal-dev[uart0]", devargv, -1, con.dev_in)) {
-		log_err("cannot start the UART device");
-		die_cleanly(1);
+	static char devspec[NBOARD_DEVS][PATH_MAX + 128];
+	for (size_t i = 0; i < NBOARD_DEVS; i++) {
+		const struct board_dev *d = &board_devs[i];
+		char endpoint[PATH_MAX + 64], irq[16], shadow[16], cname[64];
+		snprintf(endpoint, sizeof(endpoint), "ipc://%s/%s.sock", vm.rundir, d->name);
+		snprintf(irq, sizeof(irq), "%u", d->irq);
+		snprintf(shadow, sizeof(shadow), "%d", d->shadow);
+		snprintf(cname, sizeof(cname), "shoal-dev[%s]", d->name);
+		char *devargv[16] = {"shoal-dev",    "--type",	      (char *)d->type, "--name",
+				     (char *)d->name, "--endpoint",   endpoint,	       "--mem-sock",
+				     vm.memsock,      "--irq",	      irq,	       NULL};
+		if (d->shadow >= 0) {
+			devargv[11] = "--shadow";
+			devargv[12] = shadow;
+		}
+		if (!spawn("dev", cname, devargv, -1, d->console ? con.dev_in : -1)) {
+			log_err("cannot start the %s device", d->name);
+			die_cleanly(1);
+		}
+		snprintf(devspec[i], sizeof(devspec[i]), "%s,0x%llx,0x%llx,%s,%s", d->name,
+			 (unsigned long long)d->base, (unsigned long long)d->size, endpoint,
+			 d->shadow >= 0 ? shadow : "-");
 	}
-	char devspec[PATH_MAX + 128], entry[32], tohost[32];
-	snprintf(devspec, sizeof(devspec), "uart0,0x%llx,0x%llx,%s,0", UART_BASE, UART_SIZE,
-		 endpoint);
+	char entry[32], tohost[32];
 	snprintf(entry, sizeof(entry), "0x%llx",
 		 (unsigned long long)(firmware ? BOOT_ROM_BASE : img.entry));
 	snprintf(tohost, sizeof(tohost), "0x%llx",
@@ -659,14 +702,19 @@ int main(int argc, char **argv)
 		char hid[16], name[40];
 		snprintf(hid, sizeof(hid), "%u", h);
 		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[] = {"shoal-cpu", "--hart",      hid,	"--mem-sock",
-				   vm.memsock,	"--ram-nodes", nodestr, "--entry",
-				   entry,	"--tohost",    tohost,	"--dev",
-				   devspec,	NULL,	       NULL,	NULL};
-		if (firmware) {
-			cpuargv[13] = "--rom";
-			cpuargv[14] = rompath;
+		char *cpuargv[16 + 2 * NBOARD_DEVS] = {
+		    "shoal-cpu", "--hart", hid,	    "--mem-sock", vm.memsock, "--ram-nodes",
+		    nodestr,	 "--entry", entry,  "--tohost",	  tohost};
+		int na = 11;
+		for (size_t i = 0; i < NBOARD_DEVS; i++) {
+			cpuargv[na++] = "--dev";
+			cpuargv[na++] = devspec[i];
 		}
+		if (firmware) {
+			cpuargv[na++] = "--rom";
+			cpuargv[na++] = rompath;
+		}
+		cpuargv[na] = NULL;
 		if (!spawn("cpu", name, cpuargv, -1, -1)) {
 			log_err("cannot start %s", name);
 			die_cleanly(1);

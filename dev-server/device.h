@@ -59,5 +59,6 @@ static inline void device_irq(struct device *d, int level)
 }
 
 extern const struct device_ops uart16550_ops;
+extern const struct device_ops goldfish_rtc_ops;
 
 #endif

@@ -35,6 +35,7 @@ struct devloop {
 
 static const struct device_ops *const device_types[] = {
     &uart16550_ops,
+    &goldfish_rtc_ops,
 };
 
 static struct io_uring_sqe *get_sqe(struct devloop *l)
