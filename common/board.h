@@ -21,6 +21,8 @@
 enum board_state {
 	BOARD_RUNNING = 0,
 	BOARD_SHUTDOWN = 1, /* the guest asked to stop; exit_code is valid */
+	BOARD_REBOOT = 2,   /* the guest asked for a reset */
+	BOARD_CLAIMED = 3,  /* a stop request is being written */
 };
 
 /** Interrupt-pending bits, as in mip. */
@@ -133,17 +135,44 @@ static inline void board_irq_line(struct board *b, unsigned src, int level)
 	board_wake_enabled(b, src);
 }
 
-/** Asks the VM to stop with `code`. The first request wins; returns 1 if this
- * one did. */
-static inline int board_request_shutdown(struct board *b, int32_t code)
+/** Asks the VM to stop with `code` (`state` BOARD_SHUTDOWN) or to reset
+ * (BOARD_REBOOT). The first request wins; returns 1 if this one did. */
+static inline int board_request_stop(struct board *b, uint32_t state, int32_t code)
 {
 	uint32_t expected = BOARD_RUNNING;
-	if (!__atomic_compare_exchange_n(&b->state, &expected, BOARD_SHUTDOWN + 2, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(&b->state, &expected, BOARD_CLAIMED, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
 		return 0;
 	b->exit_code = code;
-	__atomic_store_n(&b->state, BOARD_SHUTDOWN, __ATOMIC_RELEASE);
+	__atomic_store_n(&b->state, state, __ATOMIC_RELEASE);
 	return 1;
+}
+
+/** Puts the board page back in its power-on state for a guest reset: no
+ * interrupt pending or enabled, timers disarmed. Device lines keep their
+ * level (a high line pends again). Only while no hart runs. */
+static inline void board_reset(struct board *b)
+{
+	struct plic_state *p = &b->plic;
+	for (unsigned i = 0; i < PLIC_SOURCES; i++)
+		__atomic_store_n(&p->priority[i], 0, __ATOMIC_RELAXED);
+	for (unsigned w = 0; w < PLIC_WORDS; w++) {
+		__atomic_store_n(&p->claimed[w], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&p->pending[w], __atomic_load_n(&p->level[w], __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	}
+	for (uint32_t c = 0; c < 2 * b->nharts; c++) {
+		__atomic_store_n(&p->threshold[c], 0, __ATOMIC_RELAXED);
+		for (unsigned w = 0; w < PLIC_WORDS; w++)
+			__atomic_store_n(&p->enable[c][w], 0, __ATOMIC_RELAXED);
+	}
+	for (uint32_t h = 0; h < b->nharts; h++) {
+		__atomic_store_n(&b->hart[h].ip, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->hart[h].mtimecmp, ~0ull, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->hart[h].running, 0, __ATOMIC_RELAXED);
+	}
+	b->exit_code = 0;
+	__atomic_store_n(&b->state, BOARD_RUNNING, __ATOMIC_RELEASE);
 }
 
 #endif

@@ -118,12 +118,20 @@ void bus_sync_devices(struct hart *h)
 	}
 }
 
-void bus_guest_exit(struct hart *h, int code, const char *why)
+/* Ends this hart's process after asking the VM to stop (BOARD_SHUTDOWN) or
+ * reset (BOARD_REBOOT); shoal acts on the request when the process exits. */
+static __attribute__((noreturn)) void guest_stop(struct hart *h, uint32_t state, int code,
+						 const char *why)
 {
-	if (board_request_shutdown(h->board, code))
+	if (board_request_stop(h->board, state, code))
 		log_debug("hart %u: %s, exit code %d", h->hartid, why, code);
 	bus_sync_devices(h);
 	exit(0);
+}
+
+void bus_guest_exit(struct hart *h, int code, const char *why)
+{
+	guest_stop(h, BOARD_SHUTDOWN, code, why);
 }
 
 static int htif_store(struct hart *h, uint64_t addr)
@@ -245,7 +253,7 @@ int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
 			if (st == 0x3333)
 				bus_guest_exit(h, (int)(v >> 16), "test finisher fail");
 			if (st == 0x7777)
-				bus_guest_exit(h, 0, "test finisher reset (treated as power-off)");
+				guest_stop(h, BOARD_REBOOT, 0, "test finisher reset");
 		}
 		return 0;
 	}

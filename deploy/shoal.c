@@ -464,7 +464,10 @@ static void remove_rundir(void)
 static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd,
 			   int stdin_fd)
 {
-	if (vm.nchild == MAX_CHILDREN)
+	int free_slot = vm.nchild < MAX_CHILDREN;
+	for (int i = 0; i < vm.nchild; i++)
+		free_slot |= vm.child[i].done;
+	if (!free_slot)
 		return NULL;
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", vm.bindir, argv[0]);
@@ -489,7 +492,12 @@ static struct child *spawn(const char *role, const char *name, char **argv, int 
 		fprintf(stderr, "shoal: cannot start %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
-	struct child *c = &vm.child[vm.nchild++];
+	struct child *c = NULL;
+	for (int i = 0; i < vm.nchild && !c; i++)
+		if (vm.child[i].done)
+			c = &vm.child[i]; /* a finished process's slot (reboots) */
+	if (!c)
+		c = &vm.child[vm.nchild++];
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->role = role;
 	c->pid = pid;
@@ -570,21 +578,89 @@ static void ensure_std_fds(void)
 		}
 }
 
+/* What starting (and restarting, at a guest reboot) the harts needs. */
+static struct {
+	int firmware; /* OpenSBI + Linux Image, or a bare-metal ELF */
+	struct fw_boot fwb;
+	struct elf_image img;
+	uint8_t *ram;
+	char rompath[PATH_MAX + 32];
+	char entry[32], tohost[32], nodes[16];
+	char devspec[NBOARD_DEVS][PATH_MAX + 128];
+} boot;
+
+/* Puts the guest's images in RAM: firmware, kernel, initrd and device tree,
+ * or the ELF's segments. */
+static void load_images(void)
+{
+	if (boot.firmware)
+		fw_boot_load(&boot.fwb, boot.ram);
+	else
+		elf_load(&boot.img, boot.ram, RAM_BASE);
+}
+
+/* Starts one shoal-cpu per hart. */
+static void spawn_cpus(void)
+{
+	for (uint32_t h = 0; h < vm.smp; h++) {
+		char hid[16], name[40];
+		snprintf(hid, sizeof(hid), "%u", h);
+		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
+		char *cpuargv[16 + 2 * NBOARD_DEVS] = {
+		    "shoal-cpu", "--hart",  hid,	"--mem-sock", vm.memsock, "--ram-nodes",
+		    boot.nodes,	 "--entry", boot.entry, "--tohost",   boot.tohost};
+		int na = 11;
+		for (size_t i = 0; i < NBOARD_DEVS; i++) {
+			cpuargv[na++] = "--dev";
+			cpuargv[na++] = boot.devspec[i];
+		}
+		if (boot.firmware) {
+			cpuargv[na++] = "--rom";
+			cpuargv[na++] = boot.rompath;
+		}
+		cpuargv[na] = NULL;
+		if (!spawn("cpu", name, cpuargv, -1, -1)) {
+			log_err("cannot start %s", name);
+			die_cleanly(1);
+		}
+	}
+}
+
+/* The guest asked for a reset (syscon 0x7777): stop every hart, put the
+ * board and the images back as at power-on and start the harts again.
+ * Device processes keep running (a reset re-initialises them through their
+ * registers; the RTC keeps its time, as a real one would). */
+static void reboot_vm(void)
+{
+	for (int i = 0; i < vm.nchild; i++) {
+		struct child *c = &vm.child[i];
+		if (c->done || strcmp(c->role, "cpu") != 0)
+			continue;
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+		close(c->pidfd);
+		c->pidfd = -1;
+		c->done = 1;
+	}
+	board_reset(vm.board);
+	load_images();
+	log_debug("guest reboot");
+	spawn_cpus();
+}
+
 int main(int argc, char **argv)
 {
 	log_init("shoal");
 	ensure_std_fds();
 	parse_args(argc, argv);
 
-	struct elf_image img = {0};
 	char why[512];
 	int r;
-	int firmware = strcmp(vm.bios, "none") != 0;
-	static struct fw_boot fwb;
-	if (firmware) {
-		fw_boot_prepare(&fwb);
+	boot.firmware = strcmp(vm.bios, "none") != 0;
+	if (boot.firmware) {
+		fw_boot_prepare(&boot.fwb);
 	} else {
-		r = elf_open(vm.kernel, RAM_BASE, vm.mem, &img, why, sizeof(why));
+		r = elf_open(vm.kernel, RAM_BASE, vm.mem, &boot.img, why, sizeof(why));
 		if (r)
 			bad_input(vm.kernel, "%s", why);
 	}
@@ -656,19 +732,16 @@ int main(int argc, char **argv)
 		die_cleanly(1);
 	}
 	close(ms);
-	char rompath[PATH_MAX + 32] = "";
-	if (firmware) {
-		fw_boot_load(&fwb, ram.host);
-		r = write_rom(&fwb, rompath, sizeof(rompath));
+	boot.ram = ram.host;
+	load_images();
+	if (boot.firmware) {
+		r = write_rom(&boot.fwb, boot.rompath, sizeof(boot.rompath));
 		if (r) {
 			log_err("cannot write the boot ROM in %s: %s", vm.rundir, strerror(-r));
 			die_cleanly(1);
 		}
-	} else {
-		elf_load(&img, ram.host, RAM_BASE);
 	}
 
-	static char devspec[NBOARD_DEVS][PATH_MAX + 128];
 	for (size_t i = 0; i < NBOARD_DEVS; i++) {
 		const struct board_dev *d = &board_devs[i];
 		char endpoint[PATH_MAX + 64], irq[16], shadow[16], cname[64];
@@ -676,9 +749,10 @@ int main(int argc, char **argv)
 		snprintf(irq, sizeof(irq), "%u", d->irq);
 		snprintf(shadow, sizeof(shadow), "%d", d->shadow);
 		snprintf(cname, sizeof(cname), "shoal-dev[%s]", d->name);
-		char *devargv[16] = {"shoal-dev",    "--type",	      (char *)d->type, "--name",
-				     (char *)d->name, "--endpoint",   endpoint,	       "--mem-sock",
-				     vm.memsock,      "--irq",	      irq,	       NULL};
+		char *devargv[16] = {
+		    "shoal-dev",  "--type", (char *)d->type, "--name",	 (char *)d->name,
+		    "--endpoint", endpoint, "--mem-sock",    vm.memsock, "--irq",
+		    irq,	  NULL};
 		if (d->shadow >= 0) {
 			devargv[11] = "--shadow";
 			devargv[12] = shadow;
@@ -687,40 +761,16 @@ int main(int argc, char **argv)
 			log_err("cannot start the %s device", d->name);
 			die_cleanly(1);
 		}
-		snprintf(devspec[i], sizeof(devspec[i]), "%s,0x%llx,0x%llx,%s,%s", d->name,
-			 (unsigned long long)d->base, (unsigned long long)d->size, endpoint,
-			 d->shadow >= 0 ? shadow : "-");
+		snprintf(boot.devspec[i], sizeof(boot.devspec[i]), "%s,0x%llx,0x%llx,%s,%s",
+			 d->name, (unsigned long long)d->base, (unsigned long long)d->size,
+			 endpoint, d->shadow >= 0 ? shadow : "-");
 	}
-	char entry[32], tohost[32];
-	snprintf(entry, sizeof(entry), "0x%llx",
-		 (unsigned long long)(firmware ? BOOT_ROM_BASE : img.entry));
-	snprintf(tohost, sizeof(tohost), "0x%llx",
-		 (unsigned long long)(img.tohost ? img.tohost : 1));
-	char nodestr[16];
-	snprintf(nodestr, sizeof(nodestr), "%u", nodes);
-	for (uint32_t h = 0; h < vm.smp; h++) {
-		char hid[16], name[40];
-		snprintf(hid, sizeof(hid), "%u", h);
-		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[16 + 2 * NBOARD_DEVS] = {
-		    "shoal-cpu", "--hart", hid,	    "--mem-sock", vm.memsock, "--ram-nodes",
-		    nodestr,	 "--entry", entry,  "--tohost",	  tohost};
-		int na = 11;
-		for (size_t i = 0; i < NBOARD_DEVS; i++) {
-			cpuargv[na++] = "--dev";
-			cpuargv[na++] = devspec[i];
-		}
-		if (firmware) {
-			cpuargv[na++] = "--rom";
-			cpuargv[na++] = rompath;
-		}
-		cpuargv[na] = NULL;
-		if (!spawn("cpu", name, cpuargv, -1, -1)) {
-			log_err("cannot start %s", name);
-			die_cleanly(1);
-		}
-	}
-	elf_close(&img);
+	snprintf(boot.entry, sizeof(boot.entry), "0x%llx",
+		 (unsigned long long)(boot.firmware ? BOOT_ROM_BASE : boot.img.entry));
+	snprintf(boot.tohost, sizeof(boot.tohost), "0x%llx",
+		 (unsigned long long)(boot.img.tohost ? boot.img.tohost : 1));
+	snprintf(boot.nodes, sizeof(boot.nodes), "%u", nodes);
+	spawn_cpus();
 
 	/* Supervise. */
 	for (;;) {
@@ -765,11 +815,15 @@ int main(int argc, char **argv)
 			c->done = 1;
 			close(c->pidfd);
 			c->pidfd = -1;
-			int shutdown =
-			    __atomic_load_n(&vm.board->state, __ATOMIC_ACQUIRE) == BOARD_SHUTDOWN;
-			if (strcmp(c->role, "cpu") == 0 && shutdown && WIFEXITED(status) &&
-			    WEXITSTATUS(status) == 0)
+			uint32_t state = __atomic_load_n(&vm.board->state, __ATOMIC_ACQUIRE);
+			int clean = strcmp(c->role, "cpu") == 0 && WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0;
+			if (clean && state == BOARD_SHUTDOWN)
 				die_cleanly(vm.board->exit_code);
+			if (clean && state == BOARD_REBOOT) {
+				reboot_vm();
+				break; /* the poll set changed */
+			}
 			char what[256];
 			describe_exit(c, status, what, sizeof(what));
 			log_err("%s; stopping the VM", what);

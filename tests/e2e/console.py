@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Interactive console test: runs `make run`'s guest on a pseudo-terminal,
-types a command at the busybox shell, checks the answer, then quits with
+types a command at the busybox shell, checks the answer, reboots the guest
+and checks the shell again, then quits with
 Ctrl-A x and checks shoal's status and that the terminal modes came back.
 Usage: console.py SHOAL KERNEL INITRD"""
 import os
@@ -57,6 +58,20 @@ def boot(shoal, kernel, initrd):
 def main(argv):
     shoal, kernel, initrd = argv[1:4]
     pid, master, slave, before = boot(shoal, kernel, initrd)
+    os.write(master, b"reboot\r")
+    buf, ok = read_until(master, b"'poweroff' ends the run", 300, b"")
+    if not ok:
+        print("not ok - console: no shell after 'reboot':", buf[-400:])
+        os.kill(pid, 9)
+        return 1
+    time.sleep(0.5)
+    os.write(master, b"echo again-$((6 * 7))\r")
+    buf, ok = read_until(master, b"again-42", 60, b"")
+    if not ok:
+        print("not ok - console: the shell did not answer after 'reboot':", buf[-400:])
+        os.kill(pid, 9)
+        return 1
+    print("ok - 'reboot' in the guest boots it again to a shell that answers")
     os.write(master, b"awk '/ttyS0/ {print \"uart-irqs\", $2 + $3}' /proc/interrupts\r")
     buf, _ = read_until(master, b"uart-irqs ", 30, b"")
     buf, _ = read_until(master, b"\n", 5, buf.split(b"uart-irqs ", 1)[-1])

@@ -63,6 +63,7 @@ expect "IPI wakes a sleeping hart in another process" 0 "woken by hart 1" -- --b
 expect "self-modifying code with fence.i" 0 "smc ok" -- --bios none --kernel "$GUEST/smc.elf"
 expect "Sv39/Sv48 paging: permissions, A/D, MXR, SUM, U mode, superpages, sfence.vma" 0 "vm: all paging checks passed" -- --bios none --kernel "$GUEST/vm.elf"
 expect "F and D: rounding, flags, NaN boxing, FMA, conversions" 0 "fp: all checks passed" -- --bios none --kernel "$GUEST/fp.elf"
+expect "syscon reset reboots the guest (RAM kept, board back to power-on, 2 harts)" 0 "reboot: second boot, board reset" -- --bios none --smp 2 --kernel "$GUEST/reboot.elf"
 expect "PLIC: a UART line pends, is claimed once, completes; mip RMW does not latch SEIP" 0 "plic: all checks passed" -- --bios none --kernel "$GUEST/plic.elf"
 expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kernel "$GUEST/fail_htif.elf"
 expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
