@@ -195,6 +195,11 @@ static int mmu_walk(struct hart *h, uint64_t va, int acc, unsigned ctx, uint64_t
 		uint64_t off = pte_pa - HART_RAM_BASE;
 		if (off >= h->ram_size)
 			return access_cause(acc);
+		/* Page-table reads (and A/D writes) are S-mode accesses
+		 * for the PMP, whatever the context. */
+		uint64_t pmp;
+		if (pmp_range(h, pte_pa, 8, PRV_S, &pmp) || !(pmp & PTE_R))
+			return access_cause(acc);
 		uint64_t *ptep = (uint64_t *)(void *)(h->ram + off);
 again:;
 		uint64_t pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
@@ -229,6 +234,8 @@ again:;
 			return fault_cause(acc); /* misaligned superpage */
 		uint64_t want = PTE_A | (acc == ACC_W ? PTE_D : 0);
 		if ((pte & want) != want) {
+			if (!(pmp & PTE_W))
+				return access_cause(acc);
 			if (!__atomic_compare_exchange_n(ptep, &pte, pte | want, 0,
 							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				goto again;
