@@ -6,9 +6,9 @@
  * Compiled with -frounding-math -fsignaling-nans so the compiler keeps the
  * order of operations and flag tests.
  *
- * Known gap: RMM (round to nearest, ties to max magnitude) uses the host's
- * ties-to-even for arithmetic (exact for every result that is not a tie);
- * conversions to integers honour RMM exactly. */
+ * RMM (ties to max magnitude) has no host mode: the operation runs in
+ * ties-to-even, and when the exact result was a tie that went to the
+ * neighbour nearer zero it is moved one step away (see rmm_*). */
 #include <fenv.h>
 #include <math.h>
 #include <stdint.h>
@@ -82,6 +82,84 @@ static unsigned host_flags(void)
 	return ((e & FE_INEXACT) ? FFLAG_NX : 0) | ((e & FE_UNDERFLOW) ? FFLAG_UF : 0) |
 	       ((e & FE_OVERFLOW) ? FFLAG_OF : 0) | ((e & FE_DIVBYZERO) ? FFLAG_DZ : 0) |
 	       ((e & FE_INVALID) ? FFLAG_NV : 0);
+}
+
+/* Is the exact sum of t[0..n) zero? Shewchuk's grow-expansion with zero
+ * elimination: exact in round-to-nearest as long as nothing overflows. */
+static int sum_is_zero(const double *t, int n)
+{
+	double e[8];
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		double q = t[i];
+		int k = 0;
+		for (int j = 0; j < m; j++) {
+			double sum = q + e[j], bv = sum - q, av = sum - bv;
+			double err = (q - av) + (e[j] - bv);
+			if (err != 0)
+				e[k++] = err;
+			q = sum;
+		}
+		if (q != 0)
+			e[k++] = q;
+		m = k;
+	}
+	return m == 0;
+}
+
+/* RMM for a double: `r` is the ties-to-even result and the exact result
+ * minus r is the exact sum of t[0..n) (n <= 6). If that difference is
+ * exactly half the step from r away from zero, the exact result was a tie
+ * that went toward zero: RMM takes the step. */
+static double rmm_d(double r, const double *t, int n)
+{
+	if (r == 0 || !isfinite(r))
+		return r;
+	double away = nextafter(r, copysign(INFINITY, r)), half = (away - r) / 2, u[7];
+	if (half == 0 || !isfinite(away))
+		return r;
+	memcpy(u, t, sizeof(double) * (size_t)n);
+	u[n] = -half;
+	return sum_is_zero(u, n + 1) ? away : r;
+}
+
+/* RMM for a single whose exact result `v` a double holds exactly. */
+static float rmm_s(float r, double v)
+{
+	if (r == 0 || !isfinite(r))
+		return r;
+	float away = nextafterf(r, copysignf(INFINITY, r));
+	if (!isfinite(away))
+		return r;
+	double half = ((double)away - (double)r) / 2;
+	return v - (double)r == half ? away : r;
+}
+
+/* RMM for an integer `x` converted to a double or a single `r`. */
+static double rmm_int(double r, __int128 x, int single)
+{
+	if (r == 0)
+		return r;
+	double away = single ? (double)nextafterf((float)r, copysignf(INFINITY, (float)r))
+			     : nextafter(r, copysign(INFINITY, r));
+	__int128 step = (__int128)away - (__int128)r;
+	return step % 2 == 0 && x - (__int128)r == step / 2 ? away : r;
+}
+
+/* Single-precision arithmetic done in double to see whether it was exact
+ * (a single's tie is 25 bits: a double holds it exactly). Returns 1 with
+ * the exact result in `*v`, 0 when the double result was rounded. */
+static int exact_in_d(double *v, double x, double y, double z, unsigned op)
+{
+	feclearexcept(FE_INEXACT);
+	switch (op) {
+	case 0: *v = x + y; break;
+	case 1: *v = x - y; break;
+	case 2: *v = x * y; break;
+	case 3: *v = x / y; break;
+	default: *v = fma(x, y, z); break;
+	}
+	return !fetestexcept(FE_INEXACT);
 }
 
 /* fclass: one bit of ten. */
@@ -193,12 +271,26 @@ int fpu_exec(struct hart *h, uint32_t w)
 		int neg_prod = opc == 0x4b || opc == 0x4f, neg_add = opc == 0x47 || opc == 0x4f;
 		if (dbl) {
 			double x = d_of(a), y = d_of(b), z = d_of(c);
-			out = bits_d(fma(neg_prod ? -x : x, y, neg_add ? -z : z));
+			x = neg_prod ? -x : x;
+			z = neg_add ? -z : z;
+			double r = fma(x, y, z);
+			fl = host_flags();
+			if (rm == 4) {
+				double p = x * y, t[4] = {p, fma(x, y, -p), z, -r};
+				r = rmm_d(r, t, 4);
+			}
+			out = bits_d(r);
 		} else {
 			float x = s_of(a), y = s_of(b), z = s_of(c);
-			out = box_s(fmaf(neg_prod ? -x : x, y, neg_add ? -z : z));
+			x = neg_prod ? -x : x;
+			z = neg_add ? -z : z;
+			float r = fmaf(x, y, z);
+			fl = host_flags();
+			double v;
+			if (rm == 4 && exact_in_d(&v, x, y, z, 4))
+				r = rmm_s(r, v);
+			out = box_s(r);
 		}
-		fl = host_flags();
 		goto done;
 	}
 	switch (f5) {
@@ -209,13 +301,26 @@ int fpu_exec(struct hart *h, uint32_t w)
 		if (dbl) {
 			double x = d_of(a), y = d_of(b), r;
 			r = f5 == 0 ? x + y : f5 == 1 ? x - y : f5 == 2 ? x * y : x / y;
+			fl = host_flags();
+			if (rm == 4 && f5 < 2) {
+				double t[3] = {x, f5 ? -y : y, -r};
+				r = rmm_d(r, t, 3);
+			} else if (rm == 4 && f5 == 2) {
+				double t[1] = {fma(x, y, -r)};
+				r = rmm_d(r, t, 1);
+			}
+			/* A quotient is never exactly halfway between two doubles
+			 * (nor is a square root): nothing to do for them. */
 			out = bits_d(r);
 		} else {
 			float x = s_of(a), y = s_of(b), r;
 			r = f5 == 0 ? x + y : f5 == 1 ? x - y : f5 == 2 ? x * y : x / y;
+			fl = host_flags();
+			double v;
+			if (rm == 4 && exact_in_d(&v, x, y, 0, f5))
+				r = rmm_s(r, v);
 			out = box_s(r);
 		}
-		fl = host_flags();
 		break;
 	case 0x0b: /* fsqrt */
 		if (rs2)
@@ -242,7 +347,10 @@ int fpu_exec(struct hart *h, uint32_t w)
 		if (dbl && rs2 == 0) {
 			out = bits_d((double)s_of(a));
 		} else if (!dbl && rs2 == 1) {
-			out = box_s((float)d_of(a));
+			float r = (float)d_of(a);
+			fl = host_flags();
+			out = box_s(rm == 4 ? rmm_s(r, d_of(a)) : r);
+			break;
 		} else {
 			return EXC_ILLEGAL;
 		}
@@ -277,20 +385,25 @@ int fpu_exec(struct hart *h, uint32_t w)
 		uint64_t x = h->x[rs1];
 		if (rs2 > 3)
 			return EXC_ILLEGAL;
+		__int128 xi = rs2 == 0	 ? (__int128)(int32_t)x
+			      : rs2 == 1 ? (__int128)(uint32_t)x
+			      : rs2 == 2 ? (__int128)(int64_t)x
+					 : (__int128)x;
 		if (dbl) {
 			double r = rs2 == 0   ? (double)(int32_t)x
 				   : rs2 == 1 ? (double)(uint32_t)x
 				   : rs2 == 2 ? (double)(int64_t)x
 					      : (double)x;
-			out = bits_d(r);
+			fl = host_flags();
+			out = bits_d(rm == 4 ? rmm_int(r, xi, 0) : r);
 		} else {
 			float r = rs2 == 0   ? (float)(int32_t)x
 				  : rs2 == 1 ? (float)(uint32_t)x
 				  : rs2 == 2 ? (float)(int64_t)x
 					     : (float)x;
-			out = box_s(r);
+			fl = host_flags();
+			out = box_s(rm == 4 ? (float)rmm_int(r, xi, 1) : r);
 		}
-		fl = host_flags();
 		break;
 	}
 	case 0x1c: /* fmv.x.{w,d}, fclass */

@@ -1,7 +1,7 @@
 /* F and D: rounding modes (static and dynamic), exception flags, NaN boxing
  * and the canonical NaN, fused multiply-add without double rounding,
  * saturating conversions, min/max and compare signalling, fclass, FS
- * tracking. Each failed check exits with its own status through HTIF; the
+ * tracking, RMM on exact ties. Each failed check exits with its own status through HTIF; the
  * same binary passes on qemu-system-riscv64 -machine spike (run with
  * -DNO_UART, which has no UART). */
 #include "guest.h"
@@ -146,6 +146,35 @@ int main(uint64_t hartid)
 	/* 11: SD follows a dirty FS */
 	__asm__ volatile("csrr %0, mstatus" : "=r"(ms));
 	CHECK((ms >> 63) == 1 && ((ms >> 13) & 3) == 3, 46);
+	/* 12: RMM on exact ties goes away from zero (RNE goes to even) */
+	CHECK(DOP("fadd.d", "rmm", one, tiny) == 0x3ff0000000000001ul, 47);
+	CHECK(DOP("fadd.d", "rmm", -one, -tiny) == 0xbff0000000000001ul, 48);
+	double tiny54 = dval(0x3c90000000000000ul); /* 2^-54: below half, not a tie */
+	CHECK(DOP("fadd.d", "rmm", one, tiny54) == 0x3ff0000000000000ul, 49);
+	double x3 = dval(0x3ff0000000000003ul), y15 = 1.5; /* product 1.5 + 4.5 ulp */
+	CHECK(DOP("fmul.d", "rne", x3, y15) == 0x3ff8000000000004ul, 50);
+	CHECK(DOP("fmul.d", "rmm", x3, y15) == 0x3ff8000000000005ul, 51);
+	__asm__ volatile("fmadd.d %0, %1, %2, %3, rmm" : "=f"(r) : "f"(x3), "f"(y15), "f"(zero));
+	CHECK(dbits(r) == 0x3ff8000000000005ul, 52);
+	float tinyf;
+	u = 0x33800000u; /* 2^-24 */
+	__builtin_memcpy(&tinyf, &u, 4);
+	CHECK(SOP_BITS("fadd.s", "rmm", onef, tinyf) == 0x3f800001u, 53);
+	CHECK(SOP_BITS("fadd.s", "rne", onef, tinyf) == 0x3f800000u, 54);
+	double d24 = dval(0x3ff0000010000000ul); /* 1 + 2^-24 */
+	__asm__ volatile("fcvt.s.d %0, %1, rmm" : "=f"(fr) : "f"(d24));
+	__builtin_memcpy(&u, &fr, 4);
+	CHECK(u == 0x3f800001u, 55);
+	int64_t i53 = (1l << 53) + 1;
+	__asm__ volatile("fcvt.d.l %0, %1, rmm" : "=f"(r) : "r"(i53));
+	CHECK(dbits(r) == 0x4340000000000001ul, 56);
+	__asm__ volatile("fcvt.d.l %0, %1, rne" : "=f"(r) : "r"(i53));
+	CHECK(dbits(r) == 0x4340000000000000ul, 57);
+	int64_t i24 = (1l << 24) + 1;
+	__asm__ volatile("fcvt.s.w %0, %1, rmm" : "=f"(fr) : "r"(i24));
+	__builtin_memcpy(&u, &fr, 4);
+	CHECK(u == 0x4b800001u, 58);
+	flags_take();
 #ifndef NO_UART
 	guest_puts("fp: all checks passed\n");
 #endif
