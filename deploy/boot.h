@@ -20,7 +20,6 @@ struct boot_node {
 	uint32_t first_cpu, ncpus;
 };
 
-/** What the device tree describes. Strings are the caller's. */
 /** A simple MMIO device node under /soc: one register window and at most
  * one PLIC interrupt. */
 struct boot_dev {
@@ -32,6 +31,7 @@ struct boot_dev {
 
 #define BOOT_MAX_DEVS 32
 
+/** What the device tree describes. Strings are the caller's. */
 struct boot_config {
 	uint32_t nharts;
 	uint32_t nnodes; /* 1 without --numa: no numa-node-id properties */
