@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define REGION_MAGIC 0x4c414f4853u /* "SHOAL" */
-#define REGION_LAYOUT_VERSION 2	   /* 2: the board page holds the PLIC */
+#define REGION_LAYOUT_VERSION 3	   /* 3: shadow pages: 512 registers, ISR, private state */
 
 /** What a shared region holds; carried in its header and in requests. */
 enum region_kind {

@@ -11,19 +11,32 @@
 
 #include <stdint.h>
 
+#include "board.h"
 #include "region.h"
 
-#define SHADOW_REGS 256
+#define SHADOW_REGS 512 /* register offsets a shadow can publish: [0, 512) */
 #define SHADOW_SIZE 4096
 
 /** A device's shadow page: register values the device publishes for vCPUs
- * to read without a round trip. Written only by the owning device. */
+ * to read without a round trip, one optional interrupt-status register the
+ * vCPUs acknowledge themselves, and the device's private state that must
+ * survive its restart. Everything but the interrupt-status register is
+ * written only by the owning device. */
 struct shadow {
 	struct region_hdr hdr;
 	uint64_t valid[SHADOW_REGS / 64];
-	uint8_t regs[SHADOW_REGS];
-	/* Device-private state that must survive a restart may follow. */
+	uint8_t regs[SHADOW_REGS] __attribute__((aligned(8)));
+	/* Interrupt status (optional; isr_off == 0 means none): the 32-bit
+	 * register at regs[isr_off] holds pending cause bits; the device sets
+	 * them with shadow_isr_raise, and a vCPU's 32-bit write at window
+	 * offset ack_off clears the bits written (shadow_isr_ack) without a
+	 * message. The line of PLIC source isr_irq is high while bits remain. */
+	uint32_t isr_off, ack_off, isr_irq, pad0;
+	/* Device-private state that survives a restart (SHADOW_PRIV_SIZE). */
+	uint8_t priv[] __attribute__((aligned(64)));
 };
+
+#define SHADOW_PRIV_SIZE (SHADOW_SIZE - sizeof(struct shadow))
 
 /** Returns 1 if every byte of [off, off + size) has been published, so a
  * vCPU may serve the read from the page; 0 means ask the device. */
@@ -45,6 +58,47 @@ static inline void shadow_publish8(struct shadow *s, unsigned off, uint8_t v)
 {
 	__atomic_store_n(&s->regs[off], v, __ATOMIC_RELEASE);
 	__atomic_fetch_or(&s->valid[off / 64], 1ull << (off % 64), __ATOMIC_RELEASE);
+}
+
+/** Publishes the 32-bit register at `off` (4-aligned) = `v` (device side). */
+static inline void shadow_publish32(struct shadow *s, unsigned off, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)(void *)&s->regs[off], v, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&s->valid[off / 64], 0xfull << (off % 64), __ATOMIC_RELEASE);
+}
+
+/** Marks `n` bytes at `off` published without writing them (a register
+ * whose bytes another agent keeps, like the interrupt status). */
+static inline void shadow_mark_valid(struct shadow *s, unsigned off, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		__atomic_fetch_or(&s->valid[(off + i) / 64], 1ull << ((off + i) % 64),
+				  __ATOMIC_RELEASE);
+}
+
+/** The interrupt-status register (shadow->isr_off must be set). */
+static inline uint32_t *shadow_isr(struct shadow *s)
+{
+	return (uint32_t *)(void *)&s->regs[s->isr_off];
+}
+
+/** Device side: sets interrupt-status `bits` and raises the line. */
+static inline void shadow_isr_raise(struct shadow *s, struct board *b, uint32_t bits)
+{
+	__atomic_fetch_or(shadow_isr(s), bits, __ATOMIC_ACQ_REL);
+	board_irq_line(b, s->isr_irq, 1);
+}
+
+/** Either side: clears interrupt-status `bits`; when none remain, lowers the
+ * line, then raises it again if the device set a bit meanwhile (so a raise
+ * racing this acknowledgement is never lost). */
+static inline void shadow_isr_ack(struct shadow *s, struct board *b, uint32_t bits)
+{
+	if (__atomic_and_fetch(shadow_isr(s), ~bits, __ATOMIC_ACQ_REL) != 0)
+		return;
+	board_irq_line(b, s->isr_irq, 0);
+	if (__atomic_load_n(shadow_isr(s), __ATOMIC_ACQUIRE) != 0)
+		board_irq_line(b, s->isr_irq, 1);
 }
 
 #endif

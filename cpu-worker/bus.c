@@ -167,9 +167,15 @@ static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned
 {
 	if (d->shadow && shadow_readable(d->shadow, off, size)) {
 		uint64_t v = 0;
-		for (unsigned i = 0; i < size; i++)
-			v |= (uint64_t)__atomic_load_n(&d->shadow->regs[off + i], __ATOMIC_ACQUIRE)
-			     << (8 * i);
+		if (size == 4 && !(off & 3)) {
+			v = __atomic_load_n((uint32_t *)(void *)&d->shadow->regs[off],
+					    __ATOMIC_ACQUIRE);
+		} else {
+			for (unsigned i = 0; i < size; i++)
+				v |= (uint64_t)__atomic_load_n(&d->shadow->regs[off + i],
+							       __ATOMIC_ACQUIRE)
+				     << (8 * i);
+		}
 		*val = v;
 		return 0;
 	}
@@ -179,11 +185,14 @@ static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned
 	zmq_pollitem_t pi = {.socket = d->sock, .events = ZMQ_POLLIN};
 	int waited = 0;
 	for (;;) {
-		int r = zmq_poll(&pi, 1, 1000);
+		int r = zmq_poll(&pi, 1, 200);
 		if (r < 0 && errno != EINTR)
 			return EXC_LOAD_ACCESS;
 		if (r <= 0) {
-			if (++waited == 5)
+			/* A device that died and was restarted lost the request:
+			 * ask again (same id; a late duplicate reply is dropped). */
+			zmsg_send(d->sock, NULL, 0, &m);
+			if (++waited == 25)
 				log_err("hart %u: device %s has not answered a read for 5 s; still "
 					"waiting",
 					h->hartid, d->name);
@@ -258,6 +267,12 @@ int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
 		return 0;
 	}
 	struct dev_window *d = dev_find(h, addr, size);
+	if (d && d->shadow && d->shadow->isr_off && addr - d->base == d->shadow->ack_off &&
+	    size == 4) {
+		/* Interrupt acknowledge: cleared here, no message (common/shadow.h). */
+		shadow_isr_ack(d->shadow, h->board, (uint32_t)val);
+		return 0;
+	}
 	if (d) {
 		struct proto_msg m = {
 		    .op = OP_MMIO_WRITE, .addr = addr - d->base, .size = size, .value = val};

@@ -31,6 +31,7 @@
 #include "../common/memclient.h"
 #include "../common/util.h"
 #include "boot.h"
+#include "devices.h"
 #include "elf.h"
 #include "numa.h"
 
@@ -39,22 +40,6 @@
 #define UART_BASE 0x10000000ull
 #define UART_SIZE 0x1000ull
 
-/* The board's device processes, each a shoal-dev with one MMIO window. The
- * UART's node is written by boot.c (it is the console); the others come
- * from here into the device tree. */
-struct board_dev {
-	const char *name, *type;
-	const char *node, *compatible; /* device-tree node, NULL: boot.c writes it */
-	uint64_t base, size;
-	uint32_t irq;
-	int shadow;  /* shadow page index, -1 for none */
-	int console; /* its stdin is the console pipe */
-};
-static const struct board_dev board_devs[] = {
-    {"uart0", "uart16550", NULL, NULL, UART_BASE, UART_SIZE, 10, 0, 1},
-    {"rtc0", "goldfish-rtc", "rtc", "google,goldfish-rtc", 0x101000, 0x1000, 11, -1, 0},
-};
-#define NBOARD_DEVS (sizeof(board_devs) / sizeof(board_devs[0]))
 #define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
 
 struct child {
@@ -76,6 +61,7 @@ struct vm {
 	const char *bios;
 	const char *initrd;
 	const char *append;
+	struct dev_list devs;
 	int mem_given;
 	unsigned nnodes; /* 0 without --numa */
 	struct numa_node node[NUMA_MAX_NODES];
@@ -167,7 +153,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: shoal run [--bios PATH|none] --kernel FILE [--initrd FILE] [--append STR]\n"
-	    "                 [--smp N] [--mem SIZE] [--name NAME]\n"
+	    "                 [--smp N] [--mem SIZE] [--name NAME] [--drive file=PATH,...]...\n"
 	    "  --bios PATH     M-mode firmware loaded at 0x80000000 (default: Debian's OpenSBI\n"
 	    "                  " DEFAULT_BIOS ")\n"
 	    "  --bios none     no firmware: FILE is a bare-metal RV64 ELF run in M-mode\n"
@@ -176,7 +162,10 @@ static void usage(FILE *f)
 	    "  --append STR    kernel command line (chosen/bootargs)\n"
 	    "  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
 	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
-	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n",
+	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
+	    "  --drive file=PATH[,readonly=on][,id=NAME]\n"
+	    "                  a virtio-blk disk on a raw image (repeatable, up to 8 virtio "
+	    "devices)\n",
 	    BOARD_MAX_HARTS);
 }
 
@@ -218,6 +207,7 @@ static void parse_args(int argc, char **argv)
 		bad_input(argv[1], "unknown command (try 'shoal run --help')");
 	vm.mem = 128ull << 20;
 	vm.smp = 1;
+	devices_init(&vm.devs);
 	snprintf(vm.name, sizeof(vm.name), "vm%d", (int)getpid());
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -258,6 +248,10 @@ static void parse_args(int argc, char **argv)
 			vm.initrd = v;
 		} else if (strcmp(a, "--append") == 0) {
 			vm.append = v;
+		} else if (strcmp(a, "--drive") == 0) {
+			char why[PATH_MAX + 128];
+			if (devices_add_drive(&vm.devs, v, why, sizeof(why)))
+				bad_input("--drive", "%s", why);
 		} else if (strcmp(a, "--name") == 0) {
 			if (!*v || strlen(v) >= sizeof(vm.name) || strchr(v, '/') || v[0] == '.')
 				bad_input("--name", "%s: expected a short name without '/'", v);
@@ -372,8 +366,8 @@ static void fw_boot_prepare(struct fw_boot *b)
 						 .ncpus = vm.node[i].ncpus};
 		base += vm.node[i].mem;
 	}
-	for (size_t i = 0; i < NBOARD_DEVS; i++) {
-		const struct board_dev *d = &board_devs[i];
+	for (size_t i = 0; i < vm.devs.n; i++) {
+		const struct dev_spec *d = &vm.devs.dev[i];
 		if (d->node)
 			cfg.dev[cfg.ndevs++] = (struct boot_dev){.node = d->node,
 								 .compatible = d->compatible,
@@ -586,7 +580,7 @@ static struct {
 	uint8_t *ram;
 	char rompath[PATH_MAX + 32];
 	char entry[32], tohost[32], nodes[16];
-	char devspec[NBOARD_DEVS][PATH_MAX + 128];
+	char devspec[DEV_MAX][PATH_MAX + 128];
 } boot;
 
 /* Puts the guest's images in RAM: firmware, kernel, initrd and device tree,
@@ -606,11 +600,11 @@ static void spawn_cpus(void)
 		char hid[16], name[40];
 		snprintf(hid, sizeof(hid), "%u", h);
 		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[16 + 2 * NBOARD_DEVS] = {
+		char *cpuargv[16 + 2 * DEV_MAX] = {
 		    "shoal-cpu", "--hart",  hid,	"--mem-sock", vm.memsock, "--ram-nodes",
 		    boot.nodes,	 "--entry", boot.entry, "--tohost",   boot.tohost};
 		int na = 11;
-		for (size_t i = 0; i < NBOARD_DEVS; i++) {
+		for (size_t i = 0; i < vm.devs.n; i++) {
 			cpuargv[na++] = "--dev";
 			cpuargv[na++] = boot.devspec[i];
 		}
@@ -700,11 +694,12 @@ int main(int argc, char **argv)
 		log_err("cannot listen on %s: %s", vm.memsock, strerror(-lfd));
 		die_cleanly(1);
 	}
-	char harts[16], ramarg[NUMA_MAX_NODES][48];
+	char harts[16], ramarg[NUMA_MAX_NODES][48], nshadow[16];
 	unsigned nodes = vm.nnodes ? vm.nnodes : 1;
 	snprintf(harts, sizeof(harts), "%u", vm.smp);
-	char *memargv[8 + 2 * NUMA_MAX_NODES] = {"shoal-mem", "--listen-fd", "3", "--harts",
-						 harts,	      "--shadows",   "1"};
+	char *memargv[8 + 2 * NUMA_MAX_NODES] = {"shoal-mem", "--listen-fd", "3",    "--harts",
+						 harts,	      "--shadows",   nshadow};
+	snprintf(nshadow, sizeof(nshadow), "%u", vm.devs.nshadow);
 	int na = 7;
 	for (unsigned i = 0; i < nodes; i++) {
 		if (vm.node[i].host_node >= 0)
@@ -742,21 +737,32 @@ int main(int argc, char **argv)
 		}
 	}
 
-	for (size_t i = 0; i < NBOARD_DEVS; i++) {
-		const struct board_dev *d = &board_devs[i];
+	snprintf(boot.nodes, sizeof(boot.nodes), "%u", nodes);
+	for (size_t i = 0; i < vm.devs.n; i++) {
+		const struct dev_spec *d = &vm.devs.dev[i];
 		char endpoint[PATH_MAX + 64], irq[16], shadow[16], cname[64];
 		snprintf(endpoint, sizeof(endpoint), "ipc://%s/%s.sock", vm.rundir, d->name);
 		snprintf(irq, sizeof(irq), "%u", d->irq);
 		snprintf(shadow, sizeof(shadow), "%d", d->shadow);
 		snprintf(cname, sizeof(cname), "shoal-dev[%s]", d->name);
-		char *devargv[16] = {
+		char *devargv[20] = {
 		    "shoal-dev",  "--type", (char *)d->type, "--name",	 (char *)d->name,
 		    "--endpoint", endpoint, "--mem-sock",    vm.memsock, "--irq",
 		    irq,	  NULL};
+		int na = 11;
 		if (d->shadow >= 0) {
-			devargv[11] = "--shadow";
-			devargv[12] = shadow;
+			devargv[na++] = "--shadow";
+			devargv[na++] = shadow;
 		}
+		if (d->needs_ram) {
+			devargv[na++] = "--ram-nodes";
+			devargv[na++] = boot.nodes;
+		}
+		if (d->args[0]) {
+			devargv[na++] = "--args";
+			devargv[na++] = (char *)d->args;
+		}
+		devargv[na] = NULL;
 		if (!spawn("dev", cname, devargv, -1, d->console ? con.dev_in : -1)) {
 			log_err("cannot start the %s device", d->name);
 			die_cleanly(1);
@@ -769,7 +775,6 @@ int main(int argc, char **argv)
 		 (unsigned long long)(boot.firmware ? BOOT_ROM_BASE : boot.img.entry));
 	snprintf(boot.tohost, sizeof(boot.tohost), "0x%llx",
 		 (unsigned long long)(boot.img.tohost ? boot.img.tohost : 1));
-	snprintf(boot.nodes, sizeof(boot.nodes), "%u", nodes);
 	spawn_cpus();
 
 	/* Supervise. */

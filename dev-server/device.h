@@ -12,6 +12,7 @@
 
 struct device;
 struct io_uring_cqe;
+struct iovec;
 
 /** A device type: the only way the event loop reaches a device. Every hook
  * runs on the loop's thread; none may block. */
@@ -38,7 +39,9 @@ struct device {
 	const struct device_ops *ops;
 	struct shadow *shadow; /* may be NULL; writable by this device only */
 	struct board *board;   /* may be NULL */
-	unsigned irq;	       /* PLIC source, 0 for none; drive with device_irq */
+	uint8_t *ram;	       /* guest RAM at RAM_BASE (with --ram-nodes), or NULL */
+	uint64_t ram_size;
+	unsigned irq; /* PLIC source, 0 for none; drive with device_irq */
 	struct devloop *loop;
 	void *priv;
 	char name[32];
@@ -51,6 +54,16 @@ int devloop_poll(struct devloop *l, int fd, unsigned events, uint32_t tag);
  * completion) to `fd`; its completion comes back to io_complete with `tag`. */
 int devloop_write(struct devloop *l, int fd, const void *buf, unsigned len, uint32_t tag);
 
+/** Queues a vectored read (readv) of `fd` at `off` into `iov` (`n`
+ * entries, valid until completion), completion to io_complete with `tag`. */
+int devloop_readv(struct devloop *l, int fd, const struct iovec *iov, unsigned n, uint64_t off,
+		  uint32_t tag);
+/** Queues a vectored write (writev), as devloop_readv. */
+int devloop_writev(struct devloop *l, int fd, const struct iovec *iov, unsigned n, uint64_t off,
+		   uint32_t tag);
+/** Queues an fsync of `fd` (fdatasync when `datasync`). */
+int devloop_fsync(struct devloop *l, int fd, int datasync, uint32_t tag);
+
 /** Sets the device's interrupt line (no-op without a board or an irq). */
 static inline void device_irq(struct device *d, int level)
 {
@@ -60,5 +73,6 @@ static inline void device_irq(struct device *d, int level)
 
 extern const struct device_ops uart16550_ops;
 extern const struct device_ops goldfish_rtc_ops;
+extern const struct device_ops virtio_blk_ops;
 
 #endif

@@ -4,7 +4,7 @@
  *
  * Usage (spawned by shoal):
  *   shoal-dev --type TYPE --name NAME --endpoint ipc://PATH --mem-sock PATH
- *             [--shadow INDEX] [--irq SOURCE] [--args STRING]
+ *             [--shadow INDEX] [--irq SOURCE] [--ram-nodes N] [--args STRING]
  */
 #include <errno.h>
 #include <liburing.h>
@@ -36,6 +36,7 @@ struct devloop {
 static const struct device_ops *const device_types[] = {
     &uart16550_ops,
     &goldfish_rtc_ops,
+    &virtio_blk_ops,
 };
 
 static struct io_uring_sqe *get_sqe(struct devloop *l)
@@ -65,6 +66,41 @@ int devloop_write(struct devloop *l, int fd, const void *buf, unsigned len, uint
 	if (!s)
 		return -EBUSY;
 	io_uring_prep_write(s, fd, buf, len, (uint64_t)-1);
+	io_uring_sqe_set_data64(s, UD_DEVICE | tag);
+	l->dev_inflight++;
+	return 0;
+}
+
+int devloop_readv(struct devloop *l, int fd, const struct iovec *iov, unsigned n, uint64_t off,
+		  uint32_t tag)
+{
+	struct io_uring_sqe *s = get_sqe(l);
+	if (!s)
+		return -EBUSY;
+	io_uring_prep_readv(s, fd, iov, n, off);
+	io_uring_sqe_set_data64(s, UD_DEVICE | tag);
+	l->dev_inflight++;
+	return 0;
+}
+
+int devloop_writev(struct devloop *l, int fd, const struct iovec *iov, unsigned n, uint64_t off,
+		   uint32_t tag)
+{
+	struct io_uring_sqe *s = get_sqe(l);
+	if (!s)
+		return -EBUSY;
+	io_uring_prep_writev(s, fd, iov, n, off);
+	io_uring_sqe_set_data64(s, UD_DEVICE | tag);
+	l->dev_inflight++;
+	return 0;
+}
+
+int devloop_fsync(struct devloop *l, int fd, int datasync, uint32_t tag)
+{
+	struct io_uring_sqe *s = get_sqe(l);
+	if (!s)
+		return -EBUSY;
+	io_uring_prep_fsync(s, fd, datasync ? IORING_FSYNC_DATASYNC : 0);
 	io_uring_sqe_set_data64(s, UD_DEVICE | tag);
 	l->dev_inflight++;
 	return 0;
@@ -136,7 +172,7 @@ int main(int argc, char **argv)
 {
 	const char *type = NULL, *name = "dev", *endpoint = NULL, *memsock = NULL, *args = "";
 	int64_t shadow_idx = -1;
-	uint64_t irq = 0;
+	uint64_t irq = 0, ram_nodes = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -157,6 +193,9 @@ int main(int argc, char **argv)
 			if (util_parse_u64(v, 0, 63, &x))
 				fail(v, "bad shadow index");
 			shadow_idx = (int64_t)x;
+		} else if (strcmp(a, "--ram-nodes") == 0) {
+			if (util_parse_u64(v, 1, MEM_MAX_NODES, &ram_nodes))
+				fail(v, "bad RAM node count");
 		} else if (strcmp(a, "--irq") == 0) {
 			if (util_parse_u64(v, 1, PLIC_SOURCES - 1, &irq))
 				fail(v, "bad PLIC source number");
@@ -197,6 +236,15 @@ int main(int argc, char **argv)
 				log_err("%s", why);
 				return 1;
 			}
+		}
+		if (ram_nodes) {
+			struct guest_ram ram;
+			if (memclient_map_ram(ms, (uint32_t)ram_nodes, &ram, why, sizeof(why))) {
+				log_err("%s", why);
+				return 1;
+			}
+			dev.ram = ram.host;
+			dev.ram_size = ram.size;
 		}
 		close(ms);
 	}

@@ -1,0 +1,147 @@
+/* Device list construction and command-line checks for device options. */
+#include "devices.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define UART_BASE 0x10000000ull
+#define RTC_BASE 0x101000ull
+
+void devices_init(struct dev_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->dev[l->n++] = (struct dev_spec){.name = "uart0",
+					   .type = "uart16550",
+					   .base = UART_BASE,
+					   .size = 0x1000,
+					   .irq = 10,
+					   .shadow = 0,
+					   .console = 1};
+	l->dev[l->n++] = (struct dev_spec){.name = "rtc0",
+					   .type = "goldfish-rtc",
+					   .node = "rtc",
+					   .compatible = "google,goldfish-rtc",
+					   .base = RTC_BASE,
+					   .size = 0x1000,
+					   .irq = 11,
+					   .shadow = -1};
+	l->nshadow = 1;
+}
+
+/* Takes a virtio-mmio slot for a device of `type` named `name`. */
+static struct dev_spec *add_virtio(struct dev_list *l, const char *type, const char *name,
+				   char *why, size_t why_len)
+{
+	if (l->nvirtio == VIRTIO_MMIO_SLOTS || l->n == DEV_MAX) {
+		snprintf(why, why_len, "at most %d virtio devices", VIRTIO_MMIO_SLOTS);
+		return NULL;
+	}
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->dev[i].name, name) == 0) {
+			snprintf(why, why_len, "a device named '%s' already exists", name);
+			return NULL;
+		}
+	struct dev_spec *d = &l->dev[l->n++];
+	unsigned slot = l->nvirtio++;
+	*d = (struct dev_spec){.type = type,
+			       .node = "virtio_mmio",
+			       .compatible = "virtio,mmio",
+			       .base = VIRTIO_MMIO_BASE + 0x1000ull * slot,
+			       .size = 0x1000,
+			       .irq = 1 + slot,
+			       .shadow = (int)l->nshadow++,
+			       .needs_ram = 1};
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	return d;
+}
+
+/* Splits the next "key=value" item off `*p` (",," is a literal comma in
+ * values). Returns 0 at the end, 1 with key and value, -1 if malformed. */
+static int next_kv(const char **p, char *key, size_t klen, char *val, size_t vlen)
+{
+	const char *s = *p;
+	if (!*s)
+		return 0;
+	const char *eq = strchr(s, '=');
+	if (!eq || (size_t)(eq - s) >= klen || eq == s)
+		return -1;
+	memcpy(key, s, (size_t)(eq - s));
+	key[eq - s] = 0;
+	size_t n = 0;
+	for (s = eq + 1; *s; s++) {
+		if (*s == ',') {
+			if (s[1] != ',')
+				break;
+			s++;
+		}
+		if (n + 1 >= vlen)
+			return -1;
+		val[n++] = *s;
+	}
+	val[n] = 0;
+	*p = *s ? s + 1 : s;
+	return 1;
+}
+
+int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t why_len)
+{
+	char key[32], val[PATH_MAX], file[PATH_MAX] = "", id[32] = "";
+	int ro = 0, r;
+	const char *p = spec;
+	while ((r = next_kv(&p, key, sizeof(key), val, sizeof(val))) == 1) {
+		if (strcmp(key, "file") == 0) {
+			snprintf(file, sizeof(file), "%s", val);
+		} else if (strcmp(key, "readonly") == 0) {
+			if (strcmp(val, "on") && strcmp(val, "off")) {
+				snprintf(why, why_len, "readonly=%s: expected on or off", val);
+				return -EINVAL;
+			}
+			ro = strcmp(val, "on") == 0;
+		} else if (strcmp(key, "id") == 0) {
+			if (!*val || strlen(val) > 20 || strpbrk(val, "/ ,=")) {
+				snprintf(why, why_len, "id=%s: expected a short name", val);
+				return -EINVAL;
+			}
+			snprintf(id, sizeof(id), "%s", val);
+		} else {
+			snprintf(why, why_len, "unknown key '%s' (expected file, readonly, id)",
+				 key);
+			return -EINVAL;
+		}
+	}
+	if (r < 0) {
+		snprintf(why, why_len, "expected file=PATH[,readonly=on][,id=NAME]");
+		return -EINVAL;
+	}
+	if (!*file) {
+		snprintf(why, why_len, "needs file=PATH");
+		return -EINVAL;
+	}
+	struct stat st;
+	int fd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(why, why_len, "%s: %s%s", file, strerror(e),
+			 !ro && (e == EACCES || e == EROFS)
+			     ? " (add readonly=on to use it read-only)"
+			     : "");
+		return -EINVAL;
+	}
+	int ok = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+	close(fd);
+	if (!ok) {
+		snprintf(why, why_len, "%s: not a regular file or block device", file);
+		return -EINVAL;
+	}
+	if (!*id)
+		snprintf(id, sizeof(id), "vd%c", 'a' + (l->nvirtio < 26 ? l->nvirtio : 25));
+	struct dev_spec *d = add_virtio(l, "virtio-blk", id, why, why_len);
+	if (!d)
+		return -EINVAL;
+	snprintf(d->args, sizeof(d->args), "ro=%d,serial=%s,file=%s", ro, id, file);
+	return 0;
+}
