@@ -42,12 +42,21 @@
 
 #define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
 
+#define DEV_RESTART_WINDOW_S 10 /* a device restarted more often than */
+#define DEV_RESTART_MAX 20	/* this in that window is given up on */
+
 struct child {
 	char name[40];
 	const char *role; /* "cpu", "dev", "mem" */
 	pid_t pid;
 	int pidfd;
 	int done;
+	/* Devices: how to start it again, and its restart history. */
+	char **argv; /* a private copy, NULL-terminated */
+	int stdin_fd;
+	unsigned restarts;
+	struct timespec window_start;
+	unsigned window_restarts;
 };
 
 struct vm {
@@ -455,43 +464,56 @@ static void remove_rundir(void)
 
 /* Starts `argv` (argv[0] a binary next to ours). `keep_fd`, if >= 0, is
  * inherited as fd 3. Returns the child slot or NULL. */
-static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd,
-			   int stdin_fd)
+/* Forks and runs `argv` (argv[0] a binary next to ours) with `keep_fd` as
+ * fd 3 and `stdin_fd` as stdin (each if >= 0). Returns the pid or -1. */
+static pid_t fork_exec(char **argv, int keep_fd, int stdin_fd)
 {
-	int free_slot = vm.nchild < MAX_CHILDREN;
-	for (int i = 0; i < vm.nchild; i++)
-		free_slot |= vm.child[i].done;
-	if (!free_slot)
-		return NULL;
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", vm.bindir, argv[0]);
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid < 0)
-		return NULL;
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (keep_fd >= 0) {
-			if (dup2(keep_fd, 3) < 0)
-				_exit(127);
-		}
-		if (stdin_fd >= 0 && dup2(stdin_fd, 0) < 0)
-			_exit(127);
-		execv(path, argv);
-		fprintf(stderr, "shoal: cannot start %s: %s\n", path, strerror(errno));
+	if (pid != 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
 		_exit(127);
-	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (keep_fd >= 0 && dup2(keep_fd, 3) < 0)
+		_exit(127);
+	if (stdin_fd >= 0 && dup2(stdin_fd, 0) < 0)
+		_exit(127);
+	execv(path, argv);
+	fprintf(stderr, "shoal: cannot start %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd,
+			   int stdin_fd)
+{
 	struct child *c = NULL;
 	for (int i = 0; i < vm.nchild && !c; i++)
-		if (vm.child[i].done)
+		if (vm.child[i].done && !vm.child[i].argv)
 			c = &vm.child[i]; /* a finished process's slot (reboots) */
-	if (!c)
+	if (!c && vm.nchild == MAX_CHILDREN)
+		return NULL;
+	pid_t pid = fork_exec(argv, keep_fd, stdin_fd);
+	if (pid < 0)
+		return NULL;
+	if (!c) {
 		c = &vm.child[vm.nchild++];
+		memset(c, 0, sizeof(*c));
+	}
+	if (strcmp(role, "dev") == 0 && !c->argv) {
+		int n = 0;
+		while (argv[n])
+			n++;
+		c->argv = calloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; c->argv && i < n; i++)
+			c->argv[i] = strdup(argv[i]);
+		c->stdin_fd = stdin_fd;
+	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->role = role;
 	c->pid = pid;
@@ -509,6 +531,30 @@ static void describe_exit(const struct child *c, int status, char *buf, size_t l
 	else
 		snprintf(buf, len, "%s (pid %d) exited with status %d", c->name, (int)c->pid,
 			 WEXITSTATUS(status));
+}
+
+/* Starts dead device `c` again with the same arguments, unless it died
+ * DEV_RESTART_MAX times within DEV_RESTART_WINDOW_S seconds. Returns 0, or
+ * -1 when it is given up on. */
+static int restart_device(struct child *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (c->window_restarts == 0 ||
+	    now.tv_sec - c->window_start.tv_sec >= DEV_RESTART_WINDOW_S) {
+		c->window_start = now;
+		c->window_restarts = 0;
+	}
+	if (++c->window_restarts > DEV_RESTART_MAX || !c->argv)
+		return -1;
+	c->restarts++;
+	pid_t pid = fork_exec(c->argv, -1, c->stdin_fd);
+	if (pid < 0)
+		return -1;
+	c->pid = pid;
+	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	c->done = 0;
+	return 0;
 }
 
 /* Stops children of `role` (NULL: all): SIGTERM (or `sig`), then SIGKILL after
@@ -831,6 +877,16 @@ int main(int argc, char **argv)
 			}
 			char what[256];
 			describe_exit(c, status, what, sizeof(what));
+			if (strcmp(c->role, "dev") == 0 && state == BOARD_RUNNING) {
+				if (restart_device(c) == 0) {
+					log_info("%s; restarted it as pid %d (restart %u)", what,
+						 (int)c->pid, c->restarts);
+					break; /* the poll set changed */
+				}
+				log_err("%s; it died %d times in %d s: stopping the VM", what,
+					DEV_RESTART_MAX, DEV_RESTART_WINDOW_S);
+				die_cleanly(1);
+			}
 			log_err("%s; stopping the VM", what);
 			die_cleanly(1);
 		}

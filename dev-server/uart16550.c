@@ -19,16 +19,25 @@ enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define MCR_LOOP 0x10
-#define RX_SIZE 4096
+#define RX_SIZE 2048
 #define OUT_SIZE 65536
+#define UART_STATE_MAGIC 0x55415254u /* "UART" */
 
 enum { TAG_STDIN = 1, TAG_STDOUT = 2 };
 
-struct uart {
+/* What the guest can see: in the shadow page's private area, so a
+ * restarted UART keeps its registers and the input not yet read. */
+struct uart_state {
+	uint32_t magic;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
-	int thre_pending;
+	uint8_t thre_pending;
+	uint32_t rx_head, rx_len;
 	uint8_t rx[RX_SIZE];
-	unsigned rx_head, rx_len;
+};
+
+struct uart {
+	struct uart_state *s; /* shadow->priv, or `own` without a shadow */
+	struct uart_state own;
 	int in_fd, out_fd, in_armed, in_eof;
 	/* Output: bytes accumulate in `pend` while `fly` is being written. */
 	char bufs[2][OUT_SIZE];
@@ -42,17 +51,17 @@ struct uart {
 static void uart_publish(struct device *d)
 {
 	struct uart *u = d->priv;
-	uint8_t lsr = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0);
+	uint8_t lsr = LSR_THRE | LSR_TEMT | (u->s->rx_len ? LSR_DR : 0);
 	if (d->shadow)
 		shadow_publish8(d->shadow, LSR, lsr);
-	device_irq(d, ((u->ier & 1) && u->rx_len) || ((u->ier & 2) && u->thre_pending));
+	device_irq(d, ((u->s->ier & 1) && u->s->rx_len) || ((u->s->ier & 2) && u->s->thre_pending));
 }
 
 static void uart_rx_push(struct uart *u, uint8_t c)
 {
-	if (u->rx_len == RX_SIZE)
+	if (u->s->rx_len == RX_SIZE)
 		return; /* overrun: dropped, as on hardware */
-	u->rx[(u->rx_head + u->rx_len++) % RX_SIZE] = c;
+	u->s->rx[(u->s->rx_head + u->s->rx_len++) % RX_SIZE] = c;
 }
 
 static void uart_flush_out(struct device *d)
@@ -84,7 +93,7 @@ static void uart_out(struct device *d, uint8_t c)
 static void uart_arm_input(struct device *d)
 {
 	struct uart *u = d->priv;
-	if (u->in_armed || u->in_eof || u->rx_len > RX_SIZE / 2)
+	if (u->in_armed || u->in_eof || u->s->rx_len > RX_SIZE / 2)
 		return;
 	if (devloop_poll(d->loop, u->in_fd, POLLIN, TAG_STDIN) == 0)
 		u->in_armed = 1;
@@ -100,7 +109,15 @@ static int uart_init(struct device *d, const char *args)
 	u->out_fd = 1;
 	u->pend = u->bufs[0];
 	u->fly = u->bufs[1];
-	u->fcr = 0;
+	_Static_assert(sizeof(struct uart_state) <= SHADOW_PRIV_SIZE, "shadow page too small");
+	u->s = d->shadow ? (struct uart_state *)(void *)d->shadow->priv : &u->own;
+	if (u->s->magic != UART_STATE_MAGIC) {
+		memset(u->s, 0, sizeof(*u->s));
+		u->s->magic = UART_STATE_MAGIC;
+	} else {
+		log_info("%s: restarted with its registers and %u input bytes", d->name,
+			 u->s->rx_len);
+	}
 	d->priv = u;
 	int fl = fcntl(u->in_fd, F_GETFL);
 	if (fl < 0)
@@ -117,38 +134,38 @@ static uint64_t uart_read(struct device *d, uint64_t off, unsigned size)
 	uint8_t v = 0;
 	switch (off) {
 	case RBR:
-		if (u->lcr & LCR_DLAB) {
-			v = u->dll;
-		} else if (u->rx_len) {
-			v = u->rx[u->rx_head];
-			u->rx_head = (u->rx_head + 1) % RX_SIZE;
-			u->rx_len--;
+		if (u->s->lcr & LCR_DLAB) {
+			v = u->s->dll;
+		} else if (u->s->rx_len) {
+			v = u->s->rx[u->s->rx_head];
+			u->s->rx_head = (u->s->rx_head + 1) % RX_SIZE;
+			u->s->rx_len--;
 			uart_arm_input(d);
 		}
 		break;
-	case IER: v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier; break;
+	case IER: v = (u->s->lcr & LCR_DLAB) ? u->s->dlm : u->s->ier; break;
 	case IIR:
-		if ((u->ier & 1) && u->rx_len)
+		if ((u->s->ier & 1) && u->s->rx_len)
 			v = 0x04;
-		else if ((u->ier & 2) && u->thre_pending) {
+		else if ((u->s->ier & 2) && u->s->thre_pending) {
 			v = 0x02;
-			u->thre_pending = 0;
+			u->s->thre_pending = 0;
 		} else
 			v = 0x01;
-		if (u->fcr & 1)
+		if (u->s->fcr & 1)
 			v |= 0xc0;
 		break;
-	case LCR: v = u->lcr; break;
-	case MCR: v = u->mcr; break;
-	case LSR: v = LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0); break;
+	case LCR: v = u->s->lcr; break;
+	case MCR: v = u->s->mcr; break;
+	case LSR: v = LSR_THRE | LSR_TEMT | (u->s->rx_len ? LSR_DR : 0); break;
 	case MSR:
-		if (u->mcr & MCR_LOOP)
-			v = (uint8_t)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x01) << 5) |
-				      ((u->mcr & 0x02) << 3));
+		if (u->s->mcr & MCR_LOOP)
+			v = (uint8_t)(((u->s->mcr & 0x0c) << 4) | ((u->s->mcr & 0x01) << 5) |
+				      ((u->s->mcr & 0x02) << 3));
 		else
 			v = 0xb0; /* DCD, DSR, CTS */
 		break;
-	case SCR: v = u->scr; break;
+	case SCR: v = u->s->scr; break;
 	}
 	uart_publish(d);
 	return v;
@@ -161,31 +178,31 @@ static void uart_write(struct device *d, uint64_t off, unsigned size, uint64_t v
 	uint8_t v = (uint8_t)val;
 	switch (off) {
 	case RBR:
-		if (u->lcr & LCR_DLAB)
-			u->dll = v;
-		else if (u->mcr & MCR_LOOP)
+		if (u->s->lcr & LCR_DLAB)
+			u->s->dll = v;
+		else if (u->s->mcr & MCR_LOOP)
 			uart_rx_push(u, v);
 		else
 			uart_out(d, v);
-		u->thre_pending = 1;
+		u->s->thre_pending = 1;
 		break;
 	case IER:
-		if (u->lcr & LCR_DLAB)
-			u->dlm = v;
+		if (u->s->lcr & LCR_DLAB)
+			u->s->dlm = v;
 		else {
-			if ((v & 2) && !(u->ier & 2))
-				u->thre_pending = 1;
-			u->ier = v & 0x0f;
+			if ((v & 2) && !(u->s->ier & 2))
+				u->s->thre_pending = 1;
+			u->s->ier = v & 0x0f;
 		}
 		break;
 	case IIR:
-		u->fcr = v;
+		u->s->fcr = v;
 		if (v & 2)
-			u->rx_len = 0;
+			u->s->rx_len = 0;
 		break;
-	case LCR: u->lcr = v; break;
-	case MCR: u->mcr = v & 0x1f; break;
-	case SCR: u->scr = v; break;
+	case LCR: u->s->lcr = v; break;
+	case MCR: u->s->mcr = v & 0x1f; break;
+	case SCR: u->s->scr = v; break;
 	}
 	uart_publish(d);
 }
@@ -200,7 +217,7 @@ static void uart_io_complete(struct device *d, uint32_t tag, int32_t res)
 			return;
 		}
 		uint8_t buf[256];
-		unsigned room = RX_SIZE - u->rx_len;
+		unsigned room = RX_SIZE - u->s->rx_len;
 		ssize_t n = read(u->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
 		if (n <= 0) {
 			if (n == 0 || (errno != EAGAIN && errno != EINTR))

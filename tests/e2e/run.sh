@@ -114,7 +114,8 @@ bad "--smp 100000" "--smp" run --name "bad-$$" --bios none --smp 100000 --kernel
 bad "unknown option" "--frobnicate" run --name "bad-$$" --frobnicate 1 --bios none --kernel "$GUEST/hello.elf"
 bad "no --kernel" "--kernel" run --name "bad-$$" --bios none
 
-# Killing any child ends the run cleanly with a message naming it.
+# Killing a vCPU or the memory server ends the run cleanly with a message
+# naming it.
 kill_test() {
 	name=$1 pattern=$2
 	# The background job truncates the file only once it runs: remove the
@@ -144,7 +145,46 @@ kill_test() {
 	fi
 }
 kill_test "SIGKILL of a vCPU process" "shoal-cpu --hart 1"
-kill_test "SIGKILL of the UART device process" "shoal-dev"
+
+# A killed device process is restarted; the guest keeps its console.
+uart_restart_test() {
+	name="SIGKILL of the UART device: restarted, the guest keeps its console"
+	rm -f "$tmp/fifo" "$tmp/out"
+	mkfifo "$tmp/fifo"
+	"$SHOAL" run --name "uk-$$" --bios none --kernel "$GUEST/echo.elf" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+	spid=$!
+	exec 7>"$tmp/fifo"
+	i=0
+	while ! grep -qs "echo> " "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	victim=$(pgrep -P "$spid" -f "shoal-dev.*uart0" | head -1)
+	if [ -z "$victim" ]; then
+		ko "$name" "no UART device process; shoal said: $(head -c 300 "$tmp/err")"
+		exec 7>&-
+		kill -9 "$spid"
+		return
+	fi
+	kill -9 "$victim"
+	i=0
+	while { new=$(pgrep -P "$spid" -f "shoal-dev.*uart0" | head -1); [ -z "$new" ] || [ "$new" = "$victim" ]; } && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	printf 'restarted\n' >&7
+	exec 7>&-
+	wait "$spid"
+	got=$?
+	if [ "$got" != 0 ]; then
+		ko "$name" "exit status $got; stderr: $(head -c 300 "$tmp/err")"
+	elif ! grep -q "echo> RESTARTED" "$tmp/out"; then
+		ko "$name" "the guest did not echo after the restart: $(head -c 300 "$tmp/out")"
+	elif ! grep -q "uart0\].*(pid $victim) was killed by signal 9 (KILL); restarted it" "$tmp/err"; then
+		ko "$name" "no restart message naming pid $victim: $(cat "$tmp/err")"
+	elif why=$(leftovers "uk-$$"); then
+		ko "$name" "$why"
+	else
+		ok "$name"
+	fi
+}
+uart_restart_test
 kill_test "SIGKILL of the memory server" "shoal-mem"
 
 echo "$pass passed, $fail failed"
