@@ -101,6 +101,11 @@ linux-guest: deps
 		-o $(LINUX_DIR)/smp_atomics
 	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror tests/linux/rtc_check.c \
 		-o $(LINUX_DIR)/rtc_check
+	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror tests/linux/blkpattern.c \
+		-o $(LINUX_DIR)/blkpattern
+	@$(CC) -O2 -Wall -Werror tests/linux/blkpattern.c -o $(LINUX_DIR)/blkpattern-host
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkcrash.cpio.gz tests/linux/init-blkcrash \
+		$(LINUX_DIR)/blkpattern
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/selftest.cpio.gz tests/linux/init-selftest \
 		$(LINUX_DIR)/smp_atomics $(LINUX_DIR)/rtc_check
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/shell.cpio.gz deploy/guest/init \
@@ -142,6 +147,8 @@ e2e: all guest
 e2e-linux: all linux-guest
 	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/selftest.cpio.gz sh tests/e2e/linux.sh
 	@python3 tests/e2e/console.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/shell.cpio.gz
+	@python3 tests/e2e/devcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/blkcrash.cpio.gz \
+		$(LINUX_DIR)/blkpattern-host $(LINUX_DIR)
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')

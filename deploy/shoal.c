@@ -43,7 +43,7 @@
 #define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
 
 #define DEV_RESTART_WINDOW_S 10 /* a device restarted more often than */
-#define DEV_RESTART_MAX 20	/* this in that window is given up on */
+#define DEV_RESTART_MAX 50	/* this in that window is given up on */
 
 struct child {
 	char name[40];
