@@ -121,7 +121,7 @@ run: all linux-guest
 
 # ---- tests ----
 UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa \
-	test_plic
+	test_plic test_virtio
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
@@ -132,6 +132,7 @@ $(BUILD)/tests/test_memserver: $(call obj,tests/unit/test_memserver.c $(COMMON_S
 $(BUILD)/tests/test_boot: $(call obj,tests/unit/test_boot.c deploy/boot.c)
 $(BUILD)/tests/test_numa: $(call obj,tests/unit/test_numa.c deploy/numa.c common/util.c)
 $(BUILD)/tests/test_plic: $(call obj,tests/unit/test_plic.c cpu-worker/plic.c)
+$(BUILD)/tests/test_virtio: $(call obj,tests/unit/test_virtio.c dev-server/virtio.c common/log.c)
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt -lpthread
