@@ -97,25 +97,38 @@ static int clint_store(struct hart *h, uint64_t off, unsigned size, uint64_t val
 	return 0; /* mtime is the host clock: writes are ignored */
 }
 
-void bus_sync_devices(struct hart *h)
+/* Waits (up to 2 s) until device `d` has handled every message this hart
+ * sent it. */
+static void sync_device(struct hart *h, struct dev_window *d)
 {
-	for (uint32_t i = 0; i < h->ndev; i++) {
-		struct dev_window *d = &h->dev[i];
-		struct proto_msg m = {.op = OP_SYNC, .id = ++h->mmio_id};
-		if (zmsg_send(d->sock, NULL, 0, &m))
+	struct proto_msg m = {.op = OP_SYNC, .id = ++h->mmio_id};
+	if (zmsg_send(d->sock, NULL, 0, &m))
+		return;
+	zmq_pollitem_t pi = {.socket = d->sock, .events = ZMQ_POLLIN};
+	for (int tries = 0; tries < 20; tries++) {
+		if (zmq_poll(&pi, 1, 100) <= 0)
 			continue;
-		zmq_pollitem_t pi = {.socket = d->sock, .events = ZMQ_POLLIN};
-		for (int tries = 0; tries < 20; tries++) {
-			if (zmq_poll(&pi, 1, 100) <= 0)
-				continue;
-			struct proto_msg r;
-			char why[128];
-			if (zmsg_recv(d->sock, NULL, NULL, &r, ZMQ_DONTWAIT, why, sizeof(why)) ==
-				0 &&
-			    r.op == OP_SYNC_REPLY && r.id == m.id)
-				break;
+		struct proto_msg r;
+		char why[128];
+		if (zmsg_recv(d->sock, NULL, NULL, &r, ZMQ_DONTWAIT, why, sizeof(why)) == 0 &&
+		    r.op == OP_SYNC_REPLY && r.id == m.id) {
+			d->posted = 0;
+			return;
 		}
 	}
+}
+
+void bus_sync_devices(struct hart *h)
+{
+	for (uint32_t i = 0; i < h->ndev; i++)
+		sync_device(h, &h->dev[i]);
+}
+
+void bus_settle_line(struct hart *h, unsigned src)
+{
+	for (uint32_t i = 0; i < h->ndev; i++)
+		if (h->dev[i].irq == src && h->dev[i].posted)
+			sync_device(h, &h->dev[i]);
 }
 
 /* Ends this hart's process after asking the VM to stop (BOARD_SHUTDOWN) or
@@ -213,6 +226,7 @@ static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned
 			return EXC_LOAD_ACCESS;
 		if (rep.op != OP_MMIO_REPLY)
 			continue;
+		d->posted = 0; /* the reply follows every earlier write */
 		*val = size == 8 ? rep.value : rep.value & ((1ull << (8 * size)) - 1);
 		return 0;
 	}
@@ -276,6 +290,7 @@ int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
 	if (d) {
 		struct proto_msg m = {
 		    .op = OP_MMIO_WRITE, .addr = addr - d->base, .size = size, .value = val};
+		d->posted = 1;
 		return zmsg_send(d->sock, NULL, 0, &m) ? EXC_STORE_ACCESS : 0;
 	}
 	return EXC_STORE_ACCESS;

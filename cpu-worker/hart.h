@@ -98,6 +98,8 @@ struct dev_window {
 	uint64_t base, size;
 	void *sock;	       /* DEALER to the device's ROUTER */
 	struct shadow *shadow; /* may be NULL */
+	uint32_t irq;	       /* the PLIC source it drives, 0 if none */
+	int posted;	       /* writes sent since the device last answered */
 	char name[32];
 };
 
@@ -256,6 +258,11 @@ int bus_load(struct hart *h, uint64_t addr, unsigned size, uint64_t *val);
 int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val);
 /** Waits until every device has handled this hart's posted writes. */
 void bus_sync_devices(struct hart *h);
+/** Before a PLIC completion re-pends source `src` because its line is high:
+ * waits for the device driving it to handle this hart's posted writes (one
+ * of them may lower the line). No-op when nothing was posted since the
+ * device last answered. */
+void bus_settle_line(struct hart *h, unsigned src);
 /** The guest asked to stop: records the exit code, flushes devices, exits. */
 __attribute__((noreturn)) void bus_guest_exit(struct hart *h, int code, const char *why);
 

@@ -4,7 +4,7 @@
  * Usage (spawned by shoal):
  *   shoal-cpu --hart I --mem-sock PATH --ram-nodes K --entry ADDR
  *             [--tohost ADDR] [--dtb ADDR] [--rom FILE]
- *             [--dev NAME,BASE,SIZE,ENDPOINT,SHADOW]...
+ *             [--dev NAME,BASE,SIZE,ENDPOINT,SHADOW,IRQ]...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,13 +36,13 @@ static void parse_dev(struct hart *h, const char *spec, void *zctx, int memsock)
 {
 	if (h->ndev == HART_MAX_DEVS)
 		fail(spec, "too many devices");
-	char buf[512], *f[5], *save = NULL;
+	char buf[512], *f[6], *save = NULL;
 	snprintf(buf, sizeof(buf), "%s", spec);
 	int n = 0;
-	for (char *t = strtok_r(buf, ",", &save); t && n < 5; t = strtok_r(NULL, ",", &save))
+	for (char *t = strtok_r(buf, ",", &save); t && n < 6; t = strtok_r(NULL, ",", &save))
 		f[n++] = t;
-	if (n != 5)
-		fail(spec, "expected NAME,BASE,SIZE,ENDPOINT,SHADOW");
+	if (n != 6)
+		fail(spec, "expected NAME,BASE,SIZE,ENDPOINT,SHADOW,IRQ");
 	struct dev_window *d = &h->dev[h->ndev];
 	snprintf(d->name, sizeof(d->name), "%s", f[0]);
 	if (util_parse_u64(f[1], 0, ~0ull, &d->base) ||
@@ -51,6 +51,10 @@ static void parse_dev(struct hart *h, const char *spec, void *zctx, int memsock)
 	d->sock = zmsg_dealer(zctx, f[3]);
 	if (!d->sock)
 		fail(f[3], zmq_strerror(errno));
+	uint64_t irq;
+	if (util_parse_u64(f[5], 0, PLIC_SOURCES - 1, &irq))
+		fail(spec, "bad PLIC source");
+	d->irq = (uint32_t)irq;
 	if (strcmp(f[4], "-") != 0) {
 		uint64_t idx, sz;
 		char why[256];

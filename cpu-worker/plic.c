@@ -70,6 +70,12 @@ static void plic_complete(struct hart *h, unsigned src)
 		return;
 	uint32_t bit = 1u << (src % 32), w = src / 32;
 	__atomic_fetch_and(&p->claimed[w], ~bit, __ATOMIC_ACQ_REL);
+	if (!(__atomic_load_n(&p->level[w], __ATOMIC_ACQUIRE) & bit))
+		return;
+	/* The handler's writes to the device are posted: the write that
+	 * lowers the line may still be on its way. Let the device catch up
+	 * before deciding the line is really still high. */
+	bus_settle_line(h, src);
 	if (__atomic_load_n(&p->level[w], __ATOMIC_ACQUIRE) & bit)
 		board_irq_line(h->board, src, 1);
 }

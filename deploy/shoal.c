@@ -813,9 +813,9 @@ int main(int argc, char **argv)
 			log_err("cannot start the %s device", d->name);
 			die_cleanly(1);
 		}
-		snprintf(boot.devspec[i], sizeof(boot.devspec[i]), "%s,0x%llx,0x%llx,%s,%s",
+		snprintf(boot.devspec[i], sizeof(boot.devspec[i]), "%s,0x%llx,0x%llx,%s,%s,%u",
 			 d->name, (unsigned long long)d->base, (unsigned long long)d->size,
-			 endpoint, d->shadow >= 0 ? shadow : "-");
+			 endpoint, d->shadow >= 0 ? shadow : "-", d->irq);
 	}
 	snprintf(boot.entry, sizeof(boot.entry), "0x%llx",
 		 (unsigned long long)(boot.firmware ? BOOT_ROM_BASE : boot.img.entry));
