@@ -28,7 +28,7 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c
-DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c
+DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
@@ -116,7 +116,7 @@ linux-guest: deps
 		$(LINUX_DIR)/cpubench
 
 run: all linux-guest
-	$(BIN)/shoal run --smp 4 --numa node,cpus=0-1,mem=128M --numa node,cpus=2-3,mem=128M \
+	$(BIN)/shoal run --smp 4 --numa node,cpus=0-1,mem=128M --numa node,cpus=2-3,mem=128M --rng on \
 		--kernel $(LINUX_DIR)/Image --initrd $(LINUX_DIR)/shell.cpio.gz
 
 # ---- tests ----

@@ -145,3 +145,8 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
 	snprintf(d->args, sizeof(d->args), "ro=%d,serial=%s,file=%s", ro, id, file);
 	return 0;
 }
+
+int devices_add_rng(struct dev_list *l, char *why, size_t why_len)
+{
+	return add_virtio(l, "virtio-rng", "rng0", why, why_len) ? 0 : -EINVAL;
+}

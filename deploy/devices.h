@@ -43,4 +43,8 @@ void devices_init(struct dev_list *l);
  * 0, or -EINVAL with a one-line reason in `why`. */
 int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t why_len);
 
+/** Adds a virtio-rng fed by the host's getrandom(). Returns 0, or -EINVAL
+ * with a reason (no slot left). */
+int devices_add_rng(struct dev_list *l, char *why, size_t why_len);
+
 #endif

@@ -71,6 +71,7 @@ struct vm {
 	const char *initrd;
 	const char *append;
 	struct dev_list devs;
+	int rng; /* --rng on */
 	int mem_given;
 	unsigned nnodes; /* 0 without --numa */
 	struct numa_node node[NUMA_MAX_NODES];
@@ -162,7 +163,8 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: shoal run [--bios PATH|none] --kernel FILE [--initrd FILE] [--append STR]\n"
-	    "                 [--smp N] [--mem SIZE] [--name NAME] [--drive file=PATH,...]...\n"
+	    "                 [--smp N] [--mem SIZE] [--name NAME] [--rng on]\n"
+	    "                 [--drive file=PATH,...]...\n"
 	    "  --bios PATH     M-mode firmware loaded at 0x80000000 (default: Debian's OpenSBI\n"
 	    "                  " DEFAULT_BIOS ")\n"
 	    "  --bios none     no firmware: FILE is a bare-metal RV64 ELF run in M-mode\n"
@@ -172,6 +174,7 @@ static void usage(FILE *f)
 	    "  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
 	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
 	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
+	    "  --rng on|off    a virtio-rng fed by the host's getrandom() (default off)\n"
 	    "  --drive file=PATH[,readonly=on][,id=NAME]\n"
 	    "                  a virtio-blk disk on a raw image (repeatable, up to 8 virtio "
 	    "devices)\n",
@@ -261,6 +264,14 @@ static void parse_args(int argc, char **argv)
 			char why[PATH_MAX + 128];
 			if (devices_add_drive(&vm.devs, v, why, sizeof(why)))
 				bad_input("--drive", "%s", why);
+		} else if (strcmp(a, "--rng") == 0) {
+			char why[128];
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				bad_input("--rng", "%s: expected on or off", v);
+			if (strcmp(v, "on") == 0 && !vm.rng &&
+			    devices_add_rng(&vm.devs, why, sizeof(why)))
+				bad_input("--rng", "%s", why);
+			vm.rng |= strcmp(v, "on") == 0;
 		} else if (strcmp(a, "--name") == 0) {
 			if (!*v || strlen(v) >= sizeof(vm.name) || strchr(v, '/') || v[0] == '.')
 				bad_input("--name", "%s: expected a short name without '/'", v);

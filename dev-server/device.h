@@ -74,5 +74,6 @@ static inline void device_irq(struct device *d, int level)
 extern const struct device_ops uart16550_ops;
 extern const struct device_ops goldfish_rtc_ops;
 extern const struct device_ops virtio_blk_ops;
+extern const struct device_ops virtio_rng_ops;
 
 #endif

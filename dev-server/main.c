@@ -37,6 +37,7 @@ static const struct device_ops *const device_types[] = {
     &uart16550_ops,
     &goldfish_rtc_ops,
     &virtio_blk_ops,
+    &virtio_rng_ops,
 };
 
 static struct io_uring_sqe *get_sqe(struct devloop *l)

@@ -33,8 +33,13 @@ boot() {
 }
 
 boot "Linux boots to userspace on 1 hart and powers off" 1 1 --smp 1
-boot "Linux on 4 harts in 2 NUMA nodes" 4 2 --smp 4 --numa node,cpus=0-1,mem=64M \
-	--numa node,cpus=2-3,mem=64M
+boot "Linux on 4 harts in 2 NUMA nodes, with a virtio-rng" 4 2 --smp 4 --numa node,cpus=0-1,mem=64M \
+	--numa node,cpus=2-3,mem=64M --rng on --append "console=ttyS0 expect_cpus=4 expect_nodes=2 expect_rng=1"
+if ! grep -q "selftest: hwrng virtio" "$tmp/out"; then
+	fail=$((fail + 1)); echo "not ok - the virtio-rng feeds /dev/hwrng"; grep selftest "$tmp/out"
+else
+	pass=$((pass + 1)); echo "ok - the virtio-rng feeds /dev/hwrng"
+fi
 if ! grep -q "selftest: node1 cpus 2-3 memtotal_kb" "$tmp/out"; then
 	fail=$((fail + 1)); echo "not ok - node 1 holds cpus 2-3"; grep selftest "$tmp/out"
 else
