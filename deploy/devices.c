@@ -106,7 +106,7 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
 				snprintf(why, why_len, "id=%s: expected a short name", val);
 				return -EINVAL;
 			}
-			snprintf(id, sizeof(id), "%s", val);
+			memcpy(id, val, strlen(val) + 1); /* at most 20 bytes: checked */
 		} else {
 			snprintf(why, why_len, "unknown key '%s' (expected file, readonly, id)",
 				 key);
