@@ -23,6 +23,11 @@ static const struct op_desc ops[OP_COUNT] = {
     [OP_REGION] = {"region", PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION,
 		   PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION},
     [OP_ERROR] = {"error", PF_ID | PF_ERROR, PF_ERROR},
+    [OP_CTL] = {"ctl", PF_ID | PF_CMD | PF_NAME, PF_ID | PF_CMD},
+    [OP_CTL_PROC] = {"ctl_proc",
+		     PF_ID | PF_NAME | PF_KIND | PF_VALUE | PF_INDEX | PF_SIZE | PF_NODE,
+		     PF_ID | PF_NAME | PF_KIND | PF_VALUE | PF_INDEX | PF_SIZE | PF_NODE},
+    [OP_CTL_DONE] = {"ctl_done", PF_ID | PF_VALUE | PF_KIND, PF_ID | PF_VALUE | PF_KIND},
 };
 
 struct field_desc {
@@ -42,6 +47,8 @@ static const struct field_desc fields[] = {
     {"generation", PF_GENERATION, F_U64, offsetof(struct proto_msg, generation)},
     {"kind", PF_KIND, F_STR, offsetof(struct proto_msg, kind)},
     {"error", PF_ERROR, F_STR, offsetof(struct proto_msg, error)},
+    {"name", PF_NAME, F_STR, offsetof(struct proto_msg, name)},
+    {"cmd", PF_CMD, F_STR, offsetof(struct proto_msg, cmd)},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 

@@ -28,6 +28,13 @@ enum proto_op {
 	OP_REGION_GET, /* client -> shoal-mem: kind, index */
 	OP_REGION,     /* shoal-mem -> client: kind, index, size, node, generation; one fd */
 	OP_ERROR,      /* any reply: error (a one-line reason), id when known */
+	OP_CTL,	       /* client -> shoal: id, cmd ("status", "kill-device", "pause",
+			* "resume"), name (the device, for kill-device) */
+	OP_CTL_PROC,   /* shoal -> client, one per process or RAM node for "status":
+			* id, name, kind (role), value (pid), index (restarts), size
+			* (resident bytes), node (host NUMA node of its memory, -1 mixed) */
+	OP_CTL_DONE,   /* shoal -> client, ends a reply: id, value (ctl_proc messages
+			* sent), kind (the VM's state: "running" or "paused") */
 	OP_COUNT
 };
 
@@ -42,6 +49,8 @@ enum proto_field {
 	PF_GENERATION = 1u << 6,
 	PF_KIND = 1u << 7,
 	PF_ERROR = 1u << 8,
+	PF_NAME = 1u << 9,
+	PF_CMD = 1u << 10,
 };
 
 /** A decoded message. Only the fields the op uses are meaningful; `present`
@@ -60,6 +69,8 @@ struct proto_msg {
 	uint64_t generation;
 	char kind[PROTO_STR_MAX];
 	char error[PROTO_STR_MAX];
+	char name[PROTO_STR_MAX];
+	char cmd[PROTO_STR_MAX];
 };
 
 /** Name of an op as it appears on the wire, or NULL. */

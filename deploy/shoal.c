@@ -24,13 +24,16 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "../common/board.h"
 #include "../common/fdpass.h"
 #include "../common/log.h"
 #include "../common/memclient.h"
 #include "../common/util.h"
+#include "../common/zmsg.h"
 #include "boot.h"
+#include "ctl.h"
 #include "devices.h"
 #include "elf.h"
 #include "numa.h"
@@ -71,6 +74,9 @@ struct vm {
 	const char *initrd;
 	const char *append;
 	struct dev_list devs;
+	void *zctx, *ctl; /* the control socket (ROUTER), NULL until bound */
+	int paused;
+	pid_t mem_pid;
 	int rng; /* --rng on */
 	int mem_given;
 	unsigned nnodes; /* 0 without --numa */
@@ -215,8 +221,10 @@ static void parse_args(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		exit(argc < 2 ? 2 : 0);
 	}
+	if (strcmp(argv[1], "ctl") == 0)
+		exit(ctl_main(argc, argv));
 	if (strcmp(argv[1], "run") != 0)
-		bad_input(argv[1], "unknown command (try 'shoal run --help')");
+		bad_input(argv[1], "unknown command (try 'shoal run --help' or 'shoal ctl')");
 	vm.mem = 128ull << 20;
 	vm.smp = 1;
 	devices_init(&vm.devs);
@@ -427,21 +435,10 @@ static int write_rom(const struct fw_boot *b, char *path, size_t len)
 
 static int make_rundir(void)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char base[PATH_MAX];
-	if (xdg && *xdg) {
-		snprintf(base, sizeof(base), "%s/shoal", xdg);
-	} else {
-		snprintf(base, sizeof(base), "/tmp/shoal-%u", (unsigned)getuid());
-	}
-	if (mkdir(base, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	struct stat st;
-	if (lstat(base, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-	    (st.st_mode & 077)) {
-		log_err("%s is not a private directory of ours; refusing to use it", base);
-		return -EPERM;
-	}
+	int r = ctl_run_base(base, sizeof(base), 1);
+	if (r < 0)
+		return r;
 	int n = snprintf(vm.rundir, sizeof(vm.rundir), "%s/%s", base, vm.name);
 	if (n < 0 || (size_t)n >= sizeof(vm.rundir) - 32)
 		return -ENAMETOOLONG;
@@ -604,6 +601,11 @@ static void stop_children(const char *role, int sig, int grace_ms)
 
 static void teardown(void)
 {
+	if (vm.ctl)
+		zmq_close(vm.ctl);
+	if (vm.zctx)
+		zmq_ctx_term(vm.zctx);
+	vm.ctl = vm.zctx = NULL;
 	stop_children("cpu", SIGKILL, 1000);
 	stop_children("dev", SIGTERM, 2000);
 	stop_children(NULL, SIGTERM, 2000);
@@ -629,6 +631,78 @@ static void ensure_std_fds(void)
 		}
 }
 
+static void ctl_reply_error(const void *ident, size_t il, uint64_t id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void ctl_reply_error(const void *ident, size_t il, uint64_t id, const char *fmt, ...)
+{
+	struct proto_msg e = {.op = OP_ERROR, .id = id};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e.error, sizeof(e.error), fmt, ap);
+	va_end(ap);
+	zmsg_send(vm.ctl, ident, il, &e);
+}
+
+static void ctl_status(const void *ident, size_t il, uint64_t id);
+
+/* Serves every request waiting on the control socket (shoal ctl). */
+static void ctl_serve(void)
+{
+	for (;;) {
+		int ev = 0;
+		size_t evl = sizeof(ev);
+		if (!vm.ctl || zmq_getsockopt(vm.ctl, ZMQ_EVENTS, &ev, &evl) || !(ev & ZMQ_POLLIN))
+			return;
+		char ident[256], why[128];
+		size_t il = 0;
+		struct proto_msg m;
+		int r = zmsg_recv(vm.ctl, ident, &il, &m, ZMQ_DONTWAIT, why, sizeof(why));
+		if (r == -EPROTO) {
+			ctl_reply_error(ident, il, 0, "%s", why);
+			continue;
+		}
+		if (r)
+			return;
+		if (m.op != OP_CTL) {
+			ctl_reply_error(ident, il, m.id, "op '%s' is not a control request",
+					proto_op_name(m.op));
+			continue;
+		}
+		if (strcmp(m.cmd, "status") == 0) {
+			ctl_status(ident, il, m.id);
+			continue;
+		}
+		if (strcmp(m.cmd, "kill-device") == 0) {
+			char want[64 + PROTO_STR_MAX];
+			snprintf(want, sizeof(want), "shoal-dev[%s]", m.name);
+			struct child *c = NULL;
+			for (int i = 0; i < vm.nchild; i++)
+				if (!vm.child[i].done && strcmp(vm.child[i].name, want) == 0)
+					c = &vm.child[i];
+			if (!c) {
+				ctl_reply_error(ident, il, m.id,
+						"no device named '%s' (see 'status')", m.name);
+				continue;
+			}
+			log_info("shoal ctl: killing %s (pid %d)", c->name, (int)c->pid);
+			kill(c->pid, SIGKILL);
+		} else if (strcmp(m.cmd, "pause") == 0 || strcmp(m.cmd, "resume") == 0) {
+			vm.paused = strcmp(m.cmd, "pause") == 0;
+			for (int i = 0; i < vm.nchild; i++)
+				if (!vm.child[i].done && strcmp(vm.child[i].role, "cpu") == 0)
+					kill(vm.child[i].pid, vm.paused ? SIGSTOP : SIGCONT);
+		} else {
+			ctl_reply_error(ident, il, m.id,
+					"unknown command '%s' (status, kill-device, pause, resume)",
+					m.cmd);
+			continue;
+		}
+		struct proto_msg done = {.op = OP_CTL_DONE, .id = m.id};
+		snprintf(done.kind, sizeof(done.kind), "%s", vm.paused ? "paused" : "running");
+		zmsg_send(vm.ctl, ident, il, &done);
+	}
+}
+
 /* What starting (and restarting, at a guest reboot) the harts needs. */
 static struct {
 	int firmware; /* OpenSBI + Linux Image, or a bare-metal ELF */
@@ -639,6 +713,45 @@ static struct {
 	char entry[32], tohost[32], nodes[16];
 	char devspec[DEV_MAX][PATH_MAX + 128];
 } boot;
+
+/* status: one ctl_proc per live process and per guest RAM node (placement
+ * checked with move_pages on shoal's own mapping), then ctl_done. */
+static void ctl_status(const void *ident, size_t il, uint64_t id)
+{
+	uint64_t sent = 0;
+	for (int i = 0; i < vm.nchild; i++) {
+		const struct child *c = &vm.child[i];
+		if (c->done)
+			continue;
+		struct proto_msg p = {.op = OP_CTL_PROC,
+				      .id = id,
+				      .value = (uint64_t)c->pid,
+				      .index = c->restarts,
+				      .size = ctl_proc_rss(c->pid),
+				      .node = ctl_proc_node(c->pid)};
+		snprintf(p.name, sizeof(p.name), "%s", c->name);
+		snprintf(p.kind, sizeof(p.kind), "%s", c->role);
+		zmsg_send(vm.ctl, ident, il, &p);
+		sent++;
+	}
+	uint64_t off = 0;
+	unsigned nodes = vm.nnodes ? vm.nnodes : 1;
+	for (unsigned n = 0; n < nodes && boot.ram; n++) {
+		struct proto_msg p = {.op = OP_CTL_PROC,
+				      .id = id,
+				      .value = (uint64_t)vm.mem_pid,
+				      .size = vm.node[n].mem,
+				      .node = ctl_ram_node(boot.ram + off, vm.node[n].mem)};
+		snprintf(p.name, sizeof(p.name), "guest RAM node %u", n);
+		snprintf(p.kind, sizeof(p.kind), "ram");
+		zmsg_send(vm.ctl, ident, il, &p);
+		off += vm.node[n].mem;
+		sent++;
+	}
+	struct proto_msg done = {.op = OP_CTL_DONE, .id = id, .value = sent};
+	snprintf(done.kind, sizeof(done.kind), "%s", vm.paused ? "paused" : "running");
+	zmsg_send(vm.ctl, ident, il, &done);
+}
 
 /* Puts the guest's images in RAM: firmware, kernel, initrd and device tree,
  * or the ELF's segments. */
@@ -745,6 +858,17 @@ int main(int argc, char **argv)
 			log_err("cannot create the run directory: %s", strerror(-r));
 		return 1;
 	}
+	char ctl_endpoint[PATH_MAX + 32];
+	snprintf(ctl_endpoint, sizeof(ctl_endpoint), "ipc://%s/ctl.sock", vm.rundir);
+	vm.zctx = zmq_ctx_new();
+	vm.ctl = vm.zctx ? zmsg_router(vm.zctx, ctl_endpoint) : NULL;
+	if (!vm.ctl) {
+		log_err("cannot bind the control socket %s: %s", ctl_endpoint, zmq_strerror(errno));
+		die_cleanly(1);
+	}
+	int ctl_fd = -1;
+	size_t ctl_fd_len = sizeof(ctl_fd);
+	zmq_getsockopt(vm.ctl, ZMQ_FD, &ctl_fd, &ctl_fd_len);
 
 	int lfd = fdpass_listen(vm.memsock);
 	if (lfd < 0) {
@@ -769,7 +893,10 @@ int main(int argc, char **argv)
 		memargv[na++] = ramarg[i];
 	}
 	memargv[na] = NULL;
-	if (!spawn("mem", "shoal-mem", memargv, lfd, -1)) {
+	struct child *memchild = spawn("mem", "shoal-mem", memargv, lfd, -1);
+	if (memchild)
+		vm.mem_pid = memchild->pid;
+	if (!memchild) {
 		log_err("cannot start shoal-mem");
 		die_cleanly(1);
 	}
@@ -846,6 +973,11 @@ int main(int argc, char **argv)
 			pfd[n] = (struct pollfd){.fd = 0, .events = POLLIN};
 			idx[n++] = -1;
 		}
+		/* ZMQ_FD only signals that ZMQ_EVENTS may have changed: serve
+		 * before sleeping and after every wake-up. */
+		ctl_serve();
+		pfd[n] = (struct pollfd){.fd = ctl_fd, .events = POLLIN};
+		idx[n++] = -1;
 		for (int i = 0; i < vm.nchild; i++)
 			if (!vm.child[i].done) {
 				pfd[n] = (struct pollfd){.fd = vm.child[i].pidfd, .events = POLLIN};
@@ -867,8 +999,9 @@ int main(int argc, char **argv)
 		}
 		if (con_slot > 0 && pfd[con_slot].revents)
 			console_input();
+		ctl_serve();
 		for (int k = 1; k < n; k++) {
-			if (!pfd[k].revents || k == con_slot)
+			if (!pfd[k].revents || idx[k] < 0)
 				continue;
 			struct child *c = &vm.child[idx[k]];
 			int status = 0;

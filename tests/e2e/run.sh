@@ -190,5 +190,64 @@ uart_restart_test() {
 uart_restart_test
 kill_test "SIGKILL of the memory server" "shoal-mem"
 
+# shoal ctl against a running VM: status (table and JSON), kill-device,
+# pause and resume, and its errors.
+ctl_test() {
+	rm -f "$tmp/out"
+	"$SHOAL" run --name "ctl-$$" --bios none --smp 2 --kernel "$GUEST/park.elf" --rng on </dev/null >"$tmp/out" 2>"$tmp/err" &
+	spid=$!
+	i=0
+	while ! grep -qs parked "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	C="$SHOAL ctl ctl-$$"
+	st=$($C status)
+	if ! echo "$st" | grep -q "^shoal-cpu\[1\] *cpu" || ! echo "$st" | grep -q "^shoal-dev\[rng0\]" ||
+	    ! echo "$st" | grep -q "^guest RAM node 0 *ram .* 0$" || ! echo "$st" | grep -q "is running"; then
+		ko "shoal ctl status lists processes, RAM placement and state" "$st"
+	else
+		ok "shoal ctl status lists processes, RAM placement and state"
+	fi
+	if $C status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); p={x["name"]: x for x in d["processes"]}; assert d["state"] == "running"; assert p["shoal-mem"]["pid"] > 0 and p["shoal-mem"]["rss_bytes"] > 0; assert p["guest RAM node 0"]["numa_node"] == 0' 2>"$tmp/py"; then
+		ok "shoal ctl status --json is JSON with the same facts"
+	else
+		ko "shoal ctl status --json is JSON with the same facts" "$(cat "$tmp/py")"
+	fi
+	old=$(pgrep -P "$spid" -f "shoal-dev.*rng0")
+	$C kill-device rng0 >/dev/null
+	i=0
+	while [ "$(pgrep -P "$spid" -f "shoal-dev.*rng0")" = "$old" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	if $C status | grep -q "^shoal-dev\[rng0\] .* 1 "; then
+		ok "shoal ctl kill-device: the device is killed and restarted"
+	else
+		ko "shoal ctl kill-device: the device is killed and restarted" "$($C status)"
+	fi
+	$C pause >/dev/null
+	cpu=$(pgrep -P "$spid" -f "shoal-cpu --hart 0")
+	i=0
+	while state=$(awk '{print $3}' "/proc/$cpu/stat") && [ "$state" != T ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+	$C resume >/dev/null
+	i=0
+	while state2=$(awk '{print $3}' "/proc/$cpu/stat") && [ "$state2" = T ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+	if [ "$state" = T ] && [ "$state2" != T ] && $C status | grep -q "is running"; then
+		ok "shoal ctl pause stops the vCPUs, resume starts them"
+	else
+		ko "shoal ctl pause stops the vCPUs, resume starts them" "states $state then $state2"
+	fi
+	$C kill-device nosuch 2>"$tmp/e1"; a=$?
+	"$SHOAL" ctl "nosuch-$$" status 2>"$tmp/e2"; b=$?
+	$C frobnicate 2>"$tmp/e3"; c=$?
+	if [ $a = 1 ] && grep -q "no device named 'nosuch'" "$tmp/e1" && [ $b = 2 ] &&
+	    grep -q "no such VM" "$tmp/e2" && [ $c = 2 ] && grep -q "unknown command" "$tmp/e3"; then
+		ok "shoal ctl errors: unknown device, unknown VM, unknown command"
+	else
+		ko "shoal ctl errors: unknown device, unknown VM, unknown command" "$a $b $c $(cat "$tmp/e1" "$tmp/e2" "$tmp/e3")"
+	fi
+	kill "$spid"
+	wait "$spid"
+	if why=$(leftovers "ctl-$$"); then
+		ko "shoal ctl: the VM stops cleanly afterwards" "$why"
+	fi
+}
+ctl_test
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -174,6 +174,70 @@ static void test_unknown_fields_ignored(void **state)
 	assert_int_equal(proto_required(OP_NONE), 0);
 }
 
+/* The control protocol (shoal ctl): a request with and without a device
+ * name, per-process status entries, the final reply, and requests a
+ * broken or hostile client could send. */
+static void test_control(void **state)
+{
+	(void)state;
+	char buf[512], why[128];
+	struct proto_msg d;
+	struct proto_msg req = {.op = OP_CTL, .id = 7, .present = PF_NAME};
+	strcpy(req.cmd, "kill-device");
+	strcpy(req.name, "vda");
+	int n = proto_encode(&req, buf, sizeof(buf));
+	assert_int_equal(proto_decode(buf, (size_t)n, &d, why, sizeof(why)), 0);
+	assert_int_equal(d.op, OP_CTL);
+	assert_string_equal(d.cmd, "kill-device");
+	assert_string_equal(d.name, "vda");
+	struct proto_msg st = {.op = OP_CTL, .id = 8};
+	strcpy(st.cmd, "status");
+	strcpy(st.name, "not sent");
+	n = proto_encode(&st, buf, sizeof(buf));
+	assert_int_equal(proto_decode(buf, (size_t)n, &d, why, sizeof(why)), 0);
+	assert_false(d.present & PF_NAME);
+	assert_string_equal(d.name, "");
+
+	struct proto_msg p = {
+	    .op = OP_CTL_PROC, .id = 8, .value = 1234, .index = 3, .size = 7u << 20, .node = -1};
+	strcpy(p.name, "shoal-dev[vda]");
+	strcpy(p.kind, "dev");
+	n = proto_encode(&p, buf, sizeof(buf));
+	assert_int_equal(proto_decode(buf, (size_t)n, &d, why, sizeof(why)), 0);
+	assert_string_equal(d.name, "shoal-dev[vda]");
+	assert_string_equal(d.kind, "dev");
+	assert_int_equal(d.value, 1234);
+	assert_int_equal(d.index, 3);
+	assert_int_equal(d.size, 7u << 20);
+	assert_int_equal(d.node, -1);
+
+	struct proto_msg done = {.op = OP_CTL_DONE, .id = 8, .value = 9};
+	strcpy(done.kind, "paused");
+	n = proto_encode(&done, buf, sizeof(buf));
+	assert_int_equal(proto_decode(buf, (size_t)n, &d, why, sizeof(why)), 0);
+	assert_string_equal(d.kind, "paused");
+	assert_int_equal(d.value, 9);
+
+	/* No command; a command that is not a string; a name too long; a
+	 * status entry whose name is not a string. */
+	size_t m = pack(buf, sizeof(buf), 3, "suu", "op", "ctl", "version", (uint64_t)1, "id",
+			(uint64_t)1);
+	expect_reject(buf, m, "lacks field 'cmd'");
+	m = pack(buf, sizeof(buf), 4, "suuu", "op", "ctl", "version", (uint64_t)1, "id",
+		 (uint64_t)1, "cmd", (uint64_t)5);
+	expect_reject(buf, m, "'cmd' must be a string");
+	char longname[300];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	m = pack(buf, sizeof(buf), 5, "suuss", "op", "ctl", "version", (uint64_t)1, "id",
+		 (uint64_t)1, "cmd", "kill-device", "name", longname);
+	expect_reject(buf, m, "'name' is longer");
+	m = pack(buf, sizeof(buf), 8, "suusuuuu", "op", "ctl_proc", "version", (uint64_t)1, "id",
+		 (uint64_t)1, "kind", "dev", "index", (uint64_t)0, "size", (uint64_t)0, "node",
+		 (uint64_t)0, "name", (uint64_t)0);
+	expect_reject(buf, m, "'name' must be a string");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +246,7 @@ int main(void)
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_unknown_fields_ignored),
+	    cmocka_unit_test(test_control),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
