@@ -106,6 +106,10 @@ linux-guest: deps
 	@$(CC) -O2 -Wall -Werror tests/linux/blkpattern.c -o $(LINUX_DIR)/blkpattern-host
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkcrash.cpio.gz tests/linux/init-blkcrash \
 		$(LINUX_DIR)/blkpattern
+	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/blkbench.c \
+		-o $(LINUX_DIR)/blkbench
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkbench.cpio.gz tests/linux/init-blkbench \
+		$(LINUX_DIR)/blkbench
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/selftest.cpio.gz tests/linux/init-selftest \
 		$(LINUX_DIR)/smp_atomics $(LINUX_DIR)/rtc_check
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/shell.cpio.gz deploy/guest/init \
@@ -208,7 +212,7 @@ test: format-check lint docs gates clang-build unit perf-unit e2e e2e-linux cove
 bench: all guest linux-guest
 	@sh deploy/deps.sh bench
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/bench.cpio.gz \
-		sh perf/run.sh
+		BLK_INITRD=$(LINUX_DIR)/blkbench.cpio.gz sh perf/run.sh
 
 clean:
 	rm -rf build build-san build-clang build-cov build-cov.log

@@ -16,7 +16,7 @@ case "$level" in
   build) ;;
   guest) pkgs="$pkgs $guest" ;;
   test) pkgs="$pkgs $guest $testing" ;;
-  bench) pkgs="$pkgs $guest $testing qemu-system-misc gnuplot-nox" ;;
+  bench) pkgs="$pkgs $guest $testing qemu-system-misc gnuplot-nox fio" ;;
   *) echo "deps.sh: unknown level '$level': expected build, guest, test or bench" >&2; exit 2 ;;
 esac
 missing=""

@@ -12,7 +12,15 @@
 #   guest_cpu_mops   in-guest CPU benchmark, 1 thread (guest-timed)
 #   guest_smp2_x     the guest's own view of 2 threads vs 1 on --smp 2
 #                    (throughput ratio; compared with QEMU's -smp 2)
-# The Linux figures need KERNEL and INITRD (make bench passes them).
+#   blk_randread1_iops   in-guest 4 KiB O_DIRECT random reads, queue depth 1
+#   blk_randread8_iops   the same with 8 threads (vs QEMU; and
+#   blk_randread8_vs_host  vs host fio on the same image, the physical limit)
+#   blk_seqwrite_mbps    in-guest 1 MiB O_DIRECT sequential writes + fsync
+#   dev_recovery_ms      SIGKILL of the disk's device process to the first
+#                        guest request the restarted process completes
+#                        (shoal only: QEMU has no separate device process)
+# The Linux figures need KERNEL and INITRD, the block ones BLK_INITRD (make
+# bench passes them).
 # Writes perf/results/DATE-COMMIT.json (perf/record.py) and re-renders
 # perf/REPORT.md with plots (perf/report.py). Needs BIN and GUEST.
 set -eu
@@ -42,6 +50,14 @@ run_timed() {
 shoal_run() { run_timed "$1" "$BIN/shoal" run --bios none --kernel "$2"; }
 qemu_run() { run_timed "$1" timeout 300 "$QEMU" -machine virt -bios none -nographic -kernel "$2"; }
 field() { sed -n "s/^.*$1 \([0-9]*\).*/\1/p" "$2" | head -1; }
+# blkfig FILE KEY [THREADS]: the value after KEY on blkbench's line (the one
+# with "threads THREADS" when given); console lines may end in \r.
+blkfig() {
+	tr -d '\r' <"$1" | awk -v k="$2" -v t="${3:-}" '{
+		for (i = 1; i < NF; i++)
+			if ($i == k && (t == "" || ($(i + 2) == "threads" && $(i + 3) == t))) { print $(i + 1); exit }
+	}'
+}
 
 echo "== $REPEATS repeats of each benchmark, shoal and $PEER interleaved"
 for i in $(seq "$REPEATS"); do
@@ -104,6 +120,33 @@ for i in $(seq "$REPEATS"); do
 				sample guest_smp2_x x higher $who "$(echo "$m2 $m1" | awk '{print $1 / $2}')"
 			done
 		fi
+	fi
+	if [ -n "${BLK_INITRD:-}" ]; then
+		img="$tmp/disk.img"
+		rm -f "$img"
+		truncate -s 256M "$img"
+		run_timed "$tmp/bs" "$BIN/shoal" run --smp 2 --kernel "$KERNEL" --initrd "$BLK_INITRD" \
+			--drive "file=$img" >/dev/null
+		run_timed "$tmp/bq" timeout 300 "$QEMU" -machine virt -smp 2 -m 128M -nographic \
+			-bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin -kernel "$KERNEL" \
+			-initrd "$BLK_INITRD" -append console=ttyS0 \
+			-drive "file=$img,if=none,id=d0,format=raw" -device virtio-blk-device,drive=d0 >/dev/null
+		fio --name=r --filename="$img" --rw=randread --bs=4k --ioengine=io_uring --iodepth=8 \
+			--runtime=4 --time_based --output-format=terse --terse-version=3 >"$tmp/fio" 2>&1 ||
+			{ echo "fio failed" >&2; cat "$tmp/fio" >&2; exit 1; }
+		host_iops=$(awk -F';' '{print $8}' "$tmp/fio")
+		for w in s q; do
+			who=shoal
+			[ $w = q ] && who=$PEER
+			f="$tmp/b$w"
+			sample blk_randread1_iops IOPS higher $who "$(blkfig "$f" randread_iops 1)"
+			sample blk_randread8_iops IOPS higher $who "$(blkfig "$f" randread_iops 8)"
+			sample blk_seqwrite_mbps MB/s higher $who "$(blkfig "$f" seqwrite_mbps)"
+		done
+		sample blk_randread8_vs_host IOPS higher shoal "$(blkfig "$tmp/bs" randread_iops 8)"
+		sample blk_randread8_vs_host IOPS higher host-fio "$host_iops"
+		python3 "$here/devrecovery.py" 3 "$BIN/shoal" "$KERNEL" "$BLK_INITRD" "$img" >"$tmp/rec"
+		sample dev_recovery_ms ms lower shoal "$(sort -k2 -n "$tmp/rec" | awk '{v[NR] = $2} END {print v[int((NR + 1) / 2)]}')"
 	fi
 	echo "repeat $i of $REPEATS done"
 done
