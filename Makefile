@@ -28,13 +28,13 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c
-DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c
+DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c dev-server/virtio_net.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
 LIBS_COMMON := -lzmq -lmsgpackc
-BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev
+BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev $(BIN)/shoal-net
 
 .PHONY: all deps deps-test gates clang-build run test unit guest e2e bench clean format format-check lint \
 	coverage docs perf-unit e2e-linux
@@ -64,6 +64,9 @@ $(BIN)/shoal-cpu: $(call obj,$(CPU_SRC) $(COMMON_SRC))
 $(BIN)/shoal-dev: $(call obj,$(DEV_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -luring
+$(BIN)/shoal-net: $(call obj,dev-server/slirp_net.c common/log.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -o $@ -lslirp
 
 # ---- guest programs (bare-metal RV64, built with Debian's cross gcc) ----
 RVCC := riscv64-linux-gnu-gcc
@@ -106,6 +109,8 @@ linux-guest: deps
 	@$(CC) -O2 -Wall -Werror tests/linux/blkpattern.c -o $(LINUX_DIR)/blkpattern-host
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkcrash.cpio.gz tests/linux/init-blkcrash \
 		$(LINUX_DIR)/blkpattern
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/netcrash.cpio.gz tests/linux/init-netcrash \
+		tests/linux/udhcpc-script
 	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/blkbench.c \
 		-o $(LINUX_DIR)/blkbench
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkbench.cpio.gz tests/linux/init-blkbench \
@@ -154,6 +159,7 @@ e2e-linux: all linux-guest
 	@python3 tests/e2e/console.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/shell.cpio.gz
 	@python3 tests/e2e/devcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/blkcrash.cpio.gz \
 		$(LINUX_DIR)/blkpattern-host $(LINUX_DIR)
+	@python3 tests/e2e/netcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/netcrash.cpio.gz
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')

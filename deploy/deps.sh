@@ -8,7 +8,7 @@
 set -eu
 level=${1:-build}
 pkgs="make gcc pkg-config libzmq3-dev libmsgpack-dev libnuma-dev liburing-dev \
-libcmocka-dev libfdt-dev gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu"
+libcmocka-dev libfdt-dev libslirp-dev gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu"
 guest="libc6-dev-riscv64-cross linux-source-6.1 opensbi flex bison bc cpio dpkg-dev xz-utils \
 bzip2 gzip"
 testing="clang clang-format cppcheck git gcovr doxygen python3"

@@ -1,7 +1,9 @@
 /* Device list construction and command-line checks for device options. */
 #include "devices.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -149,4 +151,92 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
 int devices_add_rng(struct dev_list *l, char *why, size_t why_len)
 {
 	return add_virtio(l, "virtio-rng", "rng0", why, why_len) ? 0 : -EINVAL;
+}
+
+/* Checks a hostfwd rule's shape: tcp|udp:[ADDR]:PORT-[ADDR]:PORT. */
+static int hostfwd_ok(const char *r)
+{
+	const char *p = strncmp(r, "tcp:", 4) == 0 || strncmp(r, "udp:", 4) == 0 ? r + 4 : NULL;
+	for (int side = 0; p && side < 2; side++) {
+		struct in_addr a;
+		char addr[64];
+		const char *colon = strchr(p, ':');
+		if (!colon || (size_t)(colon - p) >= sizeof(addr))
+			return 0;
+		memcpy(addr, p, (size_t)(colon - p));
+		addr[colon - p] = 0;
+		if (*addr && inet_pton(AF_INET, addr, &a) != 1)
+			return 0;
+		p = colon + 1;
+		char *end;
+		long port = strtol(p, &end, 10);
+		if (end == p || port < 1 || port > 65535)
+			return 0;
+		if (side == 0 && *end != '-')
+			return 0;
+		if (side == 1 && *end)
+			return 0;
+		p = end + 1;
+	}
+	return p != NULL;
+}
+
+int devices_add_net(struct dev_list *l, const char *spec, char *why, size_t why_len)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	char *save = NULL, *backend = strtok_r(buf, ",", &save);
+	int user = backend && strcmp(backend, "user") == 0,
+	    tap = backend && strcmp(backend, "tap") == 0;
+	if (!user && !tap) {
+		snprintf(why, why_len, "%s: unknown backend (expected user or tap)",
+			 backend ? backend : "");
+		return -EINVAL;
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "net%u", l->nvirtio);
+	struct dev_spec d = {.net = user ? NET_USER : NET_TAP};
+	for (char *kv = strtok_r(NULL, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		if (user && strncmp(kv, "hostfwd=", 8) == 0) {
+			if (!hostfwd_ok(kv + 8) || d.nhostfwd == 8 ||
+			    strlen(kv + 8) >= sizeof(d.hostfwd[0])) {
+				snprintf(why, why_len,
+					 "%s: expected hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-"
+					 "[GUESTADDR]:GUESTPORT (at most 8)",
+					 kv);
+				return -EINVAL;
+			}
+			memcpy(d.hostfwd[d.nhostfwd++], kv + 8, strlen(kv + 8) + 1);
+		} else if (tap && strncmp(kv, "ifname=", 7) == 0) {
+			if (!kv[7] || strlen(kv + 7) >= sizeof(d.ifname)) {
+				snprintf(why, why_len, "%s: expected an interface name", kv);
+				return -EINVAL;
+			}
+			memcpy(d.ifname, kv + 7, strlen(kv + 7) + 1);
+		} else {
+			snprintf(why, why_len, "%s: unknown option for the %s backend", kv,
+				 backend);
+			return -EINVAL;
+		}
+	}
+	if (tap && !d.ifname[0]) {
+		snprintf(why, why_len, "tap needs ifname=NAME");
+		return -EINVAL;
+	}
+	struct dev_spec *v = add_virtio(l, "virtio-net", name, why, why_len);
+	if (!v)
+		return -EINVAL;
+	unsigned idx = l->nvirtio - 1;
+	d.type = v->type;
+	d.node = v->node;
+	d.compatible = v->compatible;
+	d.base = v->base;
+	d.size = v->size;
+	d.irq = v->irq;
+	d.shadow = v->shadow;
+	d.needs_ram = 1;
+	memcpy(d.name, v->name, sizeof(d.name));
+	snprintf(d.args, sizeof(d.args), "mac=52:54:00:12:34:%02x", 0x56 + idx);
+	*v = d;
+	return 0;
 }

@@ -24,6 +24,11 @@ struct dev_spec {
 	int console;   /* stdin is the console pipe */
 	int needs_ram; /* maps guest RAM (virtqueues) */
 	char args[PATH_MAX + 64];
+	/* virtio-net: its backend, set up by shoal and inherited as fd 3. */
+	enum { NET_NONE, NET_USER, NET_TAP } net;
+	char ifname[16];     /* NET_TAP */
+	char hostfwd[8][64]; /* NET_USER: rules for shoal-net */
+	unsigned nhostfwd;
 };
 
 /** The VM's devices, in window order. */
@@ -42,6 +47,11 @@ void devices_init(struct dev_list *l);
  * PATH). Checks that the image exists and opens in the wanted mode. Returns
  * 0, or -EINVAL with a one-line reason in `why`. */
 int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t why_len);
+
+/** Adds a virtio-net from a --net value: "user[,hostfwd=RULE]..." (RULE as
+ * QEMU's: tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT) or
+ * "tap,ifname=NAME". Returns 0, or -EINVAL with a one-line reason. */
+int devices_add_net(struct dev_list *l, const char *spec, char *why, size_t why_len);
 
 /** Adds a virtio-rng fed by the host's getrandom(). Returns 0, or -EINVAL
  * with a reason (no slot left). */

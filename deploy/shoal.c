@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -56,7 +60,7 @@ struct child {
 	int done;
 	/* Devices: how to start it again, and its restart history. */
 	char **argv; /* a private copy, NULL-terminated */
-	int stdin_fd;
+	int stdin_fd, keep_fd;
 	unsigned restarts;
 	struct timespec window_start;
 	unsigned window_restarts;
@@ -169,7 +173,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: shoal run [--bios PATH|none] --kernel FILE [--initrd FILE] [--append STR]\n"
-	    "                 [--smp N] [--mem SIZE] [--name NAME] [--rng on]\n"
+	    "                 [--smp N] [--mem SIZE] [--name NAME] [--rng on] [--net ...]\n"
 	    "                 [--drive file=PATH,...]...\n"
 	    "  --bios PATH     M-mode firmware loaded at 0x80000000 (default: Debian's OpenSBI\n"
 	    "                  " DEFAULT_BIOS ")\n"
@@ -181,6 +185,9 @@ static void usage(FILE *f)
 	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
 	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
 	    "  --rng on|off    a virtio-rng fed by the host's getrandom() (default off)\n"
+	    "  --net user[,hostfwd=tcp:[ADDR]:PORT-[ADDR]:PORT]... | tap,ifname=NAME\n"
+	    "                  a virtio-net on user-mode networking (10.0.2.15/24, gateway\n"
+	    "                  10.0.2.2, DNS 10.0.2.3) or on a TAP interface\n"
 	    "  --drive file=PATH[,readonly=on][,id=NAME]\n"
 	    "                  a virtio-blk disk on a raw image (repeatable, up to 8 virtio "
 	    "devices)\n",
@@ -272,6 +279,10 @@ static void parse_args(int argc, char **argv)
 			char why[PATH_MAX + 128];
 			if (devices_add_drive(&vm.devs, v, why, sizeof(why)))
 				bad_input("--drive", "%s", why);
+		} else if (strcmp(a, "--net") == 0) {
+			char why[256];
+			if (devices_add_net(&vm.devs, v, why, sizeof(why)))
+				bad_input("--net", "%s", why);
 		} else if (strcmp(a, "--rng") == 0) {
 			char why[128];
 			if (strcmp(v, "on") && strcmp(v, "off"))
@@ -521,6 +532,7 @@ static struct child *spawn(const char *role, const char *name, char **argv, int 
 		for (int i = 0; c->argv && i < n; i++)
 			c->argv[i] = strdup(argv[i]);
 		c->stdin_fd = stdin_fd;
+		c->keep_fd = keep_fd;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->role = role;
@@ -556,7 +568,7 @@ static int restart_device(struct child *c)
 	if (++c->window_restarts > DEV_RESTART_MAX || !c->argv)
 		return -1;
 	c->restarts++;
-	pid_t pid = fork_exec(c->argv, -1, c->stdin_fd);
+	pid_t pid = fork_exec(c->argv, c->keep_fd, c->stdin_fd);
 	if (pid < 0)
 		return -1;
 	c->pid = pid;
@@ -701,6 +713,65 @@ static void ctl_serve(void)
 		snprintf(done.kind, sizeof(done.kind), "%s", vm.paused ? "paused" : "running");
 		zmsg_send(vm.ctl, ident, il, &done);
 	}
+}
+
+/* Opens TAP interface `ifname` (created if missing; needs CAP_NET_ADMIN
+ * unless it exists and belongs to us). Returns the fd or -1 with a reason. */
+static int tap_open(const char *ifname, char *why, size_t why_len)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, why_len, "/dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		snprintf(why, why_len, "tap %s: %s", ifname, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sets up device `d`'s backend: for user networking a shoal-net process on
+ * one end of a SOCK_SEQPACKET pair, for TAP the interface. Returns the fd
+ * the device inherits as fd 3 (shoal keeps it for restarts), or -1 when it
+ * needs none. Exits with status 2 if the backend cannot be had. */
+static int net_backend(const struct dev_spec *d)
+{
+	if (d->net == NET_TAP) {
+		char why[256];
+		int fd = tap_open(d->ifname, why, sizeof(why));
+		if (fd < 0) {
+			log_err("--net: %s", why);
+			die_cleanly(2);
+		}
+		return fd;
+	}
+	if (d->net != NET_USER)
+		return -1;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_err("socketpair: %s", strerror(errno));
+		die_cleanly(1);
+	}
+	char *argv[4 + 2 * 8] = {"shoal-net", "--name", (char *)d->name};
+	int na = 3;
+	for (unsigned i = 0; i < d->nhostfwd; i++) {
+		argv[na++] = "--hostfwd";
+		argv[na++] = (char *)d->hostfwd[i];
+	}
+	argv[na] = NULL;
+	char cname[64];
+	snprintf(cname, sizeof(cname), "shoal-net[%s]", d->name);
+	if (!spawn("dev", cname, argv, sv[1], -1)) {
+		log_err("cannot start %s", cname);
+		die_cleanly(1);
+	}
+	return sv[0];
 }
 
 /* What starting (and restarting, at a guest reboot) the harts needs. */
@@ -947,7 +1018,7 @@ int main(int argc, char **argv)
 			devargv[na++] = (char *)d->args;
 		}
 		devargv[na] = NULL;
-		if (!spawn("dev", cname, devargv, -1, d->console ? con.dev_in : -1)) {
+		if (!spawn("dev", cname, devargv, net_backend(d), d->console ? con.dev_in : -1)) {
 			log_err("cannot start the %s device", d->name);
 			die_cleanly(1);
 		}

@@ -36,7 +36,16 @@ raw="$tmp/raw"
 : >"$raw"
 
 now() { date +%s.%N; }
-sample() { echo "$1 $2 $3 $4 $5" >>"$raw"; } # FIGURE UNIT BETTER WHO VALUE
+# sample FIGURE UNIT BETTER WHO VALUE [SOURCE]: records one sample; an empty
+# VALUE stops the benchmark, showing SOURCE (the output it came from).
+sample() {
+	if [ -z "$5" ]; then
+		echo "benchmark: no value for $1 ($4)${6:+; its output:}" >&2
+		[ -n "${6:-}" ] && tail -40 "$6" >&2
+		exit 1
+	fi
+	echo "$1 $2 $3 $4 $5" >>"$raw"
+}
 
 # run_timed OUT CMD...: runs CMD (stdin closed), prints its wall seconds;
 # a failing command stops the benchmark with its output.
@@ -139,9 +148,9 @@ for i in $(seq "$REPEATS"); do
 			who=shoal
 			[ $w = q ] && who=$PEER
 			f="$tmp/b$w"
-			sample blk_randread1_iops IOPS higher $who "$(blkfig "$f" randread_iops 1)"
-			sample blk_randread8_iops IOPS higher $who "$(blkfig "$f" randread_iops 8)"
-			sample blk_seqwrite_mbps MB/s higher $who "$(blkfig "$f" seqwrite_mbps)"
+			sample blk_randread1_iops IOPS higher $who "$(blkfig "$f" randread_iops 1)" "$f"
+			sample blk_randread8_iops IOPS higher $who "$(blkfig "$f" randread_iops 8)" "$f"
+			sample blk_seqwrite_mbps MB/s higher $who "$(blkfig "$f" seqwrite_mbps)" "$f"
 		done
 		sample blk_randread8_vs_host IOPS higher shoal "$(blkfig "$tmp/bs" randread_iops 8)"
 		sample blk_randread8_vs_host IOPS higher host-fio "$host_iops"
