@@ -128,7 +128,7 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
 	if (fd < 0) {
 		int e = errno;
 		snprintf(why, why_len, "%s: %s%s", file, strerror(e),
-			 !ro && (e == EACCES || e == EROFS)
+			 !ro && (e == EACCES || e == EROFS || e == EPERM)
 			     ? " (add readonly=on to use it read-only)"
 			     : "");
 		return -EINVAL;

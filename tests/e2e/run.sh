@@ -116,6 +116,24 @@ bad "--smp 0" "--smp" run --name "bad-$$" --bios none --smp 0 --kernel "$GUEST/h
 bad "--smp 100000" "--smp" run --name "bad-$$" --bios none --smp 100000 --kernel "$GUEST/hello.elf"
 bad "unknown option" "--frobnicate" run --name "bad-$$" --frobnicate 1 --bios none --kernel "$GUEST/hello.elf"
 bad "no --kernel" "--kernel" run --name "bad-$$" --bios none
+# Device options: each refused with one line naming the input, status 2.
+H="$GUEST/hello.elf"
+bad "--drive on a missing image" "$tmp/nope.img" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/nope.img"
+bad "--drive on a directory" "Is a directory" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp"
+printf 'x' >"$tmp/ro.img"
+if [ "$(id -u)" = 0 ]; then chattr +i "$tmp/ro.img" 2>/dev/null; else chmod 444 "$tmp/ro.img"; fi
+if [ -w "$tmp/ro.img" ] && ! lsattr "$tmp/ro.img" 2>/dev/null | grep -q -- "-i-"; then
+	ok "--drive on a read-only image (skipped: cannot make a file read-only here)"
+else
+	bad "--drive on a read-only image without readonly=on" "readonly=on" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/ro.img"
+fi
+chattr -i "$tmp/ro.img" 2>/dev/null
+bad "--drive with a bad readonly value" "readonly=maybe" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/text.bin,readonly=maybe"
+bad "--drive with an unknown key" "'cache'" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/text.bin,cache=none"
+bad "--net with an unknown backend" "bridge: unknown backend" run --name "bad-$$" --bios none --kernel "$H" --net bridge
+bad "--net with a malformed hostfwd" "hostfwd=tcp:80" run --name "bad-$$" --bios none --kernel "$H" --net "user,hostfwd=tcp:80"
+bad "--net tap without ifname" "ifname" run --name "bad-$$" --bios none --kernel "$H" --net tap
+bad "--rng with a bad value" "--rng" run --name "bad-$$" --bios none --kernel "$H" --rng maybe
 
 # Killing a vCPU or the memory server ends the run cleanly with a message
 # naming it.
