@@ -76,5 +76,6 @@ extern const struct device_ops goldfish_rtc_ops;
 extern const struct device_ops virtio_blk_ops;
 extern const struct device_ops virtio_rng_ops;
 extern const struct device_ops virtio_net_ops;
+extern const struct device_ops virtio_console_ops;
 
 #endif

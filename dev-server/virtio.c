@@ -363,6 +363,16 @@ void vq_flush(struct virtio_dev *v, unsigned qi)
 		shadow_isr_raise(v->dev->shadow, v->dev->board, ISR_USED);
 }
 
+int vq_in_flight(const struct virtio_dev *v, unsigned qi, uint16_t head)
+{
+	const struct vq_state *q = &v->st->q[qi];
+	if (head >= VQ_MAX_SIZE)
+		return 0;
+	const struct vq_inflight *f = &q->inflight[head];
+	return f->busy == INF_BUSY ||
+	       (f->busy == INF_COMPLETING && (int16_t)(q->used_idx - f->avail_idx) <= 0);
+}
+
 void virtio_recover(struct virtio_dev *v)
 {
 	for (unsigned qi = 0; qi < v->ops->nqueues; qi++) {

@@ -133,6 +133,11 @@ void vq_flush(struct virtio_dev *v, unsigned q);
  * block of vq_pop and of recovery; public for the unit tests. */
 void vq_parse_chain(const struct virtio_dev *v, unsigned q, uint16_t head, struct vq_elem *e);
 
+/** Whether request `head` of queue `q` is still owed to the guest: taken
+ * and not completed, or completing but not yet counted in the used ring
+ * (recovery redoes exactly these). */
+int vq_in_flight(const struct virtio_dev *v, unsigned q, uint16_t head);
+
 /** After a restart: reconciles the in-flight records with the used ring
  * (a completion published just before the crash is not redone), then hands
  * every request still in flight to ops->resubmit in avail order, and

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Network crash test: a Linux guest on user-mode networking takes a DHCP
-lease, then receives 8 MiB over TCP through a hostfwd port and sends 4 MiB
+lease, then receives 48 MiB over TCP through a hostfwd port and sends 16 MiB
 to a listener on the host, while this script SIGKILLs the virtio-net device
 process at random moments (KILLS times in each direction). Both ends'
 md5 sums must match and the guest must power off with status 0.
@@ -14,7 +14,8 @@ import sys
 import threading
 import time
 
-KILLS = 4
+KILLS = int(os.environ.get("NETCRASH_KILLS", "4"))
+SEND_BYTES = 256 * 65536  # what the guest sends (tests/linux/init-netcrash)
 
 
 def free_port():
@@ -56,7 +57,7 @@ class Guest:
 
 def killer(shoal_pid, rnd, kills, stop, count):
     while count[0] < kills and not stop.is_set():
-        time.sleep(rnd.uniform(0.2, 0.6))
+        time.sleep(rnd.uniform(0.1, 0.4))
         out = subprocess.run(["pgrep", "-P", str(shoal_pid), "-f", "shoal-dev.*--name net0"],
                              capture_output=True, text=True).stdout.split()
         if out:
@@ -82,7 +83,7 @@ def main(argv):
     try:
         if not g.wait_for(b"net: listening", 240):
             raise RuntimeError("the guest never listened: " + g.text()[-600:])
-        data = rnd.randbytes(8 << 20)
+        data = rnd.randbytes(48 << 20)
         s = None
         for _ in range(100):  # the guest's nc may not be accepting yet
             try:
@@ -114,11 +115,14 @@ def main(argv):
         k2 = threading.Thread(target=killer, args=(g.p.pid, rnd, before + KILLS, stop2, count))
         k2.start()
         h = hashlib.md5()
-        while True:
+        got = 0
+        while got < SEND_BYTES:  # the guest's nc does not close on its EOF
             b = conn.recv(65536)
             if not b:
                 break
             h.update(b)
+            got += len(b)
+        conn.close()
         stop2.set()
         k2.join()
         if not g.wait_for(b"net: sent", 60):
@@ -135,7 +139,7 @@ def main(argv):
             g.p.kill()
     if "net: FAIL" in g.text():
         problems.append("no DHCP lease")
-    if count[0] < 2:
+    if count[0] < KILLS + 1:
         problems.append("only %d kills landed" % count[0])
     if problems:
         print("not ok - %s (seed %d): %s" % (name, seed, "; ".join(problems)))
