@@ -29,7 +29,7 @@ MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c dev-server/virtio_net.c dev-server/virtio_console.c
-SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c
+SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c deploy/vcon.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
@@ -111,6 +111,7 @@ linux-guest: deps
 		$(LINUX_DIR)/blkpattern
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/netcrash.cpio.gz tests/linux/init-netcrash \
 		tests/linux/udhcpc-script
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/vconcrash.cpio.gz tests/linux/init-vconcrash
 	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/blkbench.c \
 		-o $(LINUX_DIR)/blkbench
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkbench.cpio.gz tests/linux/init-blkbench \
@@ -160,6 +161,7 @@ e2e-linux: all linux-guest
 	@python3 tests/e2e/devcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/blkcrash.cpio.gz \
 		$(LINUX_DIR)/blkpattern-host $(LINUX_DIR)
 	@python3 tests/e2e/netcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/netcrash.cpio.gz
+	@python3 tests/e2e/vconcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/vconcrash.cpio.gz
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')

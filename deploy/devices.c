@@ -240,3 +240,12 @@ int devices_add_net(struct dev_list *l, const char *spec, char *why, size_t why_
 	*v = d;
 	return 0;
 }
+
+int devices_add_vconsole(struct dev_list *l, char *why, size_t why_len)
+{
+	struct dev_spec *d = add_virtio(l, "virtio-console", "vcon0", why, why_len);
+	if (!d)
+		return -EINVAL;
+	d->vcon = 1;
+	return 0;
+}

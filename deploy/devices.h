@@ -29,6 +29,7 @@ struct dev_spec {
 	char ifname[16];     /* NET_TAP */
 	char hostfwd[8][64]; /* NET_USER: rules for shoal-net */
 	unsigned nhostfwd;
+	int vcon; /* virtio-console: shoal relays RUNDIR/NAME.sock (deploy/vcon.h) */
 };
 
 /** The VM's devices, in window order. */
@@ -52,6 +53,10 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
  * QEMU's: tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT) or
  * "tap,ifname=NAME". Returns 0, or -EINVAL with a one-line reason. */
 int devices_add_net(struct dev_list *l, const char *spec, char *why, size_t why_len);
+
+/** Adds a virtio-console ("vcon0") relayed to RUNDIR/vcon0.sock. Returns
+ * 0, or -EINVAL with a reason (no slot left). */
+int devices_add_vconsole(struct dev_list *l, char *why, size_t why_len);
 
 /** Adds a virtio-rng fed by the host's getrandom(). Returns 0, or -EINVAL
  * with a reason (no slot left). */

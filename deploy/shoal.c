@@ -41,6 +41,7 @@
 #include "devices.h"
 #include "elf.h"
 #include "numa.h"
+#include "vcon.h"
 
 #define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 #define DTB_MAX (1u << 20) /* the device tree's room at the top of RAM */
@@ -60,7 +61,7 @@ struct child {
 	int done;
 	/* Devices: how to start it again, and its restart history. */
 	char **argv; /* a private copy, NULL-terminated */
-	int stdin_fd, keep_fd;
+	int stdin_fd, keep_fd, keep_fd2;
 	unsigned restarts;
 	struct timespec window_start;
 	unsigned window_restarts;
@@ -81,7 +82,10 @@ struct vm {
 	void *zctx, *ctl; /* the control socket (ROUTER), NULL until bound */
 	int paused;
 	pid_t mem_pid;
-	int rng; /* --rng on */
+	int rng;     /* --rng on */
+	int vcon_on; /* --vconsole on */
+	struct vcon_relay vcon;
+	int vcon_active;
 	int mem_given;
 	unsigned nnodes; /* 0 without --numa */
 	struct numa_node node[NUMA_MAX_NODES];
@@ -185,6 +189,7 @@ static void usage(FILE *f)
 	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
 	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
 	    "  --rng on|off    a virtio-rng fed by the host's getrandom() (default off)\n"
+	    "  --vconsole on|off  a virtio-console (/dev/hvc0) relayed to RUNDIR/vcon0.sock\n"
 	    "  --net user[,hostfwd=tcp:[ADDR]:PORT-[ADDR]:PORT]... | tap,ifname=NAME\n"
 	    "                  a virtio-net on user-mode networking (10.0.2.15/24, gateway\n"
 	    "                  10.0.2.2, DNS 10.0.2.3) or on a TAP interface\n"
@@ -283,6 +288,14 @@ static void parse_args(int argc, char **argv)
 			char why[256];
 			if (devices_add_net(&vm.devs, v, why, sizeof(why)))
 				bad_input("--net", "%s", why);
+		} else if (strcmp(a, "--vconsole") == 0) {
+			char why[128];
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				bad_input("--vconsole", "%s: expected on or off", v);
+			if (strcmp(v, "on") == 0 && !vm.vcon_on &&
+			    devices_add_vconsole(&vm.devs, why, sizeof(why)))
+				bad_input("--vconsole", "%s", why);
+			vm.vcon_on |= strcmp(v, "on") == 0;
 		} else if (strcmp(a, "--rng") == 0) {
 			char why[128];
 			if (strcmp(v, "on") && strcmp(v, "off"))
@@ -484,8 +497,9 @@ static void remove_rundir(void)
 /* Starts `argv` (argv[0] a binary next to ours). `keep_fd`, if >= 0, is
  * inherited as fd 3. Returns the child slot or NULL. */
 /* Forks and runs `argv` (argv[0] a binary next to ours) with `keep_fd` as
- * fd 3 and `stdin_fd` as stdin (each if >= 0). Returns the pid or -1. */
-static pid_t fork_exec(char **argv, int keep_fd, int stdin_fd)
+ * fd 3, `keep_fd2` as fd 4 and `stdin_fd` as stdin (each if >= 0). Returns
+ * the pid or -1. */
+static pid_t fork_exec(char **argv, int keep_fd, int keep_fd2, int stdin_fd)
 {
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", vm.bindir, argv[0]);
@@ -499,7 +513,11 @@ static pid_t fork_exec(char **argv, int keep_fd, int stdin_fd)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (keep_fd >= 0 && dup2(keep_fd, 3) < 0)
+	/* Move both out of the way first: either may already be 3 or 4. */
+	int k1 = keep_fd >= 0 ? fcntl(keep_fd, F_DUPFD_CLOEXEC, 10) : -1;
+	int k2 = keep_fd2 >= 0 ? fcntl(keep_fd2, F_DUPFD_CLOEXEC, 10) : -1;
+	if ((keep_fd >= 0 && (k1 < 0 || dup2(k1, 3) < 0)) ||
+	    (keep_fd2 >= 0 && (k2 < 0 || dup2(k2, 4) < 0)))
 		_exit(127);
 	if (stdin_fd >= 0 && dup2(stdin_fd, 0) < 0)
 		_exit(127);
@@ -508,8 +526,8 @@ static pid_t fork_exec(char **argv, int keep_fd, int stdin_fd)
 	_exit(127);
 }
 
-static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd,
-			   int stdin_fd)
+static struct child *spawn2(const char *role, const char *name, char **argv, int keep_fd,
+			    int keep_fd2, int stdin_fd)
 {
 	struct child *c = NULL;
 	for (int i = 0; i < vm.nchild && !c; i++)
@@ -517,7 +535,7 @@ static struct child *spawn(const char *role, const char *name, char **argv, int 
 			c = &vm.child[i]; /* a finished process's slot (reboots) */
 	if (!c && vm.nchild == MAX_CHILDREN)
 		return NULL;
-	pid_t pid = fork_exec(argv, keep_fd, stdin_fd);
+	pid_t pid = fork_exec(argv, keep_fd, keep_fd2, stdin_fd);
 	if (pid < 0)
 		return NULL;
 	if (!c) {
@@ -533,6 +551,7 @@ static struct child *spawn(const char *role, const char *name, char **argv, int 
 			c->argv[i] = strdup(argv[i]);
 		c->stdin_fd = stdin_fd;
 		c->keep_fd = keep_fd;
+		c->keep_fd2 = keep_fd2;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->role = role;
@@ -540,6 +559,12 @@ static struct child *spawn(const char *role, const char *name, char **argv, int 
 	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	c->done = 0;
 	return c;
+}
+
+static struct child *spawn(const char *role, const char *name, char **argv, int keep_fd,
+			   int stdin_fd)
+{
+	return spawn2(role, name, argv, keep_fd, -1, stdin_fd);
 }
 
 static void describe_exit(const struct child *c, int status, char *buf, size_t len)
@@ -568,7 +593,7 @@ static int restart_device(struct child *c)
 	if (++c->window_restarts > DEV_RESTART_MAX || !c->argv)
 		return -1;
 	c->restarts++;
-	pid_t pid = fork_exec(c->argv, c->keep_fd, c->stdin_fd);
+	pid_t pid = fork_exec(c->argv, c->keep_fd, c->keep_fd2, c->stdin_fd);
 	if (pid < 0)
 		return -1;
 	c->pid = pid;
@@ -996,7 +1021,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < vm.devs.n; i++) {
 		const struct dev_spec *d = &vm.devs.dev[i];
 		char endpoint[PATH_MAX + 64], irq[16], shadow[16], cname[64];
-		snprintf(endpoint, sizeof(endpoint), "ipc://%s/%s.sock", vm.rundir, d->name);
+		snprintf(endpoint, sizeof(endpoint), "ipc://%s/dev-%s.sock", vm.rundir, d->name);
 		snprintf(irq, sizeof(irq), "%u", d->irq);
 		snprintf(shadow, sizeof(shadow), "%d", d->shadow);
 		snprintf(cname, sizeof(cname), "shoal-dev[%s]", d->name);
@@ -1018,7 +1043,19 @@ int main(int argc, char **argv)
 			devargv[na++] = (char *)d->args;
 		}
 		devargv[na] = NULL;
-		if (!spawn("dev", cname, devargv, net_backend(d), d->console ? con.dev_in : -1)) {
+		int fds[2] = {net_backend(d), -1};
+		if (d->vcon) {
+			char path[PATH_MAX + 64];
+			snprintf(path, sizeof(path), "%s/%s.sock", vm.rundir, d->name);
+			int e = vcon_relay_open(&vm.vcon, path, fds);
+			if (e < 0) {
+				log_err("cannot make the virtio-console socket %s: %s", path,
+					strerror(-e));
+				die_cleanly(1);
+			}
+			vm.vcon_active = 1;
+		}
+		if (!spawn2("dev", cname, devargv, fds[0], fds[1], d->console ? con.dev_in : -1)) {
 			log_err("cannot start the %s device", d->name);
 			die_cleanly(1);
 		}
@@ -1034,8 +1071,8 @@ int main(int argc, char **argv)
 
 	/* Supervise. */
 	for (;;) {
-		struct pollfd pfd[MAX_CHILDREN + 2];
-		int idx[MAX_CHILDREN + 2], n = 0;
+		struct pollfd pfd[MAX_CHILDREN + 8];
+		int idx[MAX_CHILDREN + 8], n = 0;
 		pfd[n] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		idx[n++] = -1;
 		int con_slot = -1;
@@ -1049,6 +1086,12 @@ int main(int argc, char **argv)
 		ctl_serve();
 		pfd[n] = (struct pollfd){.fd = ctl_fd, .events = POLLIN};
 		idx[n++] = -1;
+		if (vm.vcon_active) {
+			int first = n;
+			vcon_relay_fill(&vm.vcon, pfd, &n);
+			for (int k = first; k < n; k++)
+				idx[k] = -1;
+		}
 		for (int i = 0; i < vm.nchild; i++)
 			if (!vm.child[i].done) {
 				pfd[n] = (struct pollfd){.fd = vm.child[i].pidfd, .events = POLLIN};
@@ -1071,6 +1114,8 @@ int main(int argc, char **argv)
 		if (con_slot > 0 && pfd[con_slot].revents)
 			console_input();
 		ctl_serve();
+		if (vm.vcon_active)
+			vcon_relay_service(&vm.vcon, pfd);
 		for (int k = 1; k < n; k++) {
 			if (!pfd[k].revents || idx[k] < 0)
 				continue;

@@ -34,7 +34,8 @@ struct devloop {
 };
 
 static const struct device_ops *const device_types[] = {
-    &uart16550_ops, &goldfish_rtc_ops, &virtio_blk_ops, &virtio_rng_ops, &virtio_net_ops,
+    &uart16550_ops,  &goldfish_rtc_ops, &virtio_blk_ops,
+    &virtio_rng_ops, &virtio_net_ops,	&virtio_console_ops,
 };
 
 static struct io_uring_sqe *get_sqe(struct devloop *l)

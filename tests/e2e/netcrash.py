@@ -55,14 +55,20 @@ class Guest:
             return self.out.decode(errors="replace")
 
 
-def killer(shoal_pid, rnd, kills, stop, count):
+def killer_for(shoal_pid, device, rnd, kills, stop, count):
+    """SIGKILLs shoal-dev DEVICE at random moments until `kills` in all."""
     while count[0] < kills and not stop.is_set():
         time.sleep(rnd.uniform(0.1, 0.4))
-        out = subprocess.run(["pgrep", "-P", str(shoal_pid), "-f", "shoal-dev.*--name net0"],
+        out = subprocess.run(["pgrep", "-P", str(shoal_pid), "-f",
+                              "shoal-dev.*--name %s " % device],
                              capture_output=True, text=True).stdout.split()
         if out:
             os.kill(int(out[0]), 9)
             count[0] += 1
+
+
+def killer(shoal_pid, rnd, kills, stop, count):
+    killer_for(shoal_pid, "net0", rnd, kills, stop, count)
 
 
 def main(argv):
