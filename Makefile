@@ -112,6 +112,7 @@ linux-guest: deps
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/netcrash.cpio.gz tests/linux/init-netcrash \
 		tests/linux/udhcpc-script
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/vconcrash.cpio.gz tests/linux/init-vconcrash
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/tap.cpio.gz tests/linux/init-tap
 	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/blkbench.c \
 		-o $(LINUX_DIR)/blkbench
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkbench.cpio.gz tests/linux/init-blkbench \
@@ -162,6 +163,7 @@ e2e-linux: all linux-guest
 		$(LINUX_DIR)/blkpattern-host $(LINUX_DIR)
 	@python3 tests/e2e/netcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/netcrash.cpio.gz
 	@python3 tests/e2e/vconcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/vconcrash.cpio.gz
+	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/tap.cpio.gz sh tests/e2e/tap.sh
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')

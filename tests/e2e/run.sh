@@ -206,6 +206,31 @@ uart_restart_test() {
 	fi
 }
 uart_restart_test
+
+# A device that keeps dying (its image is gone, so every restart fails) is
+# given up on: the VM stops with status 1 and says so.
+restart_limit_test() {
+	name="a device that keeps dying stops the VM cleanly"
+	printf 'shoal-disk' >"$tmp/gone.img"
+	"$SHOAL" run --name "rl-$$" --bios none --kernel "$GUEST/park.elf" --drive "file=$tmp/gone.img,id=gone" </dev/null >"$tmp/out" 2>"$tmp/err" &
+	spid=$!
+	i=0
+	while ! grep -qs parked "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	rm -f "$tmp/gone.img"
+	pkill -9 -P "$spid" -f "shoal-dev.*--name gone"
+	wait "$spid"
+	got=$?
+	if [ "$got" != 1 ]; then
+		ko "$name" "exit status $got, expected 1: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "shoal-dev\[gone\].*it died 50 times in 10 s: stopping the VM" "$tmp/err"; then
+		ko "$name" "no message: $(tail -c 300 "$tmp/err")"
+	elif why=$(leftovers "rl-$$"); then
+		ko "$name" "$why"
+	else
+		ok "$name"
+	fi
+}
+restart_limit_test
 kill_test "SIGKILL of the memory server" "shoal-mem"
 
 # shoal ctl against a running VM: status (table and JSON), kill-device,
