@@ -64,7 +64,7 @@ $(BIN)/shoal-cpu: $(call obj,$(CPU_SRC) $(COMMON_SRC))
 $(BIN)/shoal-dev: $(call obj,$(DEV_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -luring
-$(BIN)/shoal-net: $(call obj,dev-server/slirp_net.c common/log.c)
+$(BIN)/shoal-net: $(call obj,dev-server/slirp_net.c common/log.c common/util.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ -lslirp
 

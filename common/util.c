@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,4 +78,16 @@ int util_reason(char *why, size_t len, int ret, const char *fmt, ...)
 		va_end(ap);
 	}
 	return ret;
+}
+
+int util_stop_signalfd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }

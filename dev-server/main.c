@@ -248,14 +248,7 @@ int main(int argc, char **argv)
 		close(ms);
 	}
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int sfd = util_stop_signalfd();
 
 	struct devloop loop = {0};
 	int r = io_uring_queue_init(64, &loop.ring, 0);

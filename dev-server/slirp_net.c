@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/util.h"
 
 #define FRAME_FD 3
 #define MAX_POLL 1024
@@ -257,14 +258,7 @@ int main(int argc, char **argv)
 		if (add_hostfwd(fwd[i]))
 			return 2;
 
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int sfd = util_stop_signalfd();
 	for (;;) {
 		g.npfd = 0;
 		add_poll(sfd, SLIRP_POLL_IN, NULL);

@@ -346,6 +346,31 @@ void vq_push(struct virtio_dev *v, unsigned qi, uint16_t head, uint32_t len)
 	__atomic_store_n(&q->used_idx, (uint16_t)(q->used_idx + 1), __ATOMIC_RELEASE);
 	__atomic_store_n(&f->busy, INF_FREE, __ATOMIC_RELEASE);
 	q->ninflight--;
+	v->dirty |= 1u << qi;
+}
+
+void virtio_flush(struct virtio_dev *v)
+{
+	for (unsigned q = 0; v->dirty && q < v->ops->nqueues; q++)
+		if (v->dirty & (1u << q)) {
+			v->dirty &= ~(1u << q);
+			vq_flush(v, q);
+		}
+}
+
+uint64_t virtio_dev_mmio_read(struct device *d, uint64_t off, unsigned size)
+{
+	return virtio_mmio_read(d->priv, off, size);
+}
+
+void virtio_dev_mmio_write(struct device *d, uint64_t off, unsigned size, uint64_t val)
+{
+	virtio_mmio_write(d->priv, off, size, val);
+}
+
+void virtio_dev_idle(struct device *d)
+{
+	virtio_flush(d->priv);
 }
 
 void vq_flush(struct virtio_dev *v, unsigned qi)

@@ -103,6 +103,7 @@ struct virtio_dev {
 	uint8_t *ram;		 /* guest RAM at RAM_BASE */
 	uint64_t ram_size;
 	uint32_t generation; /* bumped by every reset: stale completions are dropped */
+	uint32_t dirty;	     /* queues with completions to publish (bit per queue) */
 	void *priv;	     /* the device type's own state */
 };
 
@@ -112,9 +113,19 @@ struct virtio_dev {
  * queue (virtio_recover). Returns 0 or a negative errno. */
 int virtio_init(struct virtio_dev *v, struct device *d, const struct virtio_ops *ops);
 
-/** Transport register access (the device_ops mmio hooks of virtio types). */
+/** Transport register access. */
 uint64_t virtio_mmio_read(struct virtio_dev *v, uint64_t off, unsigned size);
 void virtio_mmio_write(struct virtio_dev *v, uint64_t off, unsigned size, uint64_t val);
+
+/** device_ops hooks shared by every virtio type: the device's priv must
+ * point at a struct whose first member is its struct virtio_dev. The idle
+ * hook publishes the completions of every queue vq_push marked dirty. */
+uint64_t virtio_dev_mmio_read(struct device *d, uint64_t off, unsigned size);
+void virtio_dev_mmio_write(struct device *d, uint64_t off, unsigned size, uint64_t val);
+void virtio_dev_idle(struct device *d);
+
+/** Publishes the completions of every queue marked dirty (vq_flush each). */
+void virtio_flush(struct virtio_dev *v);
 
 /** Takes the next request from queue `q`: returns 1 with its head in
  * `*head` (parse it with vq_parse_chain), 0 when the queue is empty or not
@@ -122,7 +133,8 @@ void virtio_mmio_write(struct virtio_dev *v, uint64_t off, unsigned size, uint64
 int vq_pop(struct virtio_dev *v, unsigned q, uint16_t *head);
 
 /** Completes request `head` of queue `q` with `len` bytes written to its
- * writable segments; the guest sees it at the next vq_flush. */
+ * writable segments; the guest sees it at the next vq_flush (the queue is
+ * marked dirty for virtio_flush). */
 void vq_push(struct virtio_dev *v, unsigned q, uint16_t head, uint32_t len);
 
 /** Publishes the used index and interrupts the guest unless it asked not

@@ -47,7 +47,6 @@ struct blk {
 	int restarted; /* until the first completion after a restart */
 	uint64_t sectors;
 	char serial[21];
-	int dirty; /* completions to publish at idle */
 	struct blk_req req[VQ_MAX_SIZE];
 };
 
@@ -98,7 +97,6 @@ static void blk_finish(struct blk *b, unsigned q, uint16_t head, uint8_t status,
 		*r->e.status = status;
 	r->busy = 0;
 	vq_push(&b->v, q, head, len + (r->e.status ? 1 : 0));
-	b->dirty = 1;
 }
 
 /* Issues (or continues) the transfer of request `head`. */
@@ -262,18 +260,6 @@ static int blk_init(struct device *d, const char *args)
 	return 0;
 }
 
-static uint64_t blk_mmio_read(struct device *d, uint64_t off, unsigned size)
-{
-	struct blk *b = d->priv;
-	return virtio_mmio_read(&b->v, off, size);
-}
-
-static void blk_mmio_write(struct device *d, uint64_t off, unsigned size, uint64_t val)
-{
-	struct blk *b = d->priv;
-	virtio_mmio_write(&b->v, off, size, val);
-}
-
 static void blk_io_complete(struct device *d, uint32_t tag, int32_t res)
 {
 	struct blk *b = d->priv;
@@ -313,15 +299,6 @@ static void blk_io_complete(struct device *d, uint32_t tag, int32_t res)
 	blk_submit_io(b, head);
 }
 
-static void blk_idle(struct device *d)
-{
-	struct blk *b = d->priv;
-	if (b->dirty) {
-		b->dirty = 0;
-		vq_flush(&b->v, 0);
-	}
-}
-
 static void blk_stop(struct device *d)
 {
 	struct blk *b = d->priv;
@@ -333,9 +310,9 @@ static void blk_stop(struct device *d)
 const struct device_ops virtio_blk_ops = {
     .name = "virtio-blk",
     .init = blk_init,
-    .mmio_read = blk_mmio_read,
-    .mmio_write = blk_mmio_write,
+    .mmio_read = virtio_dev_mmio_read,
+    .mmio_write = virtio_dev_mmio_write,
     .io_complete = blk_io_complete,
-    .idle = blk_idle,
+    .idle = virtio_dev_idle,
     .stop = blk_stop,
 };

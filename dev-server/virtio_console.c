@@ -49,7 +49,7 @@ struct vcon {
 	struct virtio_dev v;
 	struct vcon_state *s;
 	struct vq_elem e;
-	int rx_polling, tx_polling, dirty_rx, dirty_tx;
+	int rx_polling, tx_polling;
 	uint8_t buf[65536 + 8];
 };
 
@@ -105,7 +105,6 @@ static void vcon_rx(struct vcon *c)
 		c->s->rx_used_slot = c->v.st->q[RXQ].used_idx;
 		__atomic_store_n(&c->s->rx_pending, done, __ATOMIC_RELEASE);
 		vq_push(&c->v, RXQ, head, done);
-		c->dirty_rx = 1;
 	}
 	arm(c, RX_FD, POLLIN, &c->rx_polling, TAG_RX);
 }
@@ -134,7 +133,6 @@ static int tx_send(struct vcon *c, uint16_t head)
 		__atomic_store_n(&c->s->tx_off, end, __ATOMIC_RELEASE);
 	vq_push(&c->v, TXQ, head, 0);
 	__atomic_store_n(&c->s->tx_head, NO_HEAD, __ATOMIC_RELEASE);
-	c->dirty_tx = 1;
 	return 1;
 }
 
@@ -179,7 +177,6 @@ static void vcon_resubmit(struct virtio_dev *v, unsigned q, uint16_t head)
 		/* A receive not yet completed: nothing was consumed for it. */
 		c->s->rx_pending = 0;
 		vq_push(v, RXQ, head, 0);
-		c->dirty_rx = 1;
 	}
 }
 
@@ -234,18 +231,6 @@ static int vcon_init(struct device *d, const char *args)
 	return 0;
 }
 
-static uint64_t vcon_mmio_read(struct device *d, uint64_t off, unsigned size)
-{
-	struct vcon *c = d->priv;
-	return virtio_mmio_read(&c->v, off, size);
-}
-
-static void vcon_mmio_write(struct device *d, uint64_t off, unsigned size, uint64_t val)
-{
-	struct vcon *c = d->priv;
-	virtio_mmio_write(&c->v, off, size, val);
-}
-
 static void vcon_io_complete(struct device *d, uint32_t tag, int32_t res)
 {
 	(void)res;
@@ -262,22 +247,15 @@ static void vcon_io_complete(struct device *d, uint32_t tag, int32_t res)
 static void vcon_idle(struct device *d)
 {
 	struct vcon *c = d->priv;
-	if (c->dirty_rx) {
-		c->dirty_rx = 0;
-		vq_flush(&c->v, RXQ);
-		rx_settle(c); /* published: consume what the guest got */
-	}
-	if (c->dirty_tx) {
-		c->dirty_tx = 0;
-		vq_flush(&c->v, TXQ);
-	}
+	virtio_flush(&c->v);
+	rx_settle(c); /* counted: consume what the guest got */
 }
 
 const struct device_ops virtio_console_ops = {
     .name = "virtio-console",
     .init = vcon_init,
-    .mmio_read = vcon_mmio_read,
-    .mmio_write = vcon_mmio_write,
+    .mmio_read = virtio_dev_mmio_read,
+    .mmio_write = virtio_dev_mmio_write,
     .io_complete = vcon_io_complete,
     .idle = vcon_idle,
 };

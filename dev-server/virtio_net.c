@@ -38,7 +38,6 @@ struct net {
 	int rx_starved; /* a frame waits for a guest receive buffer */
 	uint8_t frame[FRAME_MAX];
 	int frame_len; /* > 0: a frame read from the backend, not yet delivered */
-	int dirty_rx, dirty_tx;
 	struct vq_elem e;
 };
 
@@ -83,7 +82,6 @@ static void net_tx(struct net *n, uint16_t head)
 			log_err("%s: backend write: %s", n->v.dev->name, strerror(errno));
 	}
 	vq_push(&n->v, TXQ, head, 0);
-	n->dirty_tx = 1;
 }
 
 /* Delivers the held frame into one guest receive buffer; returns 0 when
@@ -120,7 +118,6 @@ static int net_deliver(struct net *n)
 	}
 	/* A buffer too small or malformed gets the frame dropped, not stuck. */
 	vq_push(&n->v, RXQ, head, written);
-	n->dirty_rx = 1;
 	n->frame_len = 0;
 	return 1;
 }
@@ -165,7 +162,6 @@ static void net_resubmit(struct virtio_dev *v, unsigned q, uint16_t head)
 		net_tx(n, head); /* sent again: at-least-once */
 	} else {
 		vq_push(v, RXQ, head, 0); /* an empty receive: the frame was lost */
-		n->dirty_rx = 1;
 	}
 }
 
@@ -218,18 +214,6 @@ static int net_init(struct device *d, const char *args)
 	return 0;
 }
 
-static uint64_t net_mmio_read(struct device *d, uint64_t off, unsigned size)
-{
-	struct net *n = d->priv;
-	return virtio_mmio_read(&n->v, off, size);
-}
-
-static void net_mmio_write(struct device *d, uint64_t off, unsigned size, uint64_t val)
-{
-	struct net *n = d->priv;
-	virtio_mmio_write(&n->v, off, size, val);
-}
-
 static void net_io_complete(struct device *d, uint32_t tag, int32_t res)
 {
 	(void)tag;
@@ -239,24 +223,11 @@ static void net_io_complete(struct device *d, uint32_t tag, int32_t res)
 	net_rx(n);
 }
 
-static void net_idle(struct device *d)
-{
-	struct net *n = d->priv;
-	if (n->dirty_rx) {
-		n->dirty_rx = 0;
-		vq_flush(&n->v, RXQ);
-	}
-	if (n->dirty_tx) {
-		n->dirty_tx = 0;
-		vq_flush(&n->v, TXQ);
-	}
-}
-
 const struct device_ops virtio_net_ops = {
     .name = "virtio-net",
     .init = net_init,
-    .mmio_read = net_mmio_read,
-    .mmio_write = net_mmio_write,
+    .mmio_read = virtio_dev_mmio_read,
+    .mmio_write = virtio_dev_mmio_write,
     .io_complete = net_io_complete,
-    .idle = net_idle,
+    .idle = virtio_dev_idle,
 };

@@ -13,7 +13,6 @@
 struct rng {
 	struct virtio_dev v;
 	struct vq_elem e;
-	int dirty;
 };
 
 static void rng_fill(struct rng *r, uint16_t head)
@@ -36,7 +35,6 @@ static void rng_fill(struct rng *r, uint16_t head)
 		}
 	}
 	vq_push(&r->v, 0, head, done);
-	r->dirty = 1;
 }
 
 static void rng_notify(struct virtio_dev *v, unsigned q)
@@ -75,31 +73,10 @@ static int rng_init(struct device *d, const char *args)
 	return 0;
 }
 
-static uint64_t rng_mmio_read(struct device *d, uint64_t off, unsigned size)
-{
-	struct rng *r = d->priv;
-	return virtio_mmio_read(&r->v, off, size);
-}
-
-static void rng_mmio_write(struct device *d, uint64_t off, unsigned size, uint64_t val)
-{
-	struct rng *r = d->priv;
-	virtio_mmio_write(&r->v, off, size, val);
-}
-
-static void rng_idle(struct device *d)
-{
-	struct rng *r = d->priv;
-	if (r->dirty) {
-		r->dirty = 0;
-		vq_flush(&r->v, 0);
-	}
-}
-
 const struct device_ops virtio_rng_ops = {
     .name = "virtio-rng",
     .init = rng_init,
-    .mmio_read = rng_mmio_read,
-    .mmio_write = rng_mmio_write,
-    .idle = rng_idle,
+    .mmio_read = virtio_dev_mmio_read,
+    .mmio_write = virtio_dev_mmio_write,
+    .idle = virtio_dev_idle,
 };
