@@ -288,22 +288,17 @@ static void parse_args(int argc, char **argv)
 			char why[256];
 			if (devices_add_net(&vm.devs, v, why, sizeof(why)))
 				bad_input("--net", "%s", why);
-		} else if (strcmp(a, "--vconsole") == 0) {
+		} else if (strcmp(a, "--vconsole") == 0 || strcmp(a, "--rng") == 0) {
+			/* on|off switches for devices that need no settings */
+			int vcon = strcmp(a, "--vconsole") == 0, *on = vcon ? &vm.vcon_on : &vm.rng;
 			char why[128];
 			if (strcmp(v, "on") && strcmp(v, "off"))
-				bad_input("--vconsole", "%s: expected on or off", v);
-			if (strcmp(v, "on") == 0 && !vm.vcon_on &&
-			    devices_add_vconsole(&vm.devs, why, sizeof(why)))
-				bad_input("--vconsole", "%s", why);
-			vm.vcon_on |= strcmp(v, "on") == 0;
-		} else if (strcmp(a, "--rng") == 0) {
-			char why[128];
-			if (strcmp(v, "on") && strcmp(v, "off"))
-				bad_input("--rng", "%s: expected on or off", v);
-			if (strcmp(v, "on") == 0 && !vm.rng &&
-			    devices_add_rng(&vm.devs, why, sizeof(why)))
-				bad_input("--rng", "%s", why);
-			vm.rng |= strcmp(v, "on") == 0;
+				bad_input(a, "%s: expected on or off", v);
+			if (strcmp(v, "on") == 0 && !*on &&
+			    (vcon ? devices_add_vconsole : devices_add_rng)(&vm.devs, why,
+									    sizeof(why)))
+				bad_input(a, "%s", why);
+			*on |= strcmp(v, "on") == 0;
 		} else if (strcmp(a, "--name") == 0) {
 			if (!*v || strlen(v) >= sizeof(vm.name) || strchr(v, '/') || v[0] == '.')
 				bad_input("--name", "%s: expected a short name without '/'", v);

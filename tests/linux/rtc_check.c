@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* struct rtc_time's fields are struct tm's first nine, in order. */
+#define RTC_FIELDS (9 * sizeof(int))
+_Static_assert(sizeof(struct rtc_time) == RTC_FIELDS, "struct rtc_time layout");
+
 static int fail(const char *what)
 {
 	printf("rtc: FAIL %s\n", what);
@@ -33,12 +37,8 @@ int main(void)
 		return fail("RTC_RD_TIME");
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = rt.tm_year;
-	tm.tm_mon = rt.tm_mon;
-	tm.tm_mday = rt.tm_mday;
-	tm.tm_hour = rt.tm_hour;
-	tm.tm_min = rt.tm_min;
-	tm.tm_sec = rt.tm_sec;
+	memcpy(&tm, &rt, RTC_FIELDS); /* struct rtc_time starts like struct tm */
+	tm.tm_isdst = 0;
 	time_t rtc = timegm(&tm), sys = time(NULL);
 	if (rt.tm_year + 1900 < 2024)
 		return fail("RTC year before 2024 (no host time?)");
@@ -56,12 +56,7 @@ int main(void)
 	time_t t = time(NULL);
 	gmtime_r(&t, &tm);
 	memset(&set, 0, sizeof(set));
-	set.tm_year = tm.tm_year;
-	set.tm_mon = tm.tm_mon;
-	set.tm_mday = tm.tm_mday;
-	set.tm_hour = tm.tm_hour;
-	set.tm_min = tm.tm_min;
-	set.tm_sec = tm.tm_sec;
+	memcpy(&set, &tm, RTC_FIELDS);
 	if (ioctl(fd, RTC_SET_TIME, &set) < 0)
 		return fail("RTC_SET_TIME (restore)");
 
