@@ -92,7 +92,7 @@ static int next_kv(const char **p, char *key, size_t klen, char *val, size_t vle
 int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t why_len)
 {
 	char key[32], val[PATH_MAX], file[PATH_MAX] = "", id[32] = "";
-	int ro = 0, r;
+	int ro = 0, direct = 0, r;
 	const char *p = spec;
 	while ((r = next_kv(&p, key, sizeof(key), val, sizeof(val))) == 1) {
 		if (strcmp(key, "file") == 0) {
@@ -103,6 +103,12 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
 				return -EINVAL;
 			}
 			ro = strcmp(val, "on") == 0;
+		} else if (strcmp(key, "cache") == 0) {
+			if (strcmp(val, "none") && strcmp(val, "writeback")) {
+				snprintf(why, why_len, "cache=%s: expected none or writeback", val);
+				return -EINVAL;
+			}
+			direct = strcmp(val, "none") == 0;
 		} else if (strcmp(key, "id") == 0) {
 			if (!*val || strlen(val) > 20 || strpbrk(val, "/ ,=")) {
 				snprintf(why, why_len, "id=%s: expected a short name", val);
@@ -144,7 +150,8 @@ int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t wh
 	struct dev_spec *d = add_virtio(l, "virtio-blk", id, why, why_len);
 	if (!d)
 		return -EINVAL;
-	snprintf(d->args, sizeof(d->args), "ro=%d,serial=%s,file=%s", ro, id, file);
+	snprintf(d->args, sizeof(d->args), "ro=%d,serial=%s,direct=%d,file=%s", ro, id, direct,
+		 file);
 	return 0;
 }
 

@@ -44,9 +44,9 @@ struct dev_list {
 void devices_init(struct dev_list *l);
 
 /** Adds a virtio-blk disk from a --drive value
- * ("file=PATH[,readonly=on|off][,id=NAME]"; ",," is a literal comma in
- * PATH). Checks that the image exists and opens in the wanted mode. Returns
- * 0, or -EINVAL with a one-line reason in `why`. */
+ * ("file=PATH[,readonly=on|off][,cache=writeback|none][,id=NAME]"; ",," is
+ * a literal comma in PATH; cache=none asks for O_DIRECT). Checks that the image exists and opens in
+ * the wanted mode. Returns 0, or -EINVAL with a one-line reason in `why`. */
 int devices_add_drive(struct dev_list *l, const char *spec, char *why, size_t why_len);
 
 /** Adds a virtio-net from a --net value: "user[,hostfwd=RULE]..." (RULE as

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Device crash test: a Linux guest writes 64 MiB of a known pattern to a
-virtio-blk disk and reads it back (O_DIRECT) while this script SIGKILLs the
+virtio-blk disk (cache=none: O_DIRECT on the host too, so requests stay in
+flight longer) and reads it back while this script SIGKILLs the
 disk's device process at random moments, at least KILLS times. The guest
 must report no mismatch and no kernel I/O error, power off with status 0,
 and the image must hold the pattern (checked by the host build of
@@ -29,7 +30,7 @@ def main(argv):
     rnd = random.Random(seed)
     log = open(os.path.join(work, "devcrash.err"), "w+")
     p = subprocess.Popen([shoal, "run", "--smp", "2", "--kernel", kernel, "--initrd", initrd,
-                          "--drive", "file=%s,id=crashdisk" % img],
+                          "--drive", "file=%s,id=crashdisk,cache=none" % img],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
     os.set_blocking(p.stdout.fileno(), False)
     out = b""

@@ -67,6 +67,7 @@ expect "syscon reset reboots the guest (RAM kept, board back to power-on, 2 hart
 expect "goldfish RTC: wall clock, set time, alarm interrupt" 0 "rtc: time, set, alarm interrupt all work" -- --bios none --kernel "$GUEST/rtc.elf"
 printf 'shoal-disk' >"$tmp/disk.img" && truncate -s 1M "$tmp/disk.img"
 expect "virtio-blk: hostile descriptor chains fail alone, the device keeps serving" 0 "the device kept serving" -- --bios none --kernel "$GUEST/virtio_blk.elf" --drive "file=$tmp/disk.img,id=hostile"
+expect "virtio-blk with cache=none (O_DIRECT): the same checks" 0 "the device kept serving" -- --bios none --kernel "$GUEST/virtio_blk.elf" --drive "file=$tmp/disk.img,id=hostile,cache=none"
 expect "PLIC: a UART line pends, is claimed once, completes; mip RMW does not latch SEIP" 0 "plic: all checks passed" -- --bios none --kernel "$GUEST/plic.elf"
 expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kernel "$GUEST/fail_htif.elf"
 expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
@@ -129,7 +130,8 @@ else
 fi
 chattr -i "$tmp/ro.img" 2>/dev/null
 bad "--drive with a bad readonly value" "readonly=maybe" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/text.bin,readonly=maybe"
-bad "--drive with an unknown key" "'cache'" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/text.bin,cache=none"
+bad "--drive with an unknown key" "'aio'" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/text.bin,aio=native"
+bad "--drive with a bad cache mode" "cache=unsafe" run --name "bad-$$" --bios none --kernel "$H" --drive "file=$tmp/text.bin,cache=unsafe"
 bad "--net with an unknown backend" "bridge: unknown backend" run --name "bad-$$" --bios none --kernel "$H" --net bridge
 bad "--net with a malformed hostfwd" "hostfwd=tcp:80" run --name "bad-$$" --bios none --kernel "$H" --net "user,hostfwd=tcp:80"
 bad "--net tap without ifname" "ifname" run --name "bad-$$" --bios none --kernel "$H" --net tap
