@@ -68,6 +68,7 @@ expect "goldfish RTC: wall clock, set time, alarm interrupt" 0 "rtc: time, set, 
 printf 'shoal-disk' >"$tmp/disk.img" && truncate -s 1M "$tmp/disk.img"
 expect "virtio-blk: hostile descriptor chains fail alone, the device keeps serving" 0 "the device kept serving" -- --bios none --kernel "$GUEST/virtio_blk.elf" --drive "file=$tmp/disk.img,id=hostile"
 expect "virtio-blk with cache=none (O_DIRECT): the same checks" 0 "the device kept serving" -- --bios none --kernel "$GUEST/virtio_blk.elf" --drive "file=$tmp/disk.img,id=hostile,cache=none"
+expect "virtio-rng, virtio-net (ARP through user networking), virtio-console from a bare-metal driver" 0 "virtio: console ok" -- --bios none --kernel "$GUEST/virtio_devs.elf" --rng on --net user --vconsole on
 expect "PLIC: a UART line pends, is claimed once, completes; mip RMW does not latch SEIP" 0 "plic: all checks passed" -- --bios none --kernel "$GUEST/plic.elf"
 expect "HTIF failure status propagates" 7 "failing with 7" -- --bios none --kernel "$GUEST/fail_htif.elf"
 expect "test finisher failure status propagates" 5 "" -- --bios none --kernel "$GUEST/finisher.elf"
