@@ -1,4 +1,4 @@
-/* virtio-blk over a raw image file: read, write, flush, get-id; every
+/* virtio-blk over a raw image file: read, write, flush, get-id, discard; every
  * request an io_uring readv/writev/fsync straight between the file and
  * guest RAM (O_DIRECT when the file system allows it and the request is
  * aligned), as many in flight as the queue holds.
@@ -26,9 +26,12 @@
 #define VIRTIO_BLK_F_SEG_MAX 2
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_DISCARD 13
+#define DISCARD_MAX_SECTORS (1u << 22) /* 2 GiB per segment */
+#define DISCARD_MAX_SEG 16
 #define BLK_SEG_MAX 128
 
-enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8 };
+enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11 };
 enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 
 /* One request in flight, indexed by its head descriptor. */
@@ -47,6 +50,7 @@ struct blk {
 	struct virtio_dev v;
 	int fd, ro;
 	int dfd;       /* the image opened O_DIRECT, -1 when the file system refuses */
+	int regular;   /* a regular file (discard punches holes) */
 	int restarted; /* until the first completion after a restart */
 	uint64_t sectors;
 	char serial[21];
@@ -68,6 +72,9 @@ static unsigned blk_config(struct virtio_dev *v, uint8_t *cfg, unsigned cap)
 	memcpy(cfg, &b->sectors, 8); /* capacity in 512-byte sectors */
 	le32(cfg + 12, BLK_SEG_MAX); /* seg_max */
 	le32(cfg + 20, 512);	     /* blk_size */
+	le32(cfg + 36, DISCARD_MAX_SECTORS);
+	le32(cfg + 40, DISCARD_MAX_SEG);
+	le32(cfg + 44, 8); /* discard_sector_alignment: 4 KiB */
 	return 60;
 }
 
@@ -129,6 +136,34 @@ static void blk_submit_io(struct blk *b, uint16_t head)
 		blk_finish(b, 0, head, S_IOERR, 0);
 }
 
+/* A discard: its readable data after the header is segments of {sector,
+ * sector count, flags}; each range must lie on the disk. On a regular file
+ * the ranges become holes (reads return zeros, space is freed); elsewhere
+ * a discard is a hint and does nothing. Synchronous: punching a hole is a
+ * metadata operation. Returns the request's status. */
+static uint8_t blk_discard(struct blk *b, const struct vq_elem *e)
+{
+	uint8_t buf[16 + 16 * DISCARD_MAX_SEG];
+	size_t n = iov_read(e, buf, sizeof(buf));
+	if (b->ro || e->in_len != 1 || n < 32 || (n - 16) % 16 || e->out_len != n)
+		return S_IOERR;
+	for (size_t k = 16; k < n; k += 16) {
+		uint64_t sector;
+		uint32_t count;
+		memcpy(&sector, buf + k, 8);
+		memcpy(&count, buf + k + 8, 4);
+		if (count > DISCARD_MAX_SECTORS || sector > b->sectors ||
+		    count > b->sectors - sector)
+			return S_IOERR;
+		if (b->regular &&
+		    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)(sector * 512), (off_t)count * 512) < 0 &&
+		    errno != EOPNOTSUPP)
+			return S_IOERR;
+	}
+	return S_OK;
+}
+
 /* Starts request `head` of queue `q` (already popped or recovered). */
 static void blk_start(struct blk *b, unsigned q, uint16_t head)
 {
@@ -169,6 +204,9 @@ static void blk_start(struct blk *b, unsigned q, uint16_t head)
 		r->iov = &e->iov[1];
 		r->niov = e->nout - 1;
 		r->total = e->out_len - 16;
+	} else if (type == T_DISCARD) {
+		blk_finish(b, q, head, blk_discard(b, e), 0);
+		return;
 	} else if (type == T_FLUSH) {
 		if (devloop_fsync(b->v.dev->loop, b->fd, 0, ((uint32_t)r->gen << 16) | head))
 			blk_finish(b, q, head, S_IOERR, 0);
@@ -221,7 +259,7 @@ static const struct virtio_ops blk_vops = {
     .device_id = VIRTIO_ID_BLOCK,
     .nqueues = 1,
     .features = (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
-		(1ull << VIRTIO_BLK_F_FLUSH),
+		(1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_DISCARD),
     .config = blk_config,
     .notify = blk_notify,
     .reset = blk_reset,
@@ -264,6 +302,7 @@ static int blk_init(struct device *d, const char *args)
 	uint64_t bytes = 0;
 	if (fstat(b->fd, &sb) == 0)
 		bytes = (uint64_t)sb.st_size;
+	b->regular = S_ISREG(sb.st_mode);
 	if (S_ISBLK(sb.st_mode) && ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
 		bytes = 0;
 	b->sectors = bytes / 512;

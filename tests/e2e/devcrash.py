@@ -3,8 +3,9 @@
 virtio-blk disk (cache=none: O_DIRECT on the host too, so requests stay in
 flight longer) and reads it back while this script SIGKILLs the
 disk's device process at random moments, at least KILLS times. The guest
-must report no mismatch and no kernel I/O error, power off with status 0,
-and the image must hold the pattern (checked by the host build of
+must report no mismatch and no kernel I/O error, a discarded range must
+read back as zeros, the guest must power off with status 0, and the image
+must hold the pattern (checked by the host build of
 blkpattern). Usage: devcrash.py SHOAL KERNEL INITRD HOST_BLKPATTERN WORKDIR"""
 import os
 import random
@@ -80,6 +81,10 @@ def main(argv):
                            text=True)
         if v.returncode != 0:
             problems.append("the image does not hold the pattern: " + v.stdout.strip())
+        with open(img, "rb") as f:  # the discarded 4 MiB after the pattern
+            f.seek(64 << 20)
+            if f.read(4 << 20) != bytes(4 << 20):
+                problems.append("the discarded range is not zeros in the image")
     if problems:
         print("not ok - %s (seed %d): %s" % (name, seed, "; ".join(problems)))
         print(err[-2000:])
