@@ -20,6 +20,7 @@
 static const char *dev;
 static double seconds;
 static uint64_t dev_bytes;
+static int stop; /* set by the main thread when the time is up */
 
 static double now(void)
 {
@@ -36,8 +37,7 @@ static void *reader(void *arg)
 	if (fd < 0 || posix_memalign(&buf, 4096, 4096))
 		return NULL;
 	uint64_t blocks = dev_bytes / 4096;
-	double end = now() + seconds;
-	while (now() < end) {
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
@@ -81,6 +81,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "blkbench: cannot start thread %d\n", i);
 				return 1;
 			}
+		/* Only the main thread reads the clock (QEMU 7.2 guests crashed
+		 * in the vDSO's clock_gettime on the reader threads). */
+		struct timespec ts = {(time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9)};
+		nanosleep(&ts, NULL);
+		__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 		uint64_t total = 0;
 		for (int i = 0; i < n; i++) {
 			pthread_join(t[i], NULL);
