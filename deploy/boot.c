@@ -28,26 +28,47 @@ static uint32_t itype(uint32_t imm, uint32_t rs1, uint32_t f3, uint32_t rd, uint
 	return (imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
 }
 
+static uint32_t btype(int32_t off, unsigned rs1, unsigned rs2, unsigned f3)
+{
+	uint32_t o = (uint32_t)off;
+	return (((o >> 12) & 1) << 31) | (((o >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) |
+	       (f3 << 12) | (((o >> 1) & 0xf) << 8) | (((o >> 11) & 1) << 7) | 0x63;
+}
+
 void boot_rom_build(uint8_t *rom, uint64_t firmware, uint64_t dtb, uint64_t next)
 {
-	enum { T0 = 5, A0 = 10, A1 = 11, A2 = 12 };
-	enum { ENTRY_OFF = 24, DTB_OFF = 32, INFO_OFF = 40 };
+	enum { T0 = 5, T1 = 6, T2 = 7, A0 = 10, A1 = 11, A2 = 12 };
+	enum { ENTRY_OFF = 64, DTB_OFF = 72, INFO_OFF = 80 };
 	memset(rom, 0, BOOT_ROM_SIZE);
+	/* Hart 0 enters the firmware at once. The others sleep here until an
+	 * IPI: OpenSBI 1.1 picks its cold-boot hart by a lottery among the
+	 * harts that reach it, and Linux numbers CPUs from that hart, so an
+	 * early arrival would rotate the CPU numbering; harts arriving after
+	 * cold boot take OpenSBI's warm path, released by the IPI its HSM
+	 * hart_start sends (the pending MSIP is left for OpenSBI). */
 	const uint32_t code[] = {
-	    0x00000297,			       /* auipc t0, 0 */
-	    itype(INFO_OFF, T0, 0, A2, 0x13),  /* addi a2, t0, INFO_OFF */
-	    itype(0xf14, 0, 2, A0, 0x73),      /* csrr a0, mhartid */
-	    itype(DTB_OFF, T0, 3, A1, 0x03),   /* ld a1, DTB_OFF(t0) */
-	    itype(ENTRY_OFF, T0, 3, T0, 0x03), /* ld t0, ENTRY_OFF(t0) */
-	    itype(0, T0, 0, 0, 0x67),	       /* jr t0 */
+	    0x00000297,						    /* 0: auipc t0, 0 */
+	    itype(0xf14, 0, 2, A0, 0x73),			    /* 4: csrr a0, mhartid */
+	    btype(32, A0, 0, 0),				    /* 8: beqz a0, 40 */
+	    itype(8, 0, 0, T1, 0x13),				    /* 12: li t1, MIP_MSIP */
+	    itype(0x304, T1, 2, 0, 0x73),			    /* 16: csrs mie, t1 */
+	    0x10500073,						    /* 20: wfi */
+	    itype(0x344, 0, 2, T2, 0x73),			    /* 24: csrr t2, mip */
+	    (T1 << 20) | (T2 << 15) | (7 << 12) | (T2 << 7) | 0x33, /* 28: and t2, t2, t1 */
+	    btype(-12, T2, 0, 0),				    /* 32: beqz t2, 20 */
+	    itype(0x304, T1, 3, 0, 0x73),			    /* 36: csrc mie, t1 */
+	    itype(INFO_OFF, T0, 0, A2, 0x13),			    /* 40: addi a2, t0, INFO_OFF */
+	    itype(DTB_OFF, T0, 3, A1, 0x03),			    /* 44: ld a1, DTB_OFF(t0) */
+	    itype(ENTRY_OFF, T0, 3, T0, 0x03),			    /* 48: ld t0, ENTRY_OFF(t0) */
+	    itype(0, T0, 0, 0, 0x67),				    /* 52: jr t0 */
 	};
+	_Static_assert(sizeof(code) <= ENTRY_OFF, "boot ROM code overlaps its data");
 	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
 		put32(rom + 4 * i, code[i]);
 	put64(rom + ENTRY_OFF, firmware);
 	put64(rom + DTB_OFF, dtb);
 	/* struct fw_dynamic_info: magic, version, next_addr, next_mode,
-	 * options, boot_hart. Hart 0 boots, so Linux's CPU n is hart n as on
-	 * QEMU; a lottery made the numbering change from run to run. */
+	 * options, boot_hart (hart 0: OpenSBI relocates from it). */
 	const uint64_t info[] = {FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, next, FW_NEXT_MODE_S, 0, 0};
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
 		put64(rom + INFO_OFF + 8 * i, info[i]);

@@ -24,11 +24,16 @@ static void test_rom(void **state)
 	static uint8_t rom[BOOT_ROM_SIZE];
 	boot_rom_build(rom, 0x80000000, 0x87f00000, 0x80200000);
 	assert_int_equal(get64(rom) & 0xffffffff, 0x00000297); /* auipc t0, 0 */
+	/* Harts other than 0 wait for an IPI in WFI before the firmware. */
+	assert_int_equal(get64(rom + 8) & 0x7f, 0x63);		    /* a branch on mhartid */
+	assert_int_equal(get64(rom + 20) & 0xffffffff, 0x10500073); /* wfi */
 	/* The code's loads and addi name the data it expects. */
-	uint32_t addi = (uint32_t)(get64(rom + 4) & 0xffffffff);
+	uint32_t addi = (uint32_t)(get64(rom + 40) & 0xffffffff);
 	uint32_t info_off = addi >> 20;
-	assert_int_equal(get64(rom + 24), 0x80000000);
-	assert_int_equal(get64(rom + 32), 0x87f00000);
+	uint32_t dtb_off = (uint32_t)(get64(rom + 44) & 0xffffffff) >> 20;
+	uint32_t entry_off = (uint32_t)(get64(rom + 48) & 0xffffffff) >> 20;
+	assert_int_equal(get64(rom + entry_off), 0x80000000);
+	assert_int_equal(get64(rom + dtb_off), 0x87f00000);
 	assert_int_equal(get64(rom + info_off), 0x4942534f); /* "OSBI" */
 	assert_int_equal(get64(rom + info_off + 8), 2);
 	assert_int_equal(get64(rom + info_off + 16), 0x80200000);
