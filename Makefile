@@ -79,7 +79,8 @@ GUEST_S := $(wildcard tests/guest/*.S)
 GUEST_ELF := $(patsubst tests/guest/%.c,$(GUEST_DIR)/%.elf,$(GUEST_C)) \
 	$(patsubst tests/guest/%.S,$(GUEST_DIR)/%.elf,$(filter-out tests/guest/crt0.S,$(GUEST_S)))
 
-$(GUEST_DIR)/%.elf: tests/guest/%.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
+$(GUEST_DIR)/%.elf: tests/guest/%.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h \
+		tests/guest/virtq.h
 	@mkdir -p $(dir $@)
 	$(RVCC) $(RVFLAGS) tests/guest/crt0.S $< -o $@ -lgcc
 $(GUEST_DIR)/%.elf: tests/guest/%.S tests/guest/link.ld tests/guest/isa.h

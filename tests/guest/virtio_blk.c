@@ -8,31 +8,13 @@
  * working. The interrupt status is read and acknowledged through the
  * shadow page. Failed checks exit with their own status. */
 #include "guest.h"
+#include "virtq.h"
 
 #define VIO ((volatile uint32_t *)0x10001000ul)
 #define R(off) VIO[(off) / 4]
-#define QN 8
-#define F_NEXT 1
-#define F_WRITE 2
 #define RAM_END 0x88000000ul /* 128 MiB of RAM */
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-
-static struct desc descs[QN] __attribute__((aligned(16)));
-static struct {
-	uint16_t flags, idx, ring[QN], used_event;
-} avail __attribute__((aligned(4)));
-static struct {
-	uint16_t flags, idx;
-	struct {
-		uint32_t id, len;
-	} ring[QN];
-	uint16_t avail_event;
-} used __attribute__((aligned(4)));
+static struct virtq q;
 
 static struct {
 	uint32_t type, reserved;
@@ -40,11 +22,10 @@ static struct {
 } hdr;
 static uint8_t data[512] __attribute__((aligned(512)));
 static volatile uint8_t status;
-static uint16_t seen_used;
 
 static void d(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	descs[i] = (struct desc){.addr = addr, .len = len, .flags = flags, .next = next};
+	q.d[i] = (struct vq_desc){.addr = addr, .len = len, .flags = flags, .next = next};
 }
 
 /* Offers head 0, notifies, waits (bounded) for the used entry; returns its
@@ -52,20 +33,9 @@ static void d(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t 
 static long run(void)
 {
 	status = 0xee;
-	avail.ring[avail.idx % QN] = 0;
-	__asm__ volatile("fence rw, rw");
-	avail.idx++;
-	__asm__ volatile("fence rw, rw");
+	virtq_offer(&q, 0);
 	R(0x050) = 0;
-	for (long spin = 0; spin < 50000000; spin++) {
-		if (*(volatile uint16_t *)&used.idx != seen_used) {
-			__asm__ volatile("fence rw, rw");
-			uint32_t len = used.ring[seen_used % QN].len;
-			seen_used++;
-			return len;
-		}
-	}
-	return -1;
+	return virtq_take(&q, 0, 50000000);
 }
 
 /* A well-formed request: header, data (512 bytes), status. */
@@ -73,9 +43,9 @@ static long request(uint32_t type, uint64_t sector, int data_writable)
 {
 	hdr.type = type;
 	hdr.sector = sector;
-	d(0, (uint64_t)&hdr, 16, F_NEXT, 1);
-	d(1, (uint64_t)data, 512, F_NEXT | (data_writable ? F_WRITE : 0), 2);
-	d(2, (uint64_t)&status, 1, F_WRITE, 0);
+	d(0, (uint64_t)&hdr, 16, VQ_F_NEXT, 1);
+	d(1, (uint64_t)data, 512, VQ_F_NEXT | (data_writable ? VQ_F_WRITE : 0), 2);
+	d(2, (uint64_t)&status, 1, VQ_F_WRITE, 0);
 	return run();
 }
 
@@ -95,13 +65,13 @@ int main(uint64_t hartid)
 	R(0x070) = 1 | 2 | 8;
 	CHECK(R(0x070) & 8, 12);
 	R(0x030) = 0;
-	CHECK(R(0x034) >= QN, 13);
-	R(0x038) = QN;
-	R(0x080) = (uint32_t)(uint64_t)descs;
+	CHECK(R(0x034) >= VQ_N, 13);
+	R(0x038) = VQ_N;
+	R(0x080) = (uint32_t)(uint64_t)q.d;
 	R(0x084) = 0;
-	R(0x090) = (uint32_t)(uint64_t)&avail;
+	R(0x090) = (uint32_t)(uint64_t)&q.avail;
 	R(0x094) = 0;
-	R(0x0a0) = (uint32_t)(uint64_t)&used;
+	R(0x0a0) = (uint32_t)(uint64_t)&q.used;
 	R(0x0a4) = 0;
 	R(0x044) = 1;
 	CHECK(R(0x044) == 1, 14);
@@ -126,20 +96,20 @@ int main(uint64_t hartid)
 	 * the request still completes, with nothing written */
 	hdr.type = 0;
 	hdr.sector = 0;
-	d(0, (uint64_t)&hdr, 16, F_NEXT, 1);
-	d(1, (uint64_t)data, 512, F_NEXT | F_WRITE, 0);
+	d(0, (uint64_t)&hdr, 16, VQ_F_NEXT, 1);
+	d(1, (uint64_t)data, 512, VQ_F_NEXT | VQ_F_WRITE, 0);
 	CHECK(run() == 0 && status == 0xee, 30);
 	/* 4: a buffer running past the end of RAM */
-	d(0, (uint64_t)&hdr, 16, F_NEXT, 1);
-	d(1, RAM_END - 256, 512, F_NEXT | F_WRITE, 2);
-	d(2, (uint64_t)&status, 1, F_WRITE, 0);
+	d(0, (uint64_t)&hdr, 16, VQ_F_NEXT, 1);
+	d(1, RAM_END - 256, 512, VQ_F_NEXT | VQ_F_WRITE, 2);
+	d(2, (uint64_t)&status, 1, VQ_F_WRITE, 0);
 	CHECK(run() == 1 && status == 1, 31);
 	/* 5: an address outside RAM (the boot ROM) */
-	d(1, 0x1000, 512, F_NEXT | F_WRITE, 2);
+	d(1, 0x1000, 512, VQ_F_NEXT | VQ_F_WRITE, 2);
 	CHECK(run() == 1 && status == 1, 32);
-	/* 6: more descriptors than the queue holds (all QN in a cycle) */
-	for (unsigned i = 0; i < QN; i++)
-		d(i, (uint64_t)&hdr, 16, F_NEXT, (uint16_t)((i + 1) % QN));
+	/* 6: more descriptors than the queue holds (all VQ_N in a cycle) */
+	for (unsigned i = 0; i < VQ_N; i++)
+		d(i, (uint64_t)&hdr, 16, VQ_F_NEXT, (uint16_t)((i + 1) % VQ_N));
 	CHECK(run() == 0 && status == 0xee, 33);
 	/* 7: a read into a buffer the device may only read */
 	CHECK(request(0, 0, 0) == 1 && status == 1, 34);

@@ -5,34 +5,11 @@
  * of output. Each device is set up as a driver would (features, queues,
  * DRIVER_OK). Failed checks exit with their own status. */
 #include "guest.h"
+#include "virtq.h"
 
 #define SLOT(i) ((volatile uint32_t *)(0x10001000ul + 0x1000ul * (i)))
-#define QN 8
-#define F_NEXT 1
-#define F_WRITE 2
 
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-
-struct vq {
-	struct desc d[QN] __attribute__((aligned(16)));
-	struct {
-		uint16_t flags, idx, ring[QN], used_event;
-	} avail __attribute__((aligned(4)));
-	struct {
-		uint16_t flags, idx;
-		struct {
-			uint32_t id, len;
-		} ring[QN];
-		uint16_t avail_event;
-	} used __attribute__((aligned(4)));
-	uint16_t seen;
-};
-
-static struct vq queues[3][2];
+static struct virtq queues[3][2];
 
 static void reg(volatile uint32_t *r, unsigned off, uint32_t v)
 {
@@ -56,9 +33,9 @@ static int setup(unsigned s, uint32_t id, uint32_t feat0, unsigned nq)
 	if (!(r[0x070 / 4] & 8))
 		return 0;
 	for (unsigned q = 0; q < nq; q++) {
-		struct vq *v = &queues[s][q];
+		struct virtq *v = &queues[s][q];
 		reg(r, 0x030, q);
-		reg(r, 0x038, QN);
+		reg(r, 0x038, VQ_N);
 		reg(r, 0x080, (uint32_t)(uint64_t)v->d);
 		reg(r, 0x084, 0);
 		reg(r, 0x090, (uint32_t)(uint64_t)&v->avail);
@@ -74,11 +51,7 @@ static int setup(unsigned s, uint32_t id, uint32_t feat0, unsigned nq)
 /* Offers descriptor `head` (already filled) on queue `q` of slot `s`. */
 static void offer(unsigned s, unsigned q, uint16_t head, int notify)
 {
-	struct vq *v = &queues[s][q];
-	v->avail.ring[v->avail.idx % QN] = head;
-	__asm__ volatile("fence rw, rw");
-	v->avail.idx++;
-	__asm__ volatile("fence rw, rw");
+	virtq_offer(&queues[s][q], head);
 	if (notify)
 		reg(SLOT(s), 0x050, q);
 }
@@ -87,17 +60,7 @@ static void offer(unsigned s, unsigned q, uint16_t head, int notify)
  * -1 when none came. */
 static long take(unsigned s, unsigned q, uint16_t *head)
 {
-	struct vq *v = &queues[s][q];
-	for (long spin = 0; spin < 200000000; spin++) {
-		if (*(volatile uint16_t *)&v->used.idx != v->seen) {
-			__asm__ volatile("fence rw, rw");
-			unsigned i = v->seen++ % QN;
-			if (head)
-				*head = (uint16_t)v->used.ring[i].id;
-			return v->used.ring[i].len;
-		}
-	}
-	return -1;
+	return virtq_take(&queues[s][q], head, 200000000);
 }
 
 static uint8_t rng_buf[64];
@@ -112,7 +75,7 @@ int main(uint64_t hartid)
 
 	/* virtio-rng: 64 random bytes */
 	CHECK(setup(0, 4, 0, 1), 10);
-	queues[0][0].d[0] = (struct desc){(uint64_t)rng_buf, sizeof(rng_buf), F_WRITE, 0};
+	queues[0][0].d[0] = (struct vq_desc){(uint64_t)rng_buf, sizeof(rng_buf), VQ_F_WRITE, 0};
 	offer(0, 0, 0, 1);
 	CHECK(take(0, 0, 0) == sizeof(rng_buf), 11);
 	int nonzero = 0;
@@ -127,7 +90,7 @@ int main(uint64_t hartid)
 	for (int i = 0; i < 6; i++)
 		CHECK(cfg[i] == mac[i], 21);
 	for (uint16_t i = 0; i < 2; i++) {
-		queues[1][0].d[i] = (struct desc){(uint64_t)rx[i], sizeof(rx[i]), F_WRITE, 0};
+		queues[1][0].d[i] = (struct vq_desc){(uint64_t)rx[i], sizeof(rx[i]), VQ_F_WRITE, 0};
 		offer(1, 0, i, i == 1);
 	}
 	uint8_t *f = tx + 12; /* after the 12-byte virtio-net header */
@@ -138,7 +101,7 @@ int main(uint64_t hartid)
 	    0,	  0,	0,    0,    0,	  0,	10,   0,    2,	  2}; /* target 10.0.2.2 */
 	for (int i = 0; i < 42; i++)
 		f[i] = arp[i];
-	queues[1][1].d[0] = (struct desc){(uint64_t)tx, sizeof(tx), 0, 0};
+	queues[1][1].d[0] = (struct vq_desc){(uint64_t)tx, sizeof(tx), 0, 0};
 	offer(1, 1, 0, 1);
 	CHECK(take(1, 1, 0) == 0, 22); /* transmitted */
 	uint16_t head = 9;
@@ -152,7 +115,7 @@ int main(uint64_t hartid)
 	/* virtio-console: one line out (nobody listens: the relay drops it) */
 	CHECK(setup(2, 3, 0, 2), 30);
 	static const char line[] = "hello from the virtio-console\n";
-	queues[2][1].d[0] = (struct desc){(uint64_t)line, sizeof(line) - 1, 0, 0};
+	queues[2][1].d[0] = (struct vq_desc){(uint64_t)line, sizeof(line) - 1, 0, 0};
 	offer(2, 1, 0, 1);
 	CHECK(take(2, 1, 0) == 0, 31);
 	guest_puts("virtio: console ok\n");
