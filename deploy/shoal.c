@@ -627,6 +627,7 @@ static void stop_children(const char *role, int sig, int grace_ms)
 		waitpid(c->pid, NULL, 0);
 		if (c->pidfd >= 0)
 			close(c->pidfd);
+		c->pidfd = -1;
 		c->done = 1;
 	}
 }
@@ -887,16 +888,7 @@ static void spawn_cpus(void)
  * registers; the RTC keeps its time, as a real one would). */
 static void reboot_vm(void)
 {
-	for (int i = 0; i < vm.nchild; i++) {
-		struct child *c = &vm.child[i];
-		if (c->done || strcmp(c->role, "cpu") != 0)
-			continue;
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-		close(c->pidfd);
-		c->pidfd = -1;
-		c->done = 1;
-	}
+	stop_children("cpu", SIGKILL, 1000);
 	board_reset(vm.board);
 	load_images();
 	log_debug("guest reboot");
