@@ -83,9 +83,8 @@ struct vm {
 	int paused;
 	pid_t mem_pid;
 	int rng;     /* --rng on */
-	int vcon_on; /* --vconsole on */
+	int vcon_on; /* --vconsole on: vcon relays it once the devices start */
 	struct vcon_relay vcon;
-	int vcon_active;
 	int mem_given;
 	unsigned nnodes; /* 0 without --numa */
 	struct numa_node node[NUMA_MAX_NODES];
@@ -1040,7 +1039,6 @@ int main(int argc, char **argv)
 					strerror(-e));
 				die_cleanly(1);
 			}
-			vm.vcon_active = 1;
 		}
 		if (!spawn2("dev", cname, devargv, fds[0], fds[1], d->console ? con.dev_in : -1)) {
 			log_err("cannot start the %s device", d->name);
@@ -1073,7 +1071,7 @@ int main(int argc, char **argv)
 		ctl_serve();
 		pfd[n] = (struct pollfd){.fd = ctl_fd, .events = POLLIN};
 		idx[n++] = -1;
-		if (vm.vcon_active) {
+		if (vm.vcon_on) {
 			int first = n;
 			vcon_relay_fill(&vm.vcon, pfd, &n);
 			for (int k = first; k < n; k++)
@@ -1101,7 +1099,7 @@ int main(int argc, char **argv)
 		if (con_slot > 0 && pfd[con_slot].revents)
 			console_input();
 		ctl_serve();
-		if (vm.vcon_active)
+		if (vm.vcon_on)
 			vcon_relay_service(&vm.vcon, pfd);
 		for (int k = 1; k < n; k++) {
 			if (!pfd[k].revents || idx[k] < 0)

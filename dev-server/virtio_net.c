@@ -34,8 +34,7 @@ struct net {
 	struct virtio_dev v;
 	uint8_t mac[6];
 	int fd;
-	int polling;	/* a poll on the backend is in flight */
-	int rx_starved; /* a frame waits for a guest receive buffer */
+	int polling; /* a poll on the backend is in flight */
 	uint8_t frame[FRAME_MAX];
 	int frame_len; /* > 0: a frame read from the backend, not yet delivered */
 	struct vq_elem e;
@@ -132,12 +131,9 @@ static void net_rx(struct net *n)
 				break;
 			n->frame_len = (int)r;
 		}
-		if (!net_deliver(n)) {
-			n->rx_starved = 1;
-			return; /* wait for the guest to post buffers (rx notify) */
-		}
+		if (!net_deliver(n))
+			return; /* held: wait for the guest to post buffers (rx notify) */
 	}
-	n->rx_starved = 0;
 	net_arm(n);
 }
 
@@ -148,7 +144,7 @@ static void net_notify(struct virtio_dev *v, unsigned q)
 		uint16_t head;
 		while (vq_pop(v, TXQ, &head))
 			net_tx(n, head);
-	} else if (n->rx_starved || n->frame_len) {
+	} else if (n->frame_len) {
 		net_rx(n);
 	} else {
 		net_arm(n);
@@ -169,7 +165,6 @@ static void net_reset(struct virtio_dev *v)
 {
 	struct net *n = v->priv;
 	n->frame_len = 0;
-	n->rx_starved = 0;
 }
 
 static const struct virtio_ops net_vops = {
