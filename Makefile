@@ -27,14 +27,15 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 	common/memclient.c common/util.c
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
-	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c
+	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c cpu-worker/jit.c
+JIT_SRC := jit-service/main.c jit-service/translate.c cpu-worker/decode.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c dev-server/virtio_net.c dev-server/virtio_console.c
-SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c deploy/vcon.c
+SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c deploy/vcon.c deploy/jitstats.c
 
 obj = $(patsubst %.c,$(OBJ)/%.o,$(1))
 
 LIBS_COMMON := -lzmq -lmsgpackc
-BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev $(BIN)/shoal-net
+BINS := $(BIN)/shoal $(BIN)/shoal-mem $(BIN)/shoal-cpu $(BIN)/shoal-dev $(BIN)/shoal-net $(BIN)/shoal-jit
 
 .PHONY: all deps deps-test gates clang-build run test unit guest e2e bench clean format format-check lint \
 	coverage docs perf-unit e2e-linux
@@ -61,6 +62,9 @@ $(BIN)/shoal-mem: $(call obj,$(MEM_SRC) $(COMMON_SRC))
 $(BIN)/shoal-cpu: $(call obj,$(CPU_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lm
+$(BIN)/shoal-jit: $(call obj,$(JIT_SRC) $(COMMON_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON)
 $(BIN)/shoal-dev: $(call obj,$(DEV_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -luring

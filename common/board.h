@@ -71,9 +71,9 @@ struct plic_state {
 struct board {
 	struct region_hdr hdr;
 	uint32_t nharts;
-	uint32_t state;	   /* enum board_state; first writer wins (CAS) */
-	int32_t exit_code; /* valid when state == BOARD_SHUTDOWN */
-	uint32_t pad0;
+	uint32_t state;		/* enum board_state; first writer wins (CAS) */
+	int32_t exit_code;	/* valid when state == BOARD_SHUTDOWN */
+	uint32_t jit_epoch;	/* bumped by shoal when shoal-jit dies: vCPUs drop its cache */
 	uint64_t mtime_base_ns; /* CLOCK_MONOTONIC at mtime == 0 */
 	struct plic_state plic;
 	struct board_hart hart[];

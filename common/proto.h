@@ -20,21 +20,23 @@
 /** Message kinds; each has the required fields proto_required() names. */
 enum proto_op {
 	OP_NONE = 0,
-	OP_MMIO_READ,  /* vCPU -> device: id, addr (offset in the device), size */
-	OP_MMIO_WRITE, /* vCPU -> device, posted: addr, size, value */
-	OP_MMIO_REPLY, /* device -> vCPU: id, value */
-	OP_SYNC,       /* any -> device: id; replied once all earlier messages are done */
-	OP_SYNC_REPLY, /* device -> any: id */
-	OP_REGION_GET, /* client -> shoal-mem: kind, index */
-	OP_REGION,     /* shoal-mem -> client: kind, index, size, node, generation; one fd */
-	OP_ERROR,      /* any reply: error (a one-line reason), id when known */
-	OP_CTL,	       /* client -> shoal: id, cmd ("status", "kill-device", "pause",
-			* "resume"), name (the device, for kill-device) */
-	OP_CTL_PROC,   /* shoal -> client, one per process or RAM node for "status":
-			* id, name, kind (role), value (pid), index (restarts), size
-			* (resident bytes), node (host NUMA node of its memory, -1 mixed) */
-	OP_CTL_DONE,   /* shoal -> client, ends a reply: id, value (ctl_proc messages
-			* sent), kind (the VM's state: "running" or "paused") */
+	OP_MMIO_READ,	/* vCPU -> device: id, addr (offset in the device), size */
+	OP_MMIO_WRITE,	/* vCPU -> device, posted: addr, size, value */
+	OP_MMIO_REPLY,	/* device -> vCPU: id, value */
+	OP_SYNC,	/* any -> device: id; replied once all earlier messages are done */
+	OP_SYNC_REPLY,	/* device -> any: id */
+	OP_REGION_GET,	/* client -> shoal-mem: kind, index */
+	OP_REGION,	/* shoal-mem -> client: kind, index, size, node, generation; one fd */
+	OP_ERROR,	/* any reply: error (a one-line reason), id when known */
+	OP_CTL,		/* client -> shoal: id, cmd ("status", "kill-device", "pause",
+			 * "resume"), name (the device, for kill-device) */
+	OP_CTL_PROC,	/* shoal -> client, one per process or RAM node for "status":
+			 * id, name, kind (role), value (pid), index (restarts), size
+			 * (resident bytes), node (host NUMA node of its memory, -1 mixed) */
+	OP_CTL_DONE,	/* shoal -> client, ends a reply: id, value (ctl_proc messages
+			 * sent), kind (the VM's state: "running" or "paused") */
+	OP_JIT_COMPILE, /* vCPU -> shoal-jit, asynchronous: addr (guest physical pc),
+			 * index (mode key), generation (the page's generation) */
 	OP_COUNT
 };
 

@@ -45,6 +45,7 @@ static const char *const kind_names[] = {
     [REGION_RAM] = "ram",
     [REGION_BOARD] = "board",
     [REGION_SHADOW] = "shadow",
+    [REGION_JIT] = "jit",
 };
 
 const char *region_kind_name(int kind)

@@ -16,6 +16,7 @@ enum region_kind {
 	REGION_RAM = 1,
 	REGION_BOARD = 2,
 	REGION_SHADOW = 3,
+	REGION_JIT = 4, /* shoal-jit's code cache (common/jitcache.h) */
 };
 
 /** The first bytes of every non-RAM shared region, written by its creator

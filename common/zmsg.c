@@ -29,6 +29,36 @@ void *zmsg_router(void *ctx, const char *endpoint)
 	return s;
 }
 
+void *zmsg_pull(void *ctx, const char *endpoint)
+{
+	void *s = zmsg_socket(ctx, ZMQ_PULL);
+	if (s && zmq_bind(s, endpoint) != 0) {
+		int e = errno;
+		zmq_close(s);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
+void *zmsg_push(void *ctx, const char *endpoint)
+{
+	void *s = zmsg_socket(ctx, ZMQ_PUSH);
+	int on = 1, hwm = 4096, linger = 0;
+	if (s) {
+		zmq_setsockopt(s, ZMQ_IMMEDIATE, &on, sizeof(on));
+		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	}
+	if (s && zmq_connect(s, endpoint) != 0) {
+		int e = errno;
+		zmq_close(s);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
 void *zmsg_dealer(void *ctx, const char *endpoint)
 {
 	void *s = zmsg_socket(ctx, ZMQ_DEALER);

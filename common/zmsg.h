@@ -14,6 +14,13 @@ void *zmsg_router(void *ctx, const char *endpoint);
 /** Creates a DEALER connected to `endpoint`; as zmsg_router otherwise. */
 void *zmsg_dealer(void *ctx, const char *endpoint);
 
+/** A PULL bound to `endpoint` (shoal-jit's compile requests). */
+void *zmsg_pull(void *ctx, const char *endpoint);
+/** A PUSH connected to `endpoint` that never blocks and never queues for a
+ * peer that is not there (ZMQ_IMMEDIATE): sends to a dead service fail
+ * with EAGAIN when sent with ZMQ_DONTWAIT (zmsg_send would block). */
+void *zmsg_push(void *ctx, const char *endpoint);
+
 /** Encodes and sends `m`, as one frame (DEALER) or as [identity, frame]
  * (ROUTER, when `ident` is not NULL). Returns 0 or a negative errno. */
 int zmsg_send(void *sock, const void *ident, size_t ident_len, const struct proto_msg *m);

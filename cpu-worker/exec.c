@@ -110,6 +110,10 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	b->pc = pc;
 	b->ppc = ppc;
 	b->stores = 0;
+	b->jit = NULL;
+	b->hits = 0;
+	b->jit_backoff = 0;
+	b->jit_next = h->jit_on ? 1 : UINT32_MAX; /* a current translation is bound at once */
 	uint32_t n = 0;
 	uint64_t p = pc;
 	int ended = 0, crossing = 0;
@@ -266,12 +270,28 @@ dispatch : {
 		}
 		h->jcur[j] = b;
 	}
+	if (b->jit)
+		goto run_translated;
+	if (unlikely(++b->hits >= b->jit_next)) {
+		jit_consider(h, b);
+		if (b->jit)
+			goto run_translated;
+	}
 	i = b->ins;
 	goto * i->h;
 }
 
+run_translated:
+	pc = h->jit_enter(h, b->jit, pc);
+	if (unlikely(h->jit_trap)) {
+		h->jit_trap = 0;
+		goto dispatch;
+	}
+	goto block_retired;
+
 block_end:
 	h->instret += b->n;
+block_retired:
 	/* A block that branches to itself without storing anything waits for
 	 * another agent (a lock, a flag). With more vCPUs than host cores the
 	 * one it waits for may be descheduled: give the core away now and
@@ -288,6 +308,8 @@ block_end:
 		h->poll_count = HART_POLL_BLOCKS;
 		if (h->mie & HART_TIMER_IRQS)
 			hart_poll_timer(h);
+		if (h->jit_on)
+			jit_poll(h);
 		int irq = hart_pending_irq(h);
 		if (irq >= 0) {
 			h->pc = pc;

@@ -41,7 +41,9 @@ enum { ACC_R, ACC_W, ACC_X };
 #define TLB_SIZE 256
 #define TLB_VICTIMS 8
 #define TLB_INVALID (~0ull)
-#define TLB_IO 1ull /* tag bit: no direct host access (MMIO, ROM write, tohost) */
+#define TLB_IO 1ull   /* tag bit: no direct host access (MMIO, ROM write, tohost) */
+#define TLB_CODE 2ull /* tag_w bit: the page holds translated code (stores go slow) */
+#define TLB_FLAGS (TLB_IO | TLB_CODE)
 
 /** One softMMU TLB entry: a 4 KiB virtual page. A tag equals the page's
  * virtual address when that access may use `addend` directly (host address
@@ -117,13 +119,38 @@ struct pinsn {
 
 /** A predecoded basic block: at most one page, ending at a control op. */
 struct block {
-	uint64_t pc;	     /* virtual */
-	uint64_t ppc;	     /* physical */
-	struct block *hnext; /* hash chain */
-	uint32_t n;	     /* guest instructions, the synthetic fallthrough excluded */
-	uint16_t stores;     /* 1 if any instruction writes memory or a CSR */
-	uint16_t pad;
+	uint64_t pc;	      /* virtual */
+	uint64_t ppc;	      /* physical */
+	struct block *hnext;  /* hash chain */
+	uint32_t n;	      /* guest instructions, the synthetic fallthrough excluded */
+	uint16_t stores;      /* 1 if any instruction writes memory or a CSR */
+	uint16_t jit_backoff; /* visits between index look-ups while waiting */
+	const void *jit;      /* translated code (RX in the JIT cache), or NULL */
+	uint32_t hits;	      /* visits, counted until the translation is bound */
+	uint32_t jit_next;    /* hits at which to ask shoal-jit / look again */
 	struct pinsn ins[];
+};
+
+/** Bumped when anything translated code relies on changes (struct hart
+ * offsets, helper signatures, the stubs' contract). */
+#define JIT_ABI_VERSION 1u
+
+/* Helpers translated code calls through h->jit_helper[] (its code is
+ * position independent: no host address is ever baked in). */
+enum {
+	JH_LOAD,  /* uint64_t (h, addr, info, vpc): info = size | signed << 4 | idx << 8 | pc_off <<
+		     16 */
+	JH_STORE, /* void (h, addr, value, info, vpc) */
+	JH_DIV,
+	JH_DIVU,
+	JH_REM,
+	JH_REMU,
+	JH_DIVW,
+	JH_DIVUW,
+	JH_REMW,
+	JH_REMUW,
+	JH_MULHSU, /* uint64_t (a, b) */
+	JH_COUNT
 };
 
 #define JC_BITS 12
@@ -182,6 +209,17 @@ struct hart {
 	struct block *jc[MMU_CTX_COUNT][1u << JC_BITS];
 	struct block **jcur; /* jc[ictx] */
 	uint64_t blocks_built;
+
+	/* Tier 1 (cpu-worker/jit.c). Translated code runs with rbx = h and
+	 * reaches these by offset. jit_trap is set by a helper that took an
+	 * exception (h->pc is then the trap vector). */
+	uint8_t jit_trap;
+	uint8_t jit_on;
+	uint32_t jit_threshold;
+	const void *jit_helper[JH_COUNT];
+	uint64_t (*jit_enter)(struct hart *h, const void *code, uint64_t vpc);
+	uint64_t *jit_codebits; /* the cache's has-code bits, NULL when unmapped */
+	uint32_t *jit_gens;	/* page generations */
 };
 
 /* csr.c */
@@ -239,6 +277,8 @@ int mmu_translate(struct hart *h, uint64_t va, unsigned size, int acc, uint64_t 
 /** Host address of the RAM/ROM page holding instruction address `va` and
  * its physical address in `*pa_page`, or NULL with `*cause` set. */
 uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, uint64_t *pa_page, int *cause);
+/** Sets TLB_CODE on the write tags of pages that now hold translated code. */
+void mmu_mark_code(struct hart *h);
 /** Drops every translation of every context, M included (PMP changes). */
 void mmu_flush_all(struct hart *h);
 /** Slow-path load/store at virtual `va` (page-crossing, MMIO, TLB miss).
@@ -265,6 +305,29 @@ void bus_sync_devices(struct hart *h);
 void bus_settle_line(struct hart *h, unsigned src);
 /** The guest asked to stop: records the exit code, flushes devices, exits. */
 __attribute__((noreturn)) void bus_guest_exit(struct hart *h, int code, const char *why);
+
+/* jit.c */
+/** Reads --jit options' results: connects lazily. `dir` is the run directory
+ * holding jit-fd.sock and jit.sock; threshold 0 turns tier 1 off. */
+void jit_init(struct hart *h, const char *dir, uint32_t threshold);
+/** A block reached b->jit_next visits: asks for or looks up its translation
+ * and binds it to b->jit when it is current. */
+void jit_consider(struct hart *h, struct block *b);
+/** Poll-time housekeeping: drops the cache when shoal-jit died, marks newly
+ * translated pages in the TLB. */
+void jit_poll(struct hart *h);
+/** A store is about to change physical page `pa_page`, whose TLB entry
+ * carries TLB_CODE: invalidates its translations for every hart. */
+void jit_code_write(struct hart *h, uint64_t pa_page);
+/** Whether RAM page `pa_page` holds translated code (TLB fills mark it). */
+static inline int jit_page_has_code(const struct hart *h, uint64_t pa_page)
+{
+	uint64_t n = (pa_page - HART_RAM_BASE) >> 12;
+	return h->jit_codebits && n < (h->ram_size >> 12) &&
+	       (__atomic_load_n(&h->jit_codebits[n / 64], __ATOMIC_RELAXED) >> (n % 64)) & 1;
+}
+/** --stats: prints this hart's tier-1 counters to stderr. */
+void jit_print_stats(struct hart *h);
 
 /* exec.c */
 /** Runs the hart forever (it leaves through bus_guest_exit or a signal). */

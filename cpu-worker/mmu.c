@@ -54,8 +54,8 @@ void mmu_flush(struct hart *h)
 /* Whether entry `e` translates virtual page `page` for any access. */
 static int entry_holds(const struct tlb_entry *e, uint64_t page)
 {
-	return (e->tag_r & ~TLB_IO) == page || (e->tag_w & ~TLB_IO) == page ||
-	       (e->tag_x & ~TLB_IO) == page;
+	return (e->tag_r & ~TLB_FLAGS) == page || (e->tag_w & ~TLB_FLAGS) == page ||
+	       (e->tag_x & ~TLB_FLAGS) == page;
 }
 
 static void entry_drop_page(struct tlb_entry *e, uint64_t page)
@@ -282,6 +282,8 @@ static struct tlb_entry *tlb_fill(struct hart *h, unsigned ctx, uint64_t page, u
 	uint64_t io = host ? 0 : TLB_IO;
 	e->tag_r = (perm & PTE_R) ? page | io : TLB_INVALID;
 	e->tag_w = (perm & PTE_W) ? page | io | (writable ? 0 : TLB_IO) : TLB_INVALID;
+	if (e->tag_w == page && jit_page_has_code(h, pa_page))
+		e->tag_w |= TLB_CODE;
 	e->tag_x = (perm & PTE_X) ? page | io : TLB_INVALID;
 	e->addend = host ? (uintptr_t)host - page : 0;
 	e->pa_page = pa_page;
@@ -380,7 +382,11 @@ int mmu_store(struct hart *h, uint64_t va, unsigned size, uint64_t val)
 	if (r)
 		return r;
 	struct tlb_entry *e = &h->dtlb[tlb_index(va)];
-	if (e->tag_w == (va & ~0xfffull)) {
+	if ((e->tag_w & ~TLB_CODE) == (va & ~0xfffull)) {
+		if (e->tag_w & TLB_CODE) {
+			jit_code_write(h, e->pa_page);
+			e->tag_w &= ~TLB_CODE;
+		}
 		memcpy((void *)(e->addend + va), &val, size);
 		return 0;
 	}
@@ -402,5 +408,20 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, int acc, int *caus
 		*cause = acc == ACC_R ? EXC_LOAD_ACCESS : EXC_STORE_ACCESS;
 		return NULL;
 	}
+	if (acc == ACC_W && jit_page_has_code(h, pa & ~0xfffull))
+		jit_code_write(h, pa & ~0xfffull);
 	return h->ram + off;
+}
+
+void mmu_mark_code(struct hart *h)
+{
+	for (unsigned c = 0; c < MMU_CTX_COUNT; c++) {
+		struct tlb *t = &h->tlb[c];
+		for (unsigned i = 0; i < TLB_SIZE + TLB_VICTIMS; i++) {
+			struct tlb_entry *e = i < TLB_SIZE ? &t->e[i] : &t->victim[i - TLB_SIZE];
+			if (e->tag_w != TLB_INVALID && !(e->tag_w & TLB_FLAGS) &&
+			    jit_page_has_code(h, e->pa_page))
+				e->tag_w |= TLB_CODE;
+		}
+	}
 }

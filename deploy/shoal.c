@@ -40,6 +40,7 @@
 #include "ctl.h"
 #include "devices.h"
 #include "elf.h"
+#include "jitstats.h"
 #include "numa.h"
 #include "vcon.h"
 
@@ -50,6 +51,7 @@
 
 #define MAX_CHILDREN (BOARD_MAX_HARTS + 16)
 
+#define JIT_DEFAULT_THRESHOLD "32"
 #define DEV_RESTART_WINDOW_S 10 /* a device restarted more often than */
 #define DEV_RESTART_MAX 50	/* this in that window is given up on */
 
@@ -82,7 +84,10 @@ struct vm {
 	void *zctx, *ctl; /* the control socket (ROUTER), NULL until bound */
 	int paused;
 	pid_t mem_pid;
-	int rng;     /* --rng on */
+	int rng;   /* --rng on */
+	int jit;   /* --jit on (the default) */
+	int stats; /* --stats: print counters at exit */
+	char jit_threshold[16];
 	int vcon_on; /* --vconsole on: vcon relays it once the devices start */
 	struct vcon_relay vcon;
 	int mem_given;
@@ -188,6 +193,10 @@ static void usage(FILE *f)
 	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
 	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
 	    "  --rng on|off    a virtio-rng fed by the host's getrandom() (default off)\n"
+	    "  --jit on|off    compile hot guest code with shoal-jit (default on)\n"
+	    "  --stats         print the JIT's counters when the VM stops\n"
+	    "  --jit-threshold N  visits before a block is compiled (default " JIT_DEFAULT_THRESHOLD
+	    ")\n"
 	    "  --vconsole on|off  a virtio-console (/dev/hvc0) relayed to RUNDIR/vcon0.sock\n"
 	    "  --net user[,hostfwd=tcp:[ADDR]:PORT-[ADDR]:PORT]... | tap,ifname=NAME\n"
 	    "                  a virtio-net on user-mode networking (10.0.2.15/24, gateway\n"
@@ -238,6 +247,8 @@ static void parse_args(int argc, char **argv)
 		bad_input(argv[1], "unknown command (try 'shoal run --help' or 'shoal ctl')");
 	vm.mem = 128ull << 20;
 	vm.smp = 1;
+	vm.jit = 1;
+	snprintf(vm.jit_threshold, sizeof(vm.jit_threshold), "%s", JIT_DEFAULT_THRESHOLD);
 	devices_init(&vm.devs);
 	snprintf(vm.name, sizeof(vm.name), "vm%d", (int)getpid());
 	for (int i = 2; i < argc; i++) {
@@ -245,6 +256,10 @@ static void parse_args(int argc, char **argv)
 		if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			exit(0);
+		}
+		if (strcmp(a, "--stats") == 0) { /* the one option without a value */
+			vm.stats = 1;
+			continue;
 		}
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -298,6 +313,16 @@ static void parse_args(int argc, char **argv)
 									    sizeof(why)))
 				bad_input(a, "%s", why);
 			*on |= strcmp(v, "on") == 0;
+		} else if (strcmp(a, "--jit") == 0) {
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				bad_input(a, "%s: expected on or off", v);
+			vm.jit = strcmp(v, "on") == 0;
+		} else if (strcmp(a, "--jit-threshold") == 0) {
+			uint64_t t;
+			if (util_parse_u64(v, 1, 1000000000, &t))
+				bad_input(a, "%s: expected a count from 1 to 1000000000", v);
+			snprintf(vm.jit_threshold, sizeof(vm.jit_threshold), "%llu",
+				 (unsigned long long)t);
 		} else if (strcmp(a, "--name") == 0) {
 			if (!*v || strlen(v) >= sizeof(vm.name) || strchr(v, '/') || v[0] == '.')
 				bad_input("--name", "%s: expected a short name without '/'", v);
@@ -536,7 +561,7 @@ static struct child *spawn2(const char *role, const char *name, char **argv, int
 		c = &vm.child[vm.nchild++];
 		memset(c, 0, sizeof(*c));
 	}
-	if (strcmp(role, "dev") == 0 && !c->argv) {
+	if ((strcmp(role, "dev") == 0 || strcmp(role, "jit") == 0) && !c->argv) {
 		int n = 0;
 		while (argv[n])
 			n++;
@@ -646,6 +671,9 @@ static void teardown(void)
 
 static __attribute__((noreturn)) void die_cleanly(int status)
 {
+	struct jitstats js;
+	if (vm.stats && vm.jit && jitstats_read(vm.rundir, vm.smp, &js) == 0)
+		jitstats_print(stderr, &js);
 	teardown();
 	console_restore();
 	exit(status);
@@ -861,7 +889,7 @@ static void spawn_cpus(void)
 		char hid[16], name[40];
 		snprintf(hid, sizeof(hid), "%u", h);
 		snprintf(name, sizeof(name), "shoal-cpu[%u]", h);
-		char *cpuargv[16 + 2 * DEV_MAX] = {
+		char *cpuargv[20 + 2 * DEV_MAX] = {
 		    "shoal-cpu", "--hart",  hid,	"--mem-sock", vm.memsock, "--ram-nodes",
 		    boot.nodes,	 "--entry", boot.entry, "--tohost",   boot.tohost};
 		int na = 11;
@@ -872,6 +900,12 @@ static void spawn_cpus(void)
 		if (boot.firmware) {
 			cpuargv[na++] = "--rom";
 			cpuargv[na++] = boot.rompath;
+		}
+		if (vm.jit) {
+			cpuargv[na++] = "--jit";
+			cpuargv[na++] = vm.rundir;
+			cpuargv[na++] = "--jit-threshold";
+			cpuargv[na++] = vm.jit_threshold;
 		}
 		cpuargv[na] = NULL;
 		if (!spawn("cpu", name, cpuargv, -1, -1)) {
@@ -1048,6 +1082,14 @@ int main(int argc, char **argv)
 			 d->name, (unsigned long long)d->base, (unsigned long long)d->size,
 			 endpoint, d->shadow >= 0 ? shadow : "-", d->irq);
 	}
+	if (vm.jit) {
+		char *jitargv[] = {"shoal-jit", "--mem-sock", vm.memsock, "--ram-nodes",
+				   boot.nodes,	"--dir",      vm.rundir,  NULL};
+		if (!spawn("jit", "shoal-jit", jitargv, -1, -1)) {
+			log_err("cannot start shoal-jit");
+			die_cleanly(1);
+		}
+	}
 	snprintf(boot.entry, sizeof(boot.entry), "0x%llx",
 		 (unsigned long long)(boot.firmware ? BOOT_ROM_BASE : boot.img.entry));
 	snprintf(boot.tohost, sizeof(boot.tohost), "0x%llx",
@@ -1122,6 +1164,19 @@ int main(int argc, char **argv)
 			}
 			char what[256];
 			describe_exit(c, status, what, sizeof(what));
+			if (strcmp(c->role, "jit") == 0 && state == BOARD_RUNNING) {
+				/* The harts drop its cache and interpret until the
+				 * new instance answers. */
+				__atomic_fetch_add(&vm.board->jit_epoch, 1, __ATOMIC_ACQ_REL);
+				if (restart_device(c) == 0) {
+					log_info("%s; restarted it as pid %d with an empty cache",
+						 what, (int)c->pid);
+					break;
+				}
+				log_err("%s; it died %d times in %d s: interpreting from now on",
+					what, DEV_RESTART_MAX, DEV_RESTART_WINDOW_S);
+				continue;
+			}
 			if (strcmp(c->role, "dev") == 0 && state == BOARD_RUNNING) {
 				if (restart_device(c) == 0) {
 					log_info("%s; restarted it as pid %d (restart %u)", what,

@@ -1,0 +1,329 @@
+/* The vCPU's side of tier 1: maps shoal-jit's code cache, asks for
+ * translations of hot blocks (never waiting), binds current ones to its
+ * blocks, and provides the helpers translated code calls.
+ *
+ * Ownership: the cache belongs to shoal-jit; this file maps its parts
+ * (header and index read-only, page generations read+write, code
+ * read+execute) and drops the mapping when shoal reports, through
+ * board->jit_epoch, that the service died. Until a new service answers,
+ * the hart interprets. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "../common/fdpass.h"
+#include "../common/jitcache.h"
+#include "../common/log.h"
+#include "../common/proto.h"
+#include "../common/zmsg.h"
+#include "alu.h"
+#include "hart.h"
+
+#define JIT_RETRY_NS 100000000ull /* between attempts to reach shoal-jit */
+#define JIT_BACKOFF_MAX 32768
+
+static struct {
+	char fdsock[PATH_MAX];
+	void *zctx, *push;
+	int mapped;
+	uint64_t size; /* of the region */
+	uint8_t *ro;   /* header and index, read-only */
+	uint8_t *rw;   /* page generations, read+write */
+	uint8_t *rx;   /* code, read+execute */
+	const struct jit_cache *hdr;
+	const struct jit_index_entry *index;
+	const uint64_t *code_epoch;
+	uint64_t epoch_seen;
+	struct jit_hart_stats *hs;
+	struct jit_hart_stats local; /* while unmapped */
+	uint32_t board_epoch;
+	uint64_t next_try_ns;
+} J;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- helpers called from translated code ---- */
+
+static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info, uint64_t vpc)
+{
+	unsigned size = info & 15;
+	h->pc = vpc + (info >> 16);
+	uint64_t v;
+	int e = mmu_load(h, a, size, &v);
+	if (e) {
+		h->instret += (info >> 8) & 0xff;
+		hart_trap(h, (uint64_t)e, a);
+		h->jit_trap = 1;
+		return 0;
+	}
+	if (info & 16) {
+		unsigned sh = 64 - 8 * size;
+		v = (uint64_t)((int64_t)(v << sh) >> sh);
+	}
+	return v;
+}
+
+static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info, uint64_t vpc)
+{
+	h->pc = vpc + (info >> 16);
+	int e = mmu_store(h, a, info & 15, v);
+	if (e) {
+		h->instret += (info >> 8) & 0xff;
+		hart_trap(h, (uint64_t)e, a);
+		h->jit_trap = 1;
+	}
+}
+
+#define JH_ALU(name)                                      \
+	static uint64_t jh_##name(uint64_t a, uint64_t b) \
+	{                                                 \
+		return alu_##name(a, b);                  \
+	}
+JH_ALU(div)
+JH_ALU(divu)
+JH_ALU(rem)
+JH_ALU(remu)
+JH_ALU(divw)
+JH_ALU(divuw)
+JH_ALU(remw)
+JH_ALU(remuw)
+JH_ALU(mulhsu)
+
+/* ---- the cache mapping ---- */
+
+static void jit_unmap(struct hart *h)
+{
+	if (!J.mapped)
+		return;
+	/* Blocks point into the code: drop them before the mapping. */
+	hart_flush_blocks(h);
+	h->jit_codebits = NULL;
+	h->jit_gens = NULL;
+	h->jit_enter = NULL;
+	mmu_mark_code(h); /* no page holds code now: stores go fast again */
+	struct jit_cache c = *J.hdr;
+	munmap(J.ro, c.index_off + c.index_size);
+	munmap(J.rw, c.pages_size);
+	munmap(J.rx, c.code_size);
+	J.mapped = 0;
+	J.hs = &J.local;
+}
+
+/* Maps the cache whose fd shoal-jit sent; returns 0 or -1 (logged). */
+static int jit_map(struct hart *h, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < sizeof(struct jit_cache))
+		return -1;
+	uint64_t size = (uint64_t)st.st_size;
+	struct jit_cache *c = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (c == MAP_FAILED)
+		return -1;
+	char why[160];
+	int bad = region_hdr_check(&c->hdr, REGION_JIT, size, why, sizeof(why));
+	if (!bad && (c->ram_pages != h->ram_size >> 12 || c->abi != JIT_ABI_VERSION)) {
+		snprintf(why, sizeof(why),
+			 "covers %llu pages (abi %u), this hart has %llu (abi %u)",
+			 (unsigned long long)c->ram_pages, c->abi,
+			 (unsigned long long)(h->ram_size >> 12), JIT_ABI_VERSION);
+		bad = 1;
+	}
+	struct jit_cache hdr = *c;
+	munmap(c, 4096);
+	if (bad) {
+		log_err("shoal-jit's code cache: %s; running without it", why);
+		return -1;
+	}
+	J.ro = mmap(NULL, hdr.index_off + hdr.index_size, PROT_READ, MAP_SHARED, fd, 0);
+	J.rw = mmap(NULL, hdr.pages_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)hdr.pages_off);
+	J.rx =
+	    mmap(NULL, hdr.code_size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, (off_t)hdr.code_off);
+	if (J.ro == MAP_FAILED || J.rw == MAP_FAILED || J.rx == MAP_FAILED) {
+		log_err("cannot map shoal-jit's code cache: %s", strerror(errno));
+		if (J.ro != MAP_FAILED)
+			munmap(J.ro, hdr.index_off + hdr.index_size);
+		if (J.rw != MAP_FAILED)
+			munmap(J.rw, hdr.pages_size);
+		if (J.rx != MAP_FAILED)
+			munmap(J.rx, hdr.code_size);
+		return -1;
+	}
+	J.hdr = (const struct jit_cache *)J.ro;
+	J.index = (const struct jit_index_entry *)(J.ro + hdr.index_off);
+	J.code_epoch = (const uint64_t *)(J.rw + (hdr.code_epoch_off - hdr.pages_off));
+	J.hs = (struct jit_hart_stats *)(J.rw + (hdr.hstats_off - hdr.pages_off)) + h->hartid;
+	h->jit_gens = (uint32_t *)(J.rw + (hdr.gens_off - hdr.pages_off));
+	h->jit_codebits = (uint64_t *)(J.rw + (hdr.codebits_off - hdr.pages_off));
+	h->jit_enter = (uint64_t(*)(struct hart *, const void *, uint64_t))(J.rx + hdr.enter_off);
+	J.size = size;
+	J.mapped = 1;
+	J.epoch_seen = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
+	mmu_mark_code(h);
+	return 0;
+}
+
+/* Asks shoal-jit for its cache, at most every JIT_RETRY_NS. */
+static void jit_connect(struct hart *h)
+{
+	uint64_t t = now_ns();
+	if (t < J.next_try_ns)
+		return;
+	J.next_try_ns = t + JIT_RETRY_NS;
+	int s = fdpass_connect(J.fdsock);
+	if (s < 0)
+		return;
+	char buf[512];
+	int fds[FDPASS_MAX_FDS], nfd = 0;
+	int n = fdpass_recv(s, buf, sizeof(buf), fds, FDPASS_MAX_FDS, &nfd);
+	close(s);
+	struct proto_msg m;
+	char why[128];
+	if (n > 0 && nfd == 1 && proto_decode(buf, (size_t)n, &m, why, sizeof(why)) == 0 &&
+	    m.op == OP_REGION)
+		jit_map(h, fds[0]);
+	for (int i = 0; i < nfd; i++)
+		close(fds[i]);
+}
+
+void jit_init(struct hart *h, const char *dir, uint32_t threshold)
+{
+	J.hs = &J.local;
+	h->jit_on = threshold > 0;
+	h->jit_threshold = threshold;
+	if (!h->jit_on)
+		return;
+	static const void *const helpers[JH_COUNT] = {
+	    [JH_LOAD] = (const void *)jh_load,	   [JH_STORE] = (const void *)jh_store,
+	    [JH_DIV] = (const void *)jh_div,	   [JH_DIVU] = (const void *)jh_divu,
+	    [JH_REM] = (const void *)jh_rem,	   [JH_REMU] = (const void *)jh_remu,
+	    [JH_DIVW] = (const void *)jh_divw,	   [JH_DIVUW] = (const void *)jh_divuw,
+	    [JH_REMW] = (const void *)jh_remw,	   [JH_REMUW] = (const void *)jh_remuw,
+	    [JH_MULHSU] = (const void *)jh_mulhsu,
+	};
+	memcpy(h->jit_helper, helpers, sizeof(helpers));
+	snprintf(J.fdsock, sizeof(J.fdsock), "%s/jit-fd.sock", dir);
+	char ep[PATH_MAX + 16];
+	snprintf(ep, sizeof(ep), "ipc://%s/jit.sock", dir);
+	J.zctx = zmq_ctx_new();
+	J.push = J.zctx ? zmsg_push(J.zctx, ep) : NULL;
+	if (!J.push) {
+		log_err("cannot reach shoal-jit at %s: %s; interpreting only", ep,
+			zmq_strerror(errno));
+		h->jit_on = 0;
+		return;
+	}
+	J.board_epoch = __atomic_load_n(&h->board->jit_epoch, __ATOMIC_ACQUIRE);
+}
+
+void jit_poll(struct hart *h)
+{
+	uint32_t be = __atomic_load_n(&h->board->jit_epoch, __ATOMIC_ACQUIRE);
+	if (be != J.board_epoch) {
+		J.board_epoch = be;
+		jit_unmap(h);
+		J.next_try_ns = 0;
+	}
+	if (J.mapped) {
+		uint64_t e = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
+		if (e != J.epoch_seen) {
+			J.epoch_seen = e;
+			mmu_mark_code(h);
+		}
+	}
+}
+
+void jit_code_write(struct hart *h, uint64_t pa_page)
+{
+	uint64_t n = (pa_page - HART_RAM_BASE) >> 12;
+	if (!h->jit_codebits || n >= h->ram_size >> 12)
+		return;
+	uint64_t bit = 1ull << (n % 64);
+	if (__atomic_fetch_and(&h->jit_codebits[n / 64], ~bit, __ATOMIC_ACQ_REL) & bit)
+		__atomic_fetch_add(&h->jit_gens[n], 1, __ATOMIC_RELEASE);
+}
+
+static void jit_request(struct hart *h, uint64_t ppc, unsigned mode, uint32_t gen)
+{
+	struct proto_msg m = {.op = OP_JIT_COMPILE, .addr = ppc, .index = mode, .generation = gen};
+	char buf[128];
+	int n = proto_encode(&m, buf, sizeof(buf));
+	if (n > 0 && zmq_send(J.push, buf, (size_t)n, ZMQ_DONTWAIT) >= 0)
+		J.hs->requests++;
+	(void)h;
+}
+
+void jit_consider(struct hart *h, struct block *b)
+{
+	uint64_t off = b->ppc - HART_RAM_BASE;
+	if (off >= h->ram_size) { /* the boot ROM is private to each hart */
+		b->jit_next = UINT32_MAX;
+		return;
+	}
+	if (!J.mapped) {
+		jit_connect(h);
+		if (!J.mapped) {
+			b->jit_next = b->hits + 4096;
+			return;
+		}
+	}
+	unsigned mode = h->priv;
+	uint64_t page = off >> 12;
+	uint32_t gen = __atomic_load_n(&h->jit_gens[page], __ATOMIC_ACQUIRE);
+	uint64_t val = jit_index_find(J.index, jit_key(b->ppc, mode));
+	J.hs->lookups++;
+	if (val && (uint32_t)(val >> 32) == gen) {
+		uint32_t co = (uint32_t)val;
+		if (co == 0) { /* tier 1 cannot start this block */
+			J.hs->hits++;
+			b->jit_next = UINT32_MAX;
+			return;
+		}
+		const struct jit_block_hdr *bh = (const struct jit_block_hdr *)(J.rx + co);
+		if (bh->ppc == b->ppc && bh->guest_len <= 4096 - (off & 4095) &&
+		    memcmp(h->ram + off, bh + 1, bh->guest_len) == 0) {
+			J.hs->hits++;
+			J.hs->installs++;
+			b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
+			return;
+		}
+		/* Changed behind the TLB's back (a store that raced with the
+		 * page first getting code, a device's DMA): invalid for all. */
+		__atomic_fetch_add(&h->jit_gens[page], 1, __ATOMIC_RELEASE);
+		gen++;
+		J.hs->stale++;
+	}
+	if (b->hits < h->jit_threshold) {
+		b->jit_next = h->jit_threshold;
+		return;
+	}
+	if (b->jit_backoff == 0 || b->jit_backoff >= 256)
+		jit_request(h, b->ppc, mode, gen);
+	b->jit_backoff = b->jit_backoff
+			     ? (uint16_t)(b->jit_backoff < JIT_BACKOFF_MAX ? b->jit_backoff * 2
+									   : JIT_BACKOFF_MAX)
+			     : 1;
+	b->jit_next = b->hits + b->jit_backoff;
+}
+
+void jit_print_stats(struct hart *h)
+{
+	const struct jit_hart_stats *s = J.hs;
+	fprintf(stderr,
+		"shoal-cpu[%u]: jit lookups %llu hits %llu installs %llu stale %llu requests "
+		"%llu\n",
+		h->hartid, (unsigned long long)s->lookups, (unsigned long long)s->hits,
+		(unsigned long long)s->installs, (unsigned long long)s->stale,
+		(unsigned long long)s->requests);
+}

@@ -1,0 +1,302 @@
+/* shoal-jit: the shared JIT service. Owns the code cache (a memfd laid out
+ * as common/jitcache.h says), compiles the blocks vCPUs ask for, one at a
+ * time, and publishes them in the lock-free index. Never answers a
+ * request: vCPUs find translations in the index on a later visit.
+ *
+ * Usage (spawned by shoal):
+ *   shoal-jit --mem-sock PATH --ram-nodes K --dir RUNDIR
+ *
+ * Listens on ipc://RUNDIR/jit.sock (PULL, compile requests) and
+ * RUNDIR/jit-fd.sock (hands the cache's fd to local peers of the same
+ * user). Exits with status 3 when the code part is full: shoal then starts
+ * a new instance with an empty cache. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "../common/fdpass.h"
+#include "../common/jitcache.h"
+#include "../common/log.h"
+#include "../common/memclient.h"
+#include "../common/proto.h"
+#include "../common/util.h"
+#include "../common/zmsg.h"
+#include "../cpu-worker/hart.h"
+#include "translate.h"
+
+#define JIT_EXIT_FULL 3
+
+struct jit {
+	int fd; /* the cache memfd */
+	uint8_t *base;
+	struct jit_cache *c;
+	uint32_t *gens;
+	uint64_t *codebits;
+	uint64_t *code_epoch;
+	struct jit_index_entry *index;
+	uint8_t *code;
+	struct guest_ram ram;
+	uint64_t index_full; /* translations dropped: no free slot near home */
+	struct jit_stubs stubs;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int jit_create(struct jit *j, uint64_t generation)
+{
+	struct jit_cache lay;
+	memset(&lay, 0, sizeof(lay));
+	uint64_t size = jit_cache_layout(&lay, RAM_BASE, j->ram.size >> 12);
+	j->fd = memfd_create("shoal-jit-cache", MFD_CLOEXEC);
+	if (j->fd < 0 || ftruncate(j->fd, (off_t)size) < 0) {
+		log_err("cannot create a %llu-byte code cache: %s", (unsigned long long)size,
+			strerror(errno));
+		return -1;
+	}
+	j->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0);
+	if (j->base == MAP_FAILED) {
+		log_err("cannot map the code cache: %s", strerror(errno));
+		return -1;
+	}
+	j->c = (struct jit_cache *)j->base;
+	*j->c = lay;
+	region_hdr_init(&j->c->hdr, REGION_JIT, size, generation);
+	j->c->abi = JIT_ABI_VERSION;
+	j->gens = (uint32_t *)(j->base + lay.gens_off);
+	j->codebits = (uint64_t *)(j->base + lay.codebits_off);
+	j->code_epoch = (uint64_t *)(j->base + lay.code_epoch_off);
+	j->index = (struct jit_index_entry *)(j->base + lay.index_off);
+	j->code = j->base + lay.code_off;
+	/* Offset 0 means "no translation": the stubs start at 16. */
+	struct xbuf b = {.p = j->code, .len = 16, .cap = (uint32_t)lay.code_size};
+	jit_emit_stubs(&b, &j->stubs);
+	j->c->enter_off = j->stubs.enter;
+	j->c->exit_off = j->stubs.exit;
+	__atomic_store_n(&j->c->code_used, (b.len + 15) & ~15u, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Publishes `val` for `key`. Returns 0, or -1 when no slot is free. */
+static int index_publish(struct jit *j, uint64_t key, uint64_t val)
+{
+	uint32_t s = jit_hash(key);
+	for (unsigned i = 0; i < JIT_INDEX_PROBES; i++) {
+		struct jit_index_entry *e = &j->index[(s + i) & (JIT_INDEX_ENTRIES - 1)];
+		if (e->key == key) {
+			__atomic_store_n(&e->val, val, __ATOMIC_RELEASE);
+			return 0;
+		}
+		if (e->key == 0) {
+			__atomic_store_n(&e->val, val, __ATOMIC_RELEASE);
+			__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void note_latency(struct jit_stats *st, uint64_t ns)
+{
+	unsigned k = 0;
+	while (k + 1 < JIT_LAT_BUCKETS && (1ull << (k + 1)) <= ns)
+		k++;
+	st->lat_hist[k]++;
+	st->lat_ns_total += ns;
+}
+
+/* Compiles the block at guest physical `ppc` in `mode` unless a current
+ * translation exists. Returns 0, or -ENOSPC when the cache is full. */
+static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
+{
+	struct jit_cache *c = j->c;
+	struct jit_stats *st = &c->stats;
+	uint64_t off = ppc - RAM_BASE;
+	if (off >= j->ram.size || (ppc & 1) || mode >= (1u << JIT_MODE_BITS))
+		return 0;
+	uint64_t t0 = now_ns();
+	uint64_t page = off >> 12, key = jit_key(ppc, mode);
+	uint64_t old = jit_index_find(j->index, key);
+	if (old && (uint32_t)(old >> 32) == __atomic_load_n(&j->gens[page], __ATOMIC_ACQUIRE)) {
+		st->duplicate++;
+		return 0;
+	}
+	/* Mark the page before reading it: a store from then on bumps the
+	 * generation, so the snapshot below is current or already stale. */
+	uint64_t bit = 1ull << (page % 64);
+	if (!(__atomic_fetch_or(&j->codebits[page / 64], bit, __ATOMIC_ACQ_REL) & bit))
+		__atomic_fetch_add(j->code_epoch, 1, __ATOMIC_RELEASE);
+	uint32_t gen = __atomic_load_n(&j->gens[page], __ATOMIC_ACQUIRE);
+	unsigned po = (unsigned)(off & 4095);
+	unsigned avail = 4096 - po < JIT_GUEST_MAX + 2 ? 4096 - po : JIT_GUEST_MAX + 2;
+	uint8_t snap[JIT_GUEST_MAX + 2];
+	memcpy(snap, j->ram.host + off, avail);
+
+	static struct jit_tr tr;
+	if (jit_decode(snap, avail, &tr)) {
+		st->refused++;
+		if (index_publish(j, key, (uint64_t)gen << 32))
+			j->index_full++;
+		return 0;
+	}
+	uint64_t used = c->code_used;
+	struct jit_block_hdr *bh = (struct jit_block_hdr *)(j->code + used);
+	bh->ppc = ppc;
+	bh->guest_len = tr.guest_len;
+	bh->ninsns = tr.ninsns;
+	bh->mode = mode;
+	uint32_t code_at = (uint32_t)used + jit_block_code_off(bh);
+	if ((uint64_t)code_at + 16384 > c->code_size)
+		return -ENOSPC; /* a block's code is far smaller */
+	memcpy(bh + 1, snap, tr.guest_len);
+	struct xbuf b = {.p = j->code, .len = code_at, .cap = (uint32_t)c->code_size};
+	if (jit_emit(&tr, &b, &j->stubs))
+		return -ENOSPC;
+	bh->code_len = b.len - code_at;
+	uint64_t end = (b.len + 15) & ~15ull;
+	__atomic_store_n(&c->code_used, end, __ATOMIC_RELEASE);
+	if (index_publish(j, key, (uint64_t)gen << 32 | used)) {
+		j->index_full++;
+		return 0;
+	}
+	st->compiled++;
+	st->guest_insns += tr.ninsns;
+	note_latency(st, now_ns() - t0);
+	return 0;
+}
+
+static void serve_fd(struct jit *j, int listen_fd)
+{
+	int s = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		return;
+	if (fdpass_peer_check(s) != 0) {
+		log_err("refused a client of another user");
+		close(s);
+		return;
+	}
+	struct proto_msg m = {.op = OP_REGION,
+			      .size = j->c->hdr.size,
+			      .node = -1,
+			      .generation = j->c->hdr.generation};
+	snprintf(m.kind, sizeof(m.kind), "%s", region_kind_name(REGION_JIT));
+	char buf[512];
+	int n = proto_encode(&m, buf, sizeof(buf));
+	if (n > 0)
+		fdpass_send(s, buf, (size_t)n, &j->fd, 1);
+	close(s);
+}
+
+static void fail(const char *arg, const char *what)
+{
+	log_err("%s: %s", arg, what);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *memsock = NULL, *dir = NULL;
+	uint64_t nodes = 1;
+	log_init("shoal-jit");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v)
+			fail(a, "missing value");
+		i++;
+		int r = 0;
+		if (strcmp(a, "--mem-sock") == 0)
+			memsock = v;
+		else if (strcmp(a, "--dir") == 0)
+			dir = v;
+		else if (strcmp(a, "--ram-nodes") == 0)
+			r = util_parse_u64(v, 1, MEM_MAX_NODES, &nodes);
+		else
+			fail(a, "unknown option (shoal-jit is started by shoal)");
+		if (r)
+			fail(v, "bad number");
+	}
+	if (!memsock || !dir)
+		fail("shoal-jit", "needs --mem-sock and --dir (it is started by shoal)");
+	int sfd = util_stop_signalfd();
+	static struct jit j;
+	int ms = memclient_connect(memsock);
+	char why[256];
+	if (ms < 0) {
+		log_err("cannot reach shoal-mem at %s: %s", memsock, strerror(-ms));
+		return 1;
+	}
+	if (memclient_map_ram(ms, (uint32_t)nodes, &j.ram, why, sizeof(why))) {
+		log_err("%s", why);
+		return 1;
+	}
+	close(ms);
+	/* A new instance's cache is told apart from its predecessor's. */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (jit_create(&j, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec))
+		return 1;
+
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/jit-fd.sock", dir);
+	unlink(path);
+	int lfd = fdpass_listen(path);
+	if (lfd < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(-lfd));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "ipc://%s/jit.sock", dir);
+	void *zctx = zmq_ctx_new();
+	void *pull = zctx ? zmsg_pull(zctx, path) : NULL;
+	if (!pull) {
+		log_err("cannot bind %s: %s", path, zmq_strerror(errno));
+		return 1;
+	}
+	zmq_pollitem_t items[3] = {
+	    {.socket = pull, .events = ZMQ_POLLIN},
+	    {.fd = lfd, .events = ZMQ_POLLIN},
+	    {.fd = sfd, .events = ZMQ_POLLIN},
+	};
+	for (;;) {
+		if (zmq_poll(items, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("zmq_poll: %s", zmq_strerror(errno));
+			return 1;
+		}
+		if (items[2].revents)
+			break;
+		if (items[1].revents)
+			serve_fd(&j, lfd);
+		for (;;) {
+			struct proto_msg m;
+			int r = zmsg_recv(pull, NULL, NULL, &m, ZMQ_DONTWAIT, why, sizeof(why));
+			if (r == -EAGAIN || (r && r != -EPROTO))
+				break;
+			if (r == -EPROTO || m.op != OP_JIT_COMPILE) {
+				log_err("ignored a malformed compile request: %s",
+					r ? why : "not a jit_compile");
+				continue;
+			}
+			j.c->stats.requests++;
+			if (jit_compile(&j, m.addr, (unsigned)m.index) == -ENOSPC) {
+				log_err(
+				    "code cache full (%llu bytes); restarting with an empty one",
+				    (unsigned long long)j.c->code_size);
+				return JIT_EXIT_FULL;
+			}
+		}
+	}
+	return 0;
+}
