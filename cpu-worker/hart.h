@@ -133,14 +133,15 @@ struct block {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract). */
-#define JIT_ABI_VERSION 1u
+#define JIT_ABI_VERSION 2u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
 enum {
-	JH_LOAD,  /* uint64_t (h, addr, info, vpc): info = size | signed << 4 | idx << 8 | pc_off <<
-		     16 */
-	JH_STORE, /* void (h, addr, value, info, vpc) */
+	/* uint64_t (h, addr, info) with h->pc = the block's pc;
+	 * info = size | signed << 4 | index in the block << 8 | pc offset << 16 */
+	JH_LOAD,
+	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
 	JH_DIV,
 	JH_DIVU,
 	JH_REM,

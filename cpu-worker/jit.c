@@ -55,10 +55,11 @@ static uint64_t now_ns(void)
 
 /* ---- helpers called from translated code ---- */
 
-static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info, uint64_t vpc)
+/* Slow-path load: h->pc holds the block's virtual pc on entry. */
+static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 {
 	unsigned size = info & 15;
-	h->pc = vpc + (info >> 16);
+	h->pc += info >> 16;
 	uint64_t v;
 	int e = mmu_load(h, a, size, &v);
 	if (e) {
@@ -74,9 +75,9 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info, uint64_t vpc)
 	return v;
 }
 
-static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info, uint64_t vpc)
+static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 {
-	h->pc = vpc + (info >> 16);
+	h->pc += info >> 16;
 	int e = mmu_store(h, a, info & 15, v);
 	if (e) {
 		h->instret += (info >> 8) & 0xff;

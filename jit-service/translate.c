@@ -1,7 +1,9 @@
 /* Tier-1 translator: one guest basic block to x86-64, one guest instruction
- * at a time, guest registers loaded from and stored to the hart structure
- * (rbx) around each. Loads and stores inline the softMMU TLB fast path of
- * the interpreter (same index, same tags) and call a helper otherwise. */
+ * at a time. The guest registers a block uses most live in host registers
+ * for the block (loaded at its start, written back before it leaves and
+ * before any helper call, so h->x is exact whenever C code can see it).
+ * Loads and stores inline the softMMU TLB fast path of the interpreter
+ * (same index, same tags) and call a helper otherwise. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -27,11 +29,18 @@
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index scaling below assumes 40 bytes");
 _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
 
+/* Host registers that hold guest registers within a block; the first
+ * four survive helper calls, the rest are reloaded after one. */
+static const int cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
+#define NCACHE 8
+#define NSAVED 4
+
 /* A slow path emitted after the block body. */
 struct cold {
-	uint32_t from; /* the jne to patch */
-	uint32_t back; /* where to continue */
-	uint8_t store; /* store helper (else load) */
+	uint32_t from;	/* the jne to patch */
+	uint32_t back;	/* where to continue */
+	uint32_t dirty; /* guest registers to write back before the call */
+	uint8_t store;	/* store helper (else load) */
 	uint8_t rd;
 	uint8_t rs2;
 	uint32_t info;
@@ -40,9 +49,12 @@ struct cold {
 struct tx {
 	struct xbuf *b;
 	const struct jit_stubs *st;
-	uint32_t start;	 /* buffer position of the block body */
+	uint32_t body;	 /* buffer position after the register loads */
 	uint32_t ninsns; /* of the whole block, for instret */
 	int chain_self;	 /* a taken branch to the start loops inside */
+	int8_t host[32]; /* guest register -> host register, or -1 */
+	uint32_t cached; /* guest registers with a host register */
+	uint32_t dirty;	 /* cached registers written since the last write-back */
 	uint32_t trap_jmp[2 * JIT_BLOCK_MAX];
 	unsigned ntrap;
 	struct cold cold[JIT_BLOCK_MAX];
@@ -83,7 +95,104 @@ static int op_is_jump(unsigned op)
 	return op == OP_JAL || op == OP_JALR || (op >= OP_BEQ && op <= OP_BGEU);
 }
 
-/* rax = r12 + delta (the virtual pc of a place in the block) */
+/* Which registers an instruction reads (bits 1..31) and writes. */
+static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_mask)
+{
+	unsigned op = d->op;
+	uint32_t r = 0, w = 0;
+	int uses_rs1 = op != OP_LUI && op != OP_AUIPC && op != OP_JAL && op != OP_FENCE;
+	int uses_rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
+		       (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
+		       (op >= OP_MUL && op <= OP_REMUW);
+	if (uses_rs1)
+		r |= 1u << d->rs1;
+	if (uses_rs2)
+		r |= 1u << d->rs2;
+	int writes = !(op >= OP_BEQ && op <= OP_BGEU) && !(op >= OP_SB && op <= OP_SD) &&
+		     op != OP_FENCE;
+	if (writes)
+		w |= 1u << d->rd;
+	*rd_mask = r & ~1u;
+	*wr_mask = w & ~1u;
+}
+
+/* Gives the most used registers of the block a host register each and
+ * loads those the block reads before writing. */
+static void alloc_regs(struct tx *t, const struct jit_tr *tr)
+{
+	unsigned uses[32] = {0};
+	uint32_t written = 0, load = 0;
+	for (unsigned i = 0; i < tr->ninsns; i++) {
+		uint32_t r, w;
+		insn_regs(&tr->ins[i], &r, &w);
+		load |= r & ~written;
+		written |= w;
+		for (unsigned g = 1; g < 32; g++)
+			uses[g] += ((r >> g) & 1) + ((w >> g) & 1);
+	}
+	memset(t->host, -1, sizeof(t->host));
+	for (unsigned k = 0; k < NCACHE; k++) {
+		unsigned best = 0;
+		for (unsigned g = 1; g < 32; g++)
+			if (!((t->cached >> g) & 1) && uses[g] > uses[best])
+				best = g;
+		if (uses[best] < 2)
+			break;
+		t->host[best] = (int8_t)cache_regs[k];
+		t->cached |= 1u << best;
+	}
+	for (unsigned g = 1; g < 32; g++)
+		if ((t->cached & load) >> g & 1)
+			x_load64(t->b, t->host[g], RBX, OX(g));
+}
+
+/* The host register holding guest register `g`: its cache register, or
+ * `scratch` loaded from h->x. */
+static int rget(struct tx *t, unsigned g, int scratch)
+{
+	if (g && t->host[g] >= 0)
+		return t->host[g];
+	if (g == 0)
+		x_alu(t->b, ALU_XOR, 0, scratch, scratch);
+	else
+		x_load64(t->b, scratch, RBX, OX(g));
+	return scratch;
+}
+
+/* Guest register `g` = host register `r`. `mark` records it as dirty (the
+ * main path; slow paths join it, which already counts the write). */
+static void rput(struct tx *t, unsigned g, int r, int mark)
+{
+	if (g == 0)
+		return;
+	if (t->host[g] >= 0) {
+		if (t->host[g] != r)
+			x_mov(t->b, t->host[g], r);
+		if (mark)
+			t->dirty |= 1u << g;
+	} else {
+		x_store64(t->b, RBX, OX(g), r);
+	}
+}
+
+/* Writes the cached registers in `mask` back to h->x. */
+static void flush(struct tx *t, uint32_t mask)
+{
+	for (unsigned g = 1; g < 32; g++)
+		if ((mask >> g) & 1)
+			x_store64(t->b, RBX, OX(g), t->host[g]);
+}
+
+/* After a helper call: the caller-saved cache registers are reloaded. */
+static void reload_volatile(struct tx *t)
+{
+	for (unsigned g = 1; g < 32; g++)
+		for (unsigned k = NSAVED; k < NCACHE; k++)
+			if (t->host[g] == cache_regs[k])
+				x_load64(t->b, t->host[g], RBX, OX(g));
+}
+
+/* r = r12 + delta (the virtual pc of a place in the block) */
 static void emit_pc(struct xbuf *b, int r, int64_t delta)
 {
 	if (fits32(delta)) {
@@ -97,6 +206,7 @@ static void emit_pc(struct xbuf *b, int r, int64_t delta)
 /* Leaves with the next pc in rax after retiring `n` instructions. */
 static void emit_exit(struct tx *t, uint32_t n)
 {
+	flush(t, t->dirty);
 	if (n)
 		x_alu_mi(t->b, ALU_ADD, 1, RBX, O_INSTRET, (int32_t)n);
 	x_patch(t->b, x_jmp(t->b), t->st->exit);
@@ -106,39 +216,46 @@ static void emit_exit(struct tx *t, uint32_t n)
  * `n` instructions. */
 static void emit_chain(struct tx *t, uint32_t n)
 {
+	flush(t, t->dirty);
 	x_alu_mi(t->b, ALU_ADD, 1, RBX, O_INSTRET, (int32_t)n);
 	x_patch(t->b, x_jmp(t->b), t->st->chain);
 }
 
-static void emit_wb(struct xbuf *b, unsigned rd, int r)
-{
-	if (rd)
-		x_store64(b, RBX, OX(rd), r);
-}
-
 /* rsi = rs1 + imm; rax = &dtlb entry; compares the tag at `tag_off` with the
  * page of the access's last byte; jumps (to be patched) when it differs. */
-static uint32_t emit_tlb_check(struct xbuf *b, unsigned rs1, int64_t imm, unsigned size,
+static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned size,
 			       int32_t tag_off)
 {
-	x_load64(b, RSI, RBX, OX(rs1));
-	if (imm)
-		x_alu_i(b, ALU_ADD, 1, RSI, (int32_t)imm);
+	struct xbuf *b = t->b;
+	int base = rget(t, rs1, RSI);
+	if (base != RSI || imm)
+		x_lea(b, RSI, base, (int32_t)imm);
 	x_mov(b, RAX, RSI);
 	x_shift_i(b, SH_SHR, 1, RAX, 12);
 	x_mov(b, RCX, RAX);
 	x_shift_i(b, SH_SHR, 1, RCX, 8);
 	x_alu(b, ALU_XOR, 0, RAX, RCX); /* 32-bit: zero-extends */
-	x_alu_i(b, ALU_AND, 0, RAX, 0xff);
+	x_op_r(b, 0, 0x0fb6, RAX, RAX); /* movzx eax, al */
 	x_imul_i8(b, 0, RAX, RAX, 40);
 	x_alu_m(b, ALU_ADD, 1, RAX, RBX, O_DTLB);
-	if (size > 1)
-		x_lea(b, RCX, RSI, (int32_t)size - 1);
-	else
-		x_mov(b, RCX, RSI);
+	x_lea(b, RCX, RSI, (int32_t)size - 1);
 	x_alu_i(b, ALU_AND, 1, RCX, -4096);
 	x_alu_m(b, ALU_CMP, 1, RCX, RAX, tag_off);
 	return x_jcc(b, CC_NE);
+}
+
+static struct cold *add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d,
+			     uint32_t info)
+{
+	struct cold *c = &t->cold[t->ncold++];
+	c->from = miss;
+	c->back = t->b->len;
+	c->dirty = t->dirty;
+	c->store = (uint8_t)store;
+	c->rd = d->rd;
+	c->rs2 = d->rs2;
+	c->info = info;
+	return c;
 }
 
 static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned pc_off)
@@ -154,57 +271,49 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	case OP_LWU: size = 4; break;
 	case OP_LD: size = 8; break;
 	}
-	uint32_t miss = emit_tlb_check(b, d->rs1, d->imm, size, O_TAG_R);
+	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_R);
 	x_load64(b, RAX, RAX, O_ADDEND);
 	x_load_idx(b, RAX, RAX, RSI, size, sgn);
-	struct cold *c = &t->cold[t->ncold++];
-	c->from = miss;
-	c->back = b->len;
-	c->store = 0;
-	c->rd = d->rd;
-	c->info = size | (unsigned)sgn << 4 | idx << 8 | pc_off << 16;
-	emit_wb(b, d->rd, RAX);
+	add_cold(t, miss, 0, d, size | (unsigned)sgn << 4 | idx << 8 | pc_off << 16);
+	rput(t, d->rd, RAX, 1);
 }
 
 static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned pc_off)
 {
 	struct xbuf *b = t->b;
 	unsigned size = d->op == OP_SB ? 1 : d->op == OP_SH ? 2 : d->op == OP_SW ? 4 : 8;
-	uint32_t miss = emit_tlb_check(b, d->rs1, d->imm, size, O_TAG_W);
+	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_W);
 	x_load64(b, RAX, RAX, O_ADDEND);
-	x_load64(b, RCX, RBX, OX(d->rs2));
-	x_store_idx(b, RCX, RAX, RSI, size);
-	struct cold *c = &t->cold[t->ncold++];
-	c->from = miss;
-	c->back = b->len;
-	c->store = 1;
-	c->rs2 = d->rs2;
-	c->info = size | idx << 8 | pc_off << 16;
+	int v = rget(t, d->rs2, RCX);
+	x_store_idx(b, v, RAX, RSI, size);
+	add_cold(t, miss, 1, d, size | idx << 8 | pc_off << 16);
 }
 
+/* The slow path: h->x made exact, h->pc = the block's pc, the helper
+ * called; an exception leaves through the trap exit. */
 static void emit_cold(struct tx *t, const struct cold *c)
 {
 	struct xbuf *b = t->b;
 	x_patch(b, c->from, b->len);
-	x_mov(b, RDI, RBX); /* rsi holds the address */
+	flush(t, c->dirty);
+	x_store64(b, RBX, O_PC, R12);
 	if (c->store) {
-		x_load64(b, RDX, RBX, OX(c->rs2));
-		x_mov_imm(b, RCX, c->info);
-		x_mov(b, R8, R12);
-		x_call_m(b, RBX, OH(JH_STORE));
-	} else {
-		x_mov_imm(b, RDX, c->info);
-		x_mov(b, RCX, R12);
-		x_call_m(b, RBX, OH(JH_LOAD));
+		int v = rget(t, c->rs2, RDX);
+		if (v != RDX)
+			x_mov(b, RDX, v);
 	}
+	x_mov(b, RDI, RBX); /* rsi holds the address */
+	x_mov_imm(b, c->store ? RCX : RDX, c->info);
+	x_call_m(b, RBX, OH(c->store ? JH_STORE : JH_LOAD));
 	x_cmp_m8i(b, RBX, O_TRAP, 0);
 	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
+	reload_volatile(t);
 	if (!c->store)
-		emit_wb(b, c->rd, RAX);
+		rput(t, c->rd, RAX, 0);
 	x_patch(b, x_jmp(b), c->back);
 }
 
-/* rax = rs1 op (rs2 or imm) for the integer ALU; returns 0 when handled. */
+/* rd = rs1 op (rs2 or imm) for the integer ALU, computed in rax. */
 static void emit_alu(struct tx *t, const struct rv_insn *d)
 {
 	struct xbuf *b = t->b;
@@ -213,10 +322,8 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	    [OP_ADD] = ALU_ADD + 1, [OP_SUB] = ALU_SUB + 1, [OP_XOR] = ALU_XOR + 1,
 	    [OP_OR] = ALU_OR + 1,   [OP_AND] = ALU_AND + 1, [OP_ADDW] = ALU_ADD + 1,
 	    [OP_SUBW] = ALU_SUB + 1};
-	static const int alu_ri[RV_OP_COUNT] = {[OP_ADDI] = ALU_ADD + 1,
-						[OP_XORI] = ALU_XOR + 1,
-						[OP_ORI] = ALU_OR + 1,
-						[OP_ANDI] = ALU_AND + 1,
+	static const int alu_ri[RV_OP_COUNT] = {[OP_ADDI] = ALU_ADD + 1, [OP_XORI] = ALU_XOR + 1,
+						[OP_ORI] = ALU_OR + 1,	 [OP_ANDI] = ALU_AND + 1,
 						[OP_ADDIW] = ALU_ADD + 1};
 	static const int sh_i[RV_OP_COUNT] = {
 	    [OP_SLLI] = SH_SHL + 1,  [OP_SRLI] = SH_SHR + 1,  [OP_SRAI] = SH_SAR + 1,
@@ -225,27 +332,43 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	    [OP_SLL] = SH_SHL + 1,  [OP_SRL] = SH_SHR + 1,  [OP_SRA] = SH_SAR + 1,
 	    [OP_SLLW] = SH_SHL + 1, [OP_SRLW] = SH_SHR + 1, [OP_SRAW] = SH_SAR + 1};
 	static const int helper[RV_OP_COUNT] = {
-	    [OP_DIV] = JH_DIV + 1,   [OP_DIVU] = JH_DIVU + 1,	[OP_REM] = JH_REM + 1,
-	    [OP_REMU] = JH_REMU + 1, [OP_DIVW] = JH_DIVW + 1,	[OP_DIVUW] = JH_DIVUW + 1,
-	    [OP_REMW] = JH_REMW + 1, [OP_REMUW] = JH_REMUW + 1, [OP_MULHSU] = JH_MULHSU + 1};
+	    [OP_DIV] = JH_DIV + 1,     [OP_DIVU] = JH_DIVU + 1,	  [OP_REM] = JH_REM + 1,
+	    [OP_REMU] = JH_REMU + 1,   [OP_DIVW] = JH_DIVW + 1,	  [OP_DIVUW] = JH_DIVUW + 1,
+	    [OP_REMW] = JH_REMW + 1,   [OP_REMUW] = JH_REMUW + 1, [OP_MULHSU] = JH_MULHSU + 1};
 	unsigned op = d->op;
 	int w32 = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
-	if (helper[op]) {
-		x_load64(b, RDI, RBX, OX(d->rs1));
-		x_load64(b, RSI, RBX, OX(d->rs2));
-		x_call_m(b, RBX, OH(helper[op] - 1));
-		emit_wb(b, d->rd, RAX);
+	if (op == OP_LUI) {
+		x_mov_imm(b, RAX, (uint64_t)d->imm);
+		rput(t, d->rd, RAX, 1);
 		return;
 	}
-	x_load64(b, RAX, RBX, OX(d->rs1));
+	if (helper[op]) {
+		/* Pure functions: only the caller-saved cache registers need care. */
+		flush(t, t->dirty);
+		int a = rget(t, d->rs1, RDI);
+		if (a != RDI)
+			x_mov(b, RDI, a);
+		int c = rget(t, d->rs2, RSI);
+		if (c != RSI)
+			x_mov(b, RSI, c);
+		x_call_m(b, RBX, OH(helper[op] - 1));
+		reload_volatile(t);
+		rput(t, d->rd, RAX, 1);
+		return;
+	}
+	int a = rget(t, d->rs1, RAX);
+	if (a != RAX)
+		x_mov(b, RAX, a);
 	if (alu_rr[op]) {
-		x_alu_m(b, alu_rr[op] - 1, 1, RAX, RBX, OX(d->rs2));
+		x_alu(b, alu_rr[op] - 1, 1, RAX, rget(t, d->rs2, RCX));
 	} else if (alu_ri[op]) {
 		x_alu_i(b, alu_ri[op] - 1, 1, RAX, imm);
 	} else if (sh_i[op]) {
 		x_shift_i(b, sh_i[op] - 1, !w32, RAX, (uint8_t)imm);
 	} else if (sh_r[op]) {
-		x_load64(b, RCX, RBX, OX(d->rs2));
+		int c = rget(t, d->rs2, RCX);
+		if (c != RCX)
+			x_mov(b, RCX, c);
 		x_shift_cl(b, sh_r[op] - 1, !w32, RAX);
 	} else {
 		switch (op) {
@@ -256,39 +379,43 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 			break;
 		case OP_SLT:
 		case OP_SLTU:
-			x_alu_m(b, ALU_CMP, 1, RAX, RBX, OX(d->rs2));
+			x_alu(b, ALU_CMP, 1, RAX, rget(t, d->rs2, RCX));
 			x_setcc(b, op == OP_SLT ? CC_L : CC_B, RAX);
 			break;
 		case OP_MUL:
-		case OP_MULW:
-			x_load64(b, RCX, RBX, OX(d->rs2));
-			x_imul(b, op == OP_MUL, RAX, RCX);
-			break;
+		case OP_MULW: x_imul(b, op == OP_MUL, RAX, rget(t, d->rs2, RCX)); break;
 		case OP_MULH:
-		case OP_MULHU:
-			x_mul_wide_m(b, op == OP_MULH ? 5 : 4, RBX, OX(d->rs2));
+		case OP_MULHU: {
+			int c = rget(t, d->rs2, RCX);
+			if (c != RCX)
+				x_mov(b, RCX, c);
+			x_op_r(b, 1, 0xf7, op == OP_MULH ? 5 : 4, RCX); /* rdx:rax = rax * rcx */
 			x_mov(b, RAX, RDX);
 			break;
-		case OP_LUI: x_mov_imm(b, RAX, (uint64_t)d->imm); break;
+		}
 		}
 	}
 	if (w32)
 		x_movsxd(b, RAX, RAX);
-	emit_wb(b, d->rd, RAX);
+	rput(t, d->rd, RAX, 1);
 }
 
 /* The taken side of a jump to r12 + `delta`, retiring the whole block. */
 static void emit_goto(struct tx *t, int64_t delta)
 {
 	struct xbuf *b = t->b;
+	uint32_t saved = t->dirty;
 	if (delta == 0 && t->chain_self) {
+		/* Loop without leaving: h->x is written back each time round so
+		 * the body starts, as it was emitted, with nothing dirty. */
+		flush(t, t->dirty);
 		x_alu_mi(b, ALU_ADD, 1, RBX, O_INSTRET, (int32_t)t->ninsns);
 		x_alu_mi(b, ALU_SUB, 0, RBX, O_POLL, 1);
 		uint32_t out = x_jcc(b, CC_S);
-		x_patch(b, x_jmp(b), t->start);
+		x_patch(b, x_jmp(b), t->body);
 		x_patch(b, out, b->len);
 		x_mov(b, RAX, R12);
-		emit_exit(t, 0);
+		x_patch(b, x_jmp(b), t->st->exit);
 		return;
 	}
 	emit_pc(b, RAX, delta);
@@ -296,6 +423,7 @@ static void emit_goto(struct tx *t, int64_t delta)
 		emit_exit(t, t->ninsns);
 	else
 		emit_chain(t, t->ninsns);
+	t->dirty = saved; /* for the other side of a branch */
 }
 
 static void emit_jump(struct tx *t, const struct rv_insn *d, unsigned pc_off)
@@ -305,27 +433,26 @@ static void emit_jump(struct tx *t, const struct rv_insn *d, unsigned pc_off)
 	if (d->op == OP_JAL) {
 		if (d->rd) {
 			emit_pc(b, RCX, next);
-			x_store64(b, RBX, OX(d->rd), RCX);
+			rput(t, d->rd, RCX, 1);
 		}
 		emit_goto(t, target);
 		return;
 	}
 	if (d->op == OP_JALR) {
-		x_load64(b, RAX, RBX, OX(d->rs1));
-		if (d->imm)
-			x_alu_i(b, ALU_ADD, 1, RAX, (int32_t)d->imm);
+		int a = rget(t, d->rs1, RAX);
+		x_lea(b, RAX, a, (int32_t)d->imm);
 		x_alu_i(b, ALU_AND, 1, RAX, -2);
 		if (d->rd) {
 			emit_pc(b, RCX, next);
-			x_store64(b, RBX, OX(d->rd), RCX);
+			rput(t, d->rd, RCX, 1);
 		}
 		emit_chain(t, t->ninsns);
 		return;
 	}
-	static const int cc[RV_OP_COUNT] = {[OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
+	static const int cc[RV_OP_COUNT] = {[OP_BEQ] = CC_E, [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
 					    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
-	x_load64(b, RAX, RBX, OX(d->rs1));
-	x_alu_m(b, ALU_CMP, 1, RAX, RBX, OX(d->rs2));
+	int a = rget(t, d->rs1, RAX);
+	x_alu(b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
 	uint32_t taken = x_jcc(b, cc[d->op]);
 	emit_goto(t, next);
 	x_patch(b, taken, b->len);
@@ -365,10 +492,16 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	unsigned n = tr->ninsns, stores = 0;
 	for (unsigned i = 0; i < n; i++)
 		stores |= ins[i].op >= OP_SB && ins[i].op <= OP_SD;
-	struct tx t = {.b = out, .st = st, .start = out->len, .ninsns = n};
+	static struct tx t;
+	memset(&t, 0, sizeof(t));
+	t.b = out;
+	t.st = st;
+	t.ninsns = n;
 	/* A loop without stores waits for another hart: the interpreter's
 	 * dispatcher yields the core for those, so they go back to it. */
 	t.chain_self = stores;
+	alloc_regs(&t, tr);
+	t.body = out->len;
 	unsigned pc_off = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct rv_insn *d = &ins[i];
@@ -383,7 +516,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		} else if (d->op == OP_AUIPC) {
 			if (d->rd) {
 				emit_pc(out, RAX, (int64_t)pc_off + d->imm);
-				emit_wb(out, d->rd, RAX);
+				rput(&t, d->rd, RAX, 1);
 			}
 		} else if (d->rd) {
 			emit_alu(&t, d);
