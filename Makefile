@@ -78,7 +78,7 @@ RVFLAGS := -ffreestanding -static -nostdlib -nostartfiles -fno-pic -fno-pie -no-
 	-march=rv64gc_zicsr_zifencei -mabi=lp64d -Wl,--build-id=none -Wl,--no-warn-rwx-segments -O2 -Wall -Werror \
 	-T tests/guest/link.ld -Itests/guest
 GUEST_DIR := $(BUILD)/guest
-GUEST_C := $(wildcard tests/guest/*.c)
+GUEST_C := $(filter-out tests/guest/jitdiff.c,$(wildcard tests/guest/*.c))
 GUEST_S := $(wildcard tests/guest/*.S)
 GUEST_ELF := $(patsubst tests/guest/%.c,$(GUEST_DIR)/%.elf,$(GUEST_C)) \
 	$(patsubst tests/guest/%.S,$(GUEST_DIR)/%.elf,$(filter-out tests/guest/crt0.S,$(GUEST_S)))
@@ -95,7 +95,17 @@ $(GUEST_DIR)/intloop_short.elf: tests/guest/intloop.c tests/guest/crt0.S tests/g
 	$(RVCC) $(RVFLAGS) -DROUNDS=20 tests/guest/crt0.S $< -o $@ -lgcc
 $(GUEST_DIR)/outside.elf: $(GUEST_DIR)/hello.elf
 	riscv64-linux-gnu-objcopy --change-addresses 0x10000000 $< $@
-guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf
+# The JIT differential test: the harness plus random cases generated from a
+# seed (tests/jit/gen_diff.py), one program per seed.
+JITDIFF_SEEDS := 1 2 3
+JITDIFF_ELF := $(patsubst %,$(GUEST_DIR)/jitdiff-%.elf,$(JITDIFF_SEEDS))
+$(GUEST_DIR)/jitdiff-cases-%.S: tests/jit/gen_diff.py
+	@mkdir -p $(dir $@)
+	python3 tests/jit/gen_diff.py $* 200 > $@
+$(GUEST_DIR)/jitdiff-%.elf: tests/guest/jitdiff.c $(GUEST_DIR)/jitdiff-cases-%.S tests/guest/crt0.S \
+		tests/guest/link.ld tests/guest/guest.h
+	$(RVCC) $(RVFLAGS) tests/guest/crt0.S $< $(GUEST_DIR)/jitdiff-cases-$*.S -o $@ -lgcc
+guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf $(JITDIFF_ELF)
 
 # ---- the Linux guest: kernel and busybox from Debian sources, cached by
 # deploy/guest-image.sh; initramfs images rebuilt here (about a second) ----

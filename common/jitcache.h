@@ -87,8 +87,12 @@ struct jit_cache {
 /** One index slot. key 0 is empty. */
 struct jit_index_entry {
 	uint64_t key; /* jit_key() */
-	uint64_t val; /* generation << 32 | offset in the code part (0: no translation) */
+	uint64_t val; /* generation << 32 | offset in the code part, or JIT_NO_CODE */
 };
+
+/** The offset an entry holds for a block tier 1 cannot start (real
+ * offsets are multiples of 16, so a value is never 0). */
+#define JIT_NO_CODE 1u
 
 /** A translation's header in the code part, followed by its guest bytes
  * (padded to 16) and then its host code. */

@@ -216,6 +216,8 @@ struct hart {
 	 * exception (h->pc is then the trap vector). */
 	uint8_t jit_trap;
 	uint8_t jit_on;
+	uint8_t jit_sync;    /* --jit-sync: wait for translations (differential tests) */
+	uint8_t jit_waiting; /* in that wait: look-ups are not counted */
 	uint32_t jit_threshold;
 	const void *jit_helper[JH_COUNT];
 	uint64_t (*jit_enter)(struct hart *h, const void *code, uint64_t vpc);
@@ -308,9 +310,10 @@ void bus_settle_line(struct hart *h, unsigned src);
 __attribute__((noreturn)) void bus_guest_exit(struct hart *h, int code, const char *why);
 
 /* jit.c */
-/** Reads --jit options' results: connects lazily. `dir` is the run directory
- * holding jit-fd.sock and jit.sock; threshold 0 turns tier 1 off. */
-void jit_init(struct hart *h, const char *dir, uint32_t threshold);
+/** Sets tier 1 up (it connects lazily). `dir` is the run directory holding
+ * jit-fd.sock and jit.sock; threshold 0 turns tier 1 off; `sync` (testing)
+ * makes a hart wait for each translation it asks for. */
+void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync);
 /** A block reached b->jit_next visits: asks for or looks up its translation
  * and binds it to b->jit when it is current. */
 void jit_consider(struct hart *h, struct block *b);

@@ -9,6 +9,7 @@
  * the hart interprets. */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,7 +26,8 @@
 #include "alu.h"
 #include "hart.h"
 
-#define JIT_RETRY_NS 100000000ull /* between attempts to reach shoal-jit */
+#define JIT_RETRY_NS 10000000ull	   /* between attempts to reach shoal-jit */
+#define JIT_SYNC_WAIT_NS 1000000000ull /* --jit-sync: longest wait for one block */
 #define JIT_BACKOFF_MAX 32768
 
 static struct {
@@ -198,8 +200,9 @@ static void jit_connect(struct hart *h)
 		close(fds[i]);
 }
 
-void jit_init(struct hart *h, const char *dir, uint32_t threshold)
+void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync)
 {
+	h->jit_sync = (uint8_t)sync;
 	J.hs = &J.local;
 	h->jit_on = threshold > 0;
 	h->jit_threshold = threshold;
@@ -265,52 +268,81 @@ static void jit_request(struct hart *h, uint64_t ppc, unsigned mode, uint32_t ge
 	(void)h;
 }
 
+/* Looks `b` up in the index. Returns 1 when the block is settled (bound to
+ * its translation, or known untranslatable), 0 when there is no current
+ * translation; `*gen` gets the page's generation. */
+static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *gen)
+{
+	uint64_t off = b->ppc - HART_RAM_BASE, page = off >> 12;
+	*gen = __atomic_load_n(&h->jit_gens[page], __ATOMIC_ACQUIRE);
+	uint64_t val = jit_index_find(J.index, jit_key(b->ppc, mode));
+	J.hs->lookups += !h->jit_waiting;
+	if (!val || (uint32_t)(val >> 32) != *gen)
+		return 0;
+	uint32_t co = (uint32_t)val;
+	if (co == JIT_NO_CODE) { /* tier 1 cannot start this block */
+		J.hs->hits++;
+		b->jit_next = UINT32_MAX;
+		return 1;
+	}
+	const struct jit_block_hdr *bh = (const struct jit_block_hdr *)(J.rx + co);
+	if (bh->ppc == b->ppc && bh->guest_len <= 4096 - (off & 4095) &&
+	    memcmp(h->ram + off, bh + 1, bh->guest_len) == 0) {
+		J.hs->hits++;
+		J.hs->installs++;
+		b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
+		return 1;
+	}
+	/* Changed behind the TLB's back (a store that raced with the page
+	 * first getting code, a device's DMA): invalid for every hart. */
+	__atomic_fetch_add(&h->jit_gens[page], 1, __ATOMIC_RELEASE);
+	(*gen)++;
+	J.hs->stale++;
+	return 0;
+}
+
 void jit_consider(struct hart *h, struct block *b)
 {
-	uint64_t off = b->ppc - HART_RAM_BASE;
-	if (off >= h->ram_size) { /* the boot ROM is private to each hart */
+	if (b->ppc - HART_RAM_BASE >= h->ram_size) { /* the boot ROM is private to each hart */
 		b->jit_next = UINT32_MAX;
 		return;
 	}
 	if (!J.mapped) {
 		jit_connect(h);
+		while (!J.mapped && h->jit_sync && J.next_try_ns < JIT_SYNC_WAIT_NS * 10 + now_ns()) {
+			usleep(1000); /* --jit-sync: the service is starting */
+			J.next_try_ns = 0;
+			jit_connect(h);
+		}
 		if (!J.mapped) {
 			b->jit_next = b->hits + 4096;
 			return;
 		}
 	}
 	unsigned mode = h->priv;
-	uint64_t page = off >> 12;
-	uint32_t gen = __atomic_load_n(&h->jit_gens[page], __ATOMIC_ACQUIRE);
-	uint64_t val = jit_index_find(J.index, jit_key(b->ppc, mode));
-	J.hs->lookups++;
-	if (val && (uint32_t)(val >> 32) == gen) {
-		uint32_t co = (uint32_t)val;
-		if (co == 0) { /* tier 1 cannot start this block */
-			J.hs->hits++;
-			b->jit_next = UINT32_MAX;
-			return;
-		}
-		const struct jit_block_hdr *bh = (const struct jit_block_hdr *)(J.rx + co);
-		if (bh->ppc == b->ppc && bh->guest_len <= 4096 - (off & 4095) &&
-		    memcmp(h->ram + off, bh + 1, bh->guest_len) == 0) {
-			J.hs->hits++;
-			J.hs->installs++;
-			b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
-			return;
-		}
-		/* Changed behind the TLB's back (a store that raced with the
-		 * page first getting code, a device's DMA): invalid for all. */
-		__atomic_fetch_add(&h->jit_gens[page], 1, __ATOMIC_RELEASE);
-		gen++;
-		J.hs->stale++;
-	}
+	uint32_t gen;
+	if (jit_bind(h, b, mode, &gen))
+		return;
 	if (b->hits < h->jit_threshold) {
 		b->jit_next = h->jit_threshold;
 		return;
 	}
 	if (b->jit_backoff == 0 || b->jit_backoff >= 256)
 		jit_request(h, b->ppc, mode, gen);
+	if (h->jit_sync) {
+		/* Testing: wait (bounded) for the translation, so every block
+		 * that tier 1 can start runs translated from its first visit. */
+		uint64_t until = now_ns() + JIT_SYNC_WAIT_NS;
+		int bound = 0;
+		h->jit_waiting = 1;
+		while (!bound && now_ns() < until) {
+			sched_yield();
+			bound = jit_bind(h, b, mode, &gen);
+		}
+		h->jit_waiting = 0;
+		if (bound)
+			return;
+	}
 	b->jit_backoff = b->jit_backoff
 			     ? (uint16_t)(b->jit_backoff < JIT_BACKOFF_MAX ? b->jit_backoff * 2
 									   : JIT_BACKOFF_MAX)

@@ -5,7 +5,7 @@
  *   shoal-cpu --hart I --mem-sock PATH --ram-nodes K --entry ADDR
  *             [--tohost ADDR] [--dtb ADDR] [--rom FILE]
  *             [--dev NAME,BASE,SIZE,ENDPOINT,SHADOW,IRQ]...
- *             [--jit RUNDIR --jit-threshold N]
+ *             [--jit RUNDIR --jit-threshold N [--jit-sync 0|1]]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	struct hart *h = &the_hart;
 	uint64_t hartid = 0, nodes = 1, entry = RAM_BASE, tohost = 1, dtb = 0;
 	const char *memsock_path = NULL, *rom_path = NULL, *jit_dir = NULL;
-	uint64_t jit_threshold = 0;
+	uint64_t jit_threshold = 0, jit_sync = 0;
 	const char *devs[HART_MAX_DEVS];
 	unsigned ndevs = 0;
 	for (int i = 1; i < argc; i++) {
@@ -118,6 +118,8 @@ int main(int argc, char **argv)
 			rom_path = v;
 		else if (strcmp(a, "--jit") == 0)
 			jit_dir = v;
+		else if (strcmp(a, "--jit-sync") == 0)
+			r = util_parse_u64(v, 0, 1, &jit_sync);
 		else if (strcmp(a, "--jit-threshold") == 0)
 			r = util_parse_u64(v, 1, UINT32_MAX, &jit_threshold);
 		else if (strcmp(a, "--dev") == 0 && ndevs < HART_MAX_DEVS)
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
 	if (rom_path && load_rom(h, rom_path))
 		return 1;
 	if (jit_dir)
-		jit_init(h, jit_dir, (uint32_t)jit_threshold);
+		jit_init(h, jit_dir, (uint32_t)jit_threshold, (int)jit_sync);
 	h->pc = entry;
 	h->x[10] = hartid;
 	h->x[11] = dtb;

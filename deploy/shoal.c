@@ -87,6 +87,7 @@ struct vm {
 	int rng;   /* --rng on */
 	int jit;   /* --jit on (the default) */
 	int stats; /* --stats: print counters at exit */
+	int jit_sync; /* --jit-sync on: harts wait for translations (testing) */
 	char jit_threshold[16];
 	int vcon_on; /* --vconsole on: vcon relays it once the devices start */
 	struct vcon_relay vcon;
@@ -194,9 +195,11 @@ static void usage(FILE *f)
 	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
 	    "  --rng on|off    a virtio-rng fed by the host's getrandom() (default off)\n"
 	    "  --jit on|off    compile hot guest code with shoal-jit (default on)\n"
-	    "  --stats         print the JIT's counters when the VM stops\n"
 	    "  --jit-threshold N  visits before a block is compiled (default " JIT_DEFAULT_THRESHOLD
 	    ")\n"
+	    "  --jit-sync on|off  harts wait for each translation they ask for, so code\n"
+	    "                  runs translated from its first visit (testing; default off)\n"
+	    "  --stats         print the JIT's counters when the VM stops\n"
 	    "  --vconsole on|off  a virtio-console (/dev/hvc0) relayed to RUNDIR/vcon0.sock\n"
 	    "  --net user[,hostfwd=tcp:[ADDR]:PORT-[ADDR]:PORT]... | tap,ifname=NAME\n"
 	    "                  a virtio-net on user-mode networking (10.0.2.15/24, gateway\n"
@@ -317,6 +320,10 @@ static void parse_args(int argc, char **argv)
 			if (strcmp(v, "on") && strcmp(v, "off"))
 				bad_input(a, "%s: expected on or off", v);
 			vm.jit = strcmp(v, "on") == 0;
+		} else if (strcmp(a, "--jit-sync") == 0) {
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				bad_input(a, "%s: expected on or off", v);
+			vm.jit_sync = strcmp(v, "on") == 0;
 		} else if (strcmp(a, "--jit-threshold") == 0) {
 			uint64_t t;
 			if (util_parse_u64(v, 1, 1000000000, &t))
@@ -906,6 +913,8 @@ static void spawn_cpus(void)
 			cpuargv[na++] = vm.rundir;
 			cpuargv[na++] = "--jit-threshold";
 			cpuargv[na++] = vm.jit_threshold;
+			cpuargv[na++] = "--jit-sync";
+			cpuargv[na++] = vm.jit_sync ? "1" : "0";
 		}
 		cpuargv[na] = NULL;
 		if (!spawn("cpu", name, cpuargv, -1, -1)) {

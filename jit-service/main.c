@@ -80,7 +80,7 @@ static int jit_create(struct jit *j, uint64_t generation)
 	j->code_epoch = (uint64_t *)(j->base + lay.code_epoch_off);
 	j->index = (struct jit_index_entry *)(j->base + lay.index_off);
 	j->code = j->base + lay.code_off;
-	/* Offset 0 means "no translation": the stubs start at 16. */
+	/* Offsets 0 and JIT_NO_CODE are never code: the stubs start at 16. */
 	struct xbuf b = {.p = j->code, .len = 16, .cap = (uint32_t)lay.code_size};
 	jit_emit_stubs(&b, &j->stubs);
 	j->c->enter_off = j->stubs.enter;
@@ -147,7 +147,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	static struct jit_tr tr;
 	if (jit_decode(snap, avail, &tr)) {
 		st->refused++;
-		if (index_publish(j, key, (uint64_t)gen << 32))
+		if (index_publish(j, key, (uint64_t)gen << 32 | JIT_NO_CODE))
 			j->index_full++;
 		return 0;
 	}
@@ -290,6 +290,8 @@ int main(int argc, char **argv)
 				continue;
 			}
 			j.c->stats.requests++;
+			log_debug("compile 0x%llx mode %llu gen %llu", (unsigned long long)m.addr,
+				  (unsigned long long)m.index, (unsigned long long)m.generation);
 			if (jit_compile(&j, m.addr, (unsigned)m.index) == -ENOSPC) {
 				log_err(
 				    "code cache full (%llu bytes); restarting with an empty one",
