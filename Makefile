@@ -90,6 +90,7 @@ $(GUEST_DIR)/%.elf: tests/guest/%.c tests/guest/crt0.S tests/guest/link.ld tests
 $(GUEST_DIR)/%.elf: tests/guest/%.S tests/guest/link.ld tests/guest/isa.h
 	@mkdir -p $(dir $@)
 	$(RVCC) $(RVFLAGS) $< -o $@
+$(GUEST_DIR)/shoalmark.elf: perf/cpu/mark.h
 # Variants used by tests: a short intloop, and a program linked outside RAM.
 $(GUEST_DIR)/intloop_short.elf: tests/guest/intloop.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) -DROUNDS=20 tests/guest/crt0.S $< -o $@ -lgcc
