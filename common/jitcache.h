@@ -94,14 +94,17 @@ struct jit_index_entry {
  * offsets are multiples of 16, so a value is never 0). */
 #define JIT_NO_CODE 1u
 
-/** A translation's header in the code part, followed by its guest bytes
- * (padded to 16) and then its host code. */
+/** A translation's header in the code part, followed by the guest bytes
+ * it was made from (padded to 16) and then its host code. A translation
+ * covers a region of one page entered at `ppc`. */
 struct jit_block_hdr {
-	uint64_t ppc;
-	uint32_t guest_len; /* bytes of guest code translated */
+	uint64_t ppc;	    /* the entry */
+	uint32_t guest_off; /* page offset of the guest bytes it was made from */
+	uint32_t guest_len;
 	uint32_t ninsns;
 	uint32_t code_len;
 	uint32_t mode;
+	uint32_t pad;
 };
 
 static inline uint32_t jit_block_code_off(const struct jit_block_hdr *b)

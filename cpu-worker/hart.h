@@ -54,13 +54,15 @@ struct tlb_entry {
 	uint64_t pa_page;
 };
 
-/** The TLB set of virtual address `va`: the page number folded with its
- * upper bits, so arrays a power-of-two number of pages apart (a copy's
- * source and destination) do not evict each other. */
+/** The TLB set of virtual address `va`: the page number plus its upper
+ * bits, so arrays a power-of-two number of pages apart (a copy's source
+ * and destination) do not evict each other. (A xor fold made pages 0x101
+ * apart collide: a bare-metal program's code and its stack 1 MiB above.)
+ * Translated code computes the same index (jit-service/translate.c). */
 static inline unsigned tlb_index(uint64_t va)
 {
 	uint64_t vpn = va >> 12;
-	return (unsigned)(vpn ^ (vpn >> 8)) & (TLB_SIZE - 1);
+	return (unsigned)(vpn + (vpn >> 8)) & (TLB_SIZE - 1);
 }
 
 /** One context's TLB: direct-mapped main set plus a small victim set. */
@@ -133,13 +135,13 @@ struct block {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract). */
-#define JIT_ABI_VERSION 2u
+#define JIT_ABI_VERSION 4u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
 enum {
-	/* uint64_t (h, addr, info) with h->pc = the block's pc;
-	 * info = size | signed << 4 | index in the block << 8 | pc offset << 16 */
+	/* uint64_t (h, addr, info) with h->pc = the region's entry pc; info =
+	 * size | signed << 4 | index in its block << 8 | pc offset << 32 */
 	JH_LOAD,
 	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
 	JH_DIV,

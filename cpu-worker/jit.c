@@ -26,7 +26,7 @@
 #include "alu.h"
 #include "hart.h"
 
-#define JIT_RETRY_NS 10000000ull	   /* between attempts to reach shoal-jit */
+#define JIT_RETRY_NS 10000000ull       /* between attempts to reach shoal-jit */
 #define JIT_SYNC_WAIT_NS 1000000000ull /* --jit-sync: longest wait for one block */
 #define JIT_BACKOFF_MAX 32768
 
@@ -57,11 +57,12 @@ static uint64_t now_ns(void)
 
 /* ---- helpers called from translated code ---- */
 
-/* Slow-path load: h->pc holds the block's virtual pc on entry. */
+/* Slow-path load: h->pc holds the region's entry pc on entry; `info` is
+ * size | signed << 4 | index in its block << 8 | pc offset << 32. */
 static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 {
 	unsigned size = info & 15;
-	h->pc += info >> 16;
+	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
 	uint64_t v;
 	int e = mmu_load(h, a, size, &v);
 	if (e) {
@@ -79,7 +80,7 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 
 static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 {
-	h->pc += info >> 16;
+	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
 	int e = mmu_store(h, a, info & 15, v);
 	if (e) {
 		h->instret += (info >> 8) & 0xff;
@@ -286,8 +287,8 @@ static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *ge
 		return 1;
 	}
 	const struct jit_block_hdr *bh = (const struct jit_block_hdr *)(J.rx + co);
-	if (bh->ppc == b->ppc && bh->guest_len <= 4096 - (off & 4095) &&
-	    memcmp(h->ram + off, bh + 1, bh->guest_len) == 0) {
+	if (bh->ppc == b->ppc && bh->guest_off + bh->guest_len <= 4096 &&
+	    memcmp(h->ram + (off & ~4095ull) + bh->guest_off, bh + 1, bh->guest_len) == 0) {
 		J.hs->hits++;
 		J.hs->installs++;
 		b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
@@ -309,7 +310,8 @@ void jit_consider(struct hart *h, struct block *b)
 	}
 	if (!J.mapped) {
 		jit_connect(h);
-		while (!J.mapped && h->jit_sync && J.next_try_ns < JIT_SYNC_WAIT_NS * 10 + now_ns()) {
+		while (!J.mapped && h->jit_sync &&
+		       J.next_try_ns < JIT_SYNC_WAIT_NS * 10 + now_ns()) {
 			usleep(1000); /* --jit-sync: the service is starting */
 			J.next_try_ns = 0;
 			jit_connect(h);

@@ -46,6 +46,7 @@ struct jit {
 	struct guest_ram ram;
 	uint64_t index_full; /* translations dropped: no free slot near home */
 	struct jit_stubs stubs;
+	const char *dump_dir;
 };
 
 static uint64_t now_ns(void)
@@ -140,12 +141,10 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 		__atomic_fetch_add(j->code_epoch, 1, __ATOMIC_RELEASE);
 	uint32_t gen = __atomic_load_n(&j->gens[page], __ATOMIC_ACQUIRE);
 	unsigned po = (unsigned)(off & 4095);
-	unsigned avail = 4096 - po < JIT_GUEST_MAX + 2 ? 4096 - po : JIT_GUEST_MAX + 2;
-	uint8_t snap[JIT_GUEST_MAX + 2];
-	memcpy(snap, j->ram.host + off, avail);
-
+	static uint8_t snap[4096];
+	memcpy(snap, j->ram.host + (off & ~4095ull), sizeof(snap));
 	static struct jit_tr tr;
-	if (jit_decode(snap, avail, &tr)) {
+	if (jit_decode(snap, po, &tr)) {
 		st->refused++;
 		if (index_publish(j, key, (uint64_t)gen << 32 | JIT_NO_CODE))
 			j->index_full++;
@@ -154,17 +153,29 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	uint64_t used = c->code_used;
 	struct jit_block_hdr *bh = (struct jit_block_hdr *)(j->code + used);
 	bh->ppc = ppc;
-	bh->guest_len = tr.guest_len;
+	bh->guest_off = tr.span_off;
+	bh->guest_len = tr.span_len;
 	bh->ninsns = tr.ninsns;
 	bh->mode = mode;
 	uint32_t code_at = (uint32_t)used + jit_block_code_off(bh);
-	if ((uint64_t)code_at + 16384 > c->code_size)
-		return -ENOSPC; /* a block's code is far smaller */
-	memcpy(bh + 1, snap, tr.guest_len);
+	if ((uint64_t)code_at + 65536 > c->code_size)
+		return -ENOSPC; /* a region's code is far smaller */
+	memcpy(bh + 1, snap + tr.span_off, tr.span_len);
 	struct xbuf b = {.p = j->code, .len = code_at, .cap = (uint32_t)c->code_size};
 	if (jit_emit(&tr, &b, &j->stubs))
 		return -ENOSPC;
 	bh->code_len = b.len - code_at;
+	if (j->dump_dir) { /* SHOAL_JIT_DUMP=DIR: each translation's code, to disassemble */
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%llx-m%u-at%llx.bin", j->dump_dir,
+			 (unsigned long long)ppc, mode,
+			 (unsigned long long)(c->code_off + code_at));
+		FILE *f = fopen(path, "wb");
+		if (f) {
+			fwrite(j->code + code_at, 1, bh->code_len, f);
+			fclose(f);
+		}
+	}
 	uint64_t end = (b.len + 15) & ~15ull;
 	__atomic_store_n(&c->code_used, end, __ATOMIC_RELEASE);
 	if (index_publish(j, key, (uint64_t)gen << 32 | used)) {
@@ -245,6 +256,7 @@ int main(int argc, char **argv)
 	/* A new instance's cache is told apart from its predecessor's. */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	j.dump_dir = getenv("SHOAL_JIT_DUMP");
 	if (jit_create(&j, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec))
 		return 1;
 

@@ -1,9 +1,11 @@
-/* Tier-1 translator: one guest basic block to x86-64, one guest instruction
- * at a time. The guest registers a block uses most live in host registers
- * for the block (loaded at its start, written back before it leaves and
- * before any helper call, so h->x is exact whenever C code can see it).
- * Loads and stores inline the softMMU TLB fast path of the interpreter
- * (same index, same tags) and call a helper otherwise. */
+/* Tier-1 translator: a region of guest code (the blocks reachable from an
+ * entry through direct jumps and branches inside one page) to x86-64, one
+ * guest instruction at a time. The guest registers the region uses most
+ * live in host registers for the whole region: all loaded at its entry,
+ * written back (those the region writes) before it leaves and before any
+ * helper call, so h->x is exact whenever C code can see it. Loads and
+ * stores inline the softMMU TLB fast path of the interpreter (same index,
+ * same tags) and call a helper otherwise. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -29,35 +31,42 @@
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index scaling below assumes 40 bytes");
 _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
 
-/* Host registers that hold guest registers within a block; the first
+/* Host registers that hold guest registers within a region; the first
  * four survive helper calls, the rest are reloaded after one. */
 static const int cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
 #define NCACHE 8
 #define NSAVED 4
 
-/* A slow path emitted after the block body. */
+/* A slow path emitted after the region's blocks. */
 struct cold {
-	uint32_t from;	/* the jne to patch */
-	uint32_t back;	/* where to continue */
-	uint32_t dirty; /* guest registers to write back before the call */
-	uint8_t store;	/* store helper (else load) */
+	uint32_t from; /* the jne to patch */
+	uint32_t back; /* where to continue */
+	uint8_t store; /* store helper (else load) */
 	uint8_t rd;
 	uint8_t rs2;
-	uint32_t info;
+	uint64_t info;
+};
+
+/* A jump to a block of the region, patched once every block is placed. */
+struct fixup {
+	uint32_t at;
+	uint16_t blk;
 };
 
 struct tx {
 	struct xbuf *b;
 	const struct jit_stubs *st;
-	uint32_t body;	 /* buffer position after the register loads */
-	uint32_t ninsns; /* of the whole block, for instret */
-	int chain_self;	 /* a taken branch to the start loops inside */
-	int8_t host[32]; /* guest register -> host register, or -1 */
-	uint32_t cached; /* guest registers with a host register */
-	uint32_t dirty;	 /* cached registers written since the last write-back */
-	uint32_t trap_jmp[2 * JIT_BLOCK_MAX];
+	const struct jit_tr *tr;
+	int8_t host[32];	/* guest register -> host register, or -1 */
+	uint32_t cached;	/* guest registers with a host register */
+	uint32_t written;	/* cached registers the region writes */
+	uint32_t volatile_regs; /* cached registers in caller-saved hosts */
+	uint32_t label[JIT_REGION_BLOCKS];
+	struct fixup fix[2 * JIT_REGION_BLOCKS];
+	unsigned nfix;
+	uint32_t trap_jmp[JIT_REGION_INSNS];
 	unsigned ntrap;
-	struct cold cold[JIT_BLOCK_MAX];
+	struct cold cold[JIT_REGION_INSNS];
 	unsigned ncold;
 };
 
@@ -95,7 +104,7 @@ static int op_is_jump(unsigned op)
 	return op == OP_JAL || op == OP_JALR || (op >= OP_BEQ && op <= OP_BGEU);
 }
 
-/* Which registers an instruction reads (bits 1..31) and writes. */
+/* Which registers an instruction reads and writes (x0 never counts). */
 static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_mask)
 {
 	unsigned op = d->op;
@@ -108,24 +117,22 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 		r |= 1u << d->rs1;
 	if (uses_rs2)
 		r |= 1u << d->rs2;
-	int writes = !(op >= OP_BEQ && op <= OP_BGEU) && !(op >= OP_SB && op <= OP_SD) &&
-		     op != OP_FENCE;
-	if (writes)
+	if (!(op >= OP_BEQ && op <= OP_BGEU) && !(op >= OP_SB && op <= OP_SD) && op != OP_FENCE)
 		w |= 1u << d->rd;
 	*rd_mask = r & ~1u;
 	*wr_mask = w & ~1u;
 }
 
-/* Gives the most used registers of the block a host register each and
- * loads those the block reads before writing. */
-static void alloc_regs(struct tx *t, const struct jit_tr *tr)
+/* Gives the region's most used registers a host register each and loads
+ * them all (a block reached by an internal jump finds them loaded). */
+static void alloc_regs(struct tx *t)
 {
+	const struct jit_tr *tr = t->tr;
 	unsigned uses[32] = {0};
-	uint32_t written = 0, load = 0;
+	uint32_t written = 0;
 	for (unsigned i = 0; i < tr->ninsns; i++) {
 		uint32_t r, w;
 		insn_regs(&tr->ins[i], &r, &w);
-		load |= r & ~written;
 		written |= w;
 		for (unsigned g = 1; g < 32; g++)
 			uses[g] += ((r >> g) & 1) + ((w >> g) & 1);
@@ -140,9 +147,12 @@ static void alloc_regs(struct tx *t, const struct jit_tr *tr)
 			break;
 		t->host[best] = (int8_t)cache_regs[k];
 		t->cached |= 1u << best;
+		if (k >= NSAVED)
+			t->volatile_regs |= 1u << best;
 	}
+	t->written = written & t->cached;
 	for (unsigned g = 1; g < 32; g++)
-		if ((t->cached & load) >> g & 1)
+		if ((t->cached >> g) & 1)
 			x_load64(t->b, t->host[g], RBX, OX(g));
 }
 
@@ -159,17 +169,14 @@ static int rget(struct tx *t, unsigned g, int scratch)
 	return scratch;
 }
 
-/* Guest register `g` = host register `r`. `mark` records it as dirty (the
- * main path; slow paths join it, which already counts the write). */
-static void rput(struct tx *t, unsigned g, int r, int mark)
+/* Guest register `g` = host register `r`. */
+static void rput(struct tx *t, unsigned g, int r)
 {
 	if (g == 0)
 		return;
 	if (t->host[g] >= 0) {
 		if (t->host[g] != r)
 			x_mov(t->b, t->host[g], r);
-		if (mark)
-			t->dirty |= 1u << g;
 	} else {
 		x_store64(t->b, RBX, OX(g), r);
 	}
@@ -187,12 +194,11 @@ static void flush(struct tx *t, uint32_t mask)
 static void reload_volatile(struct tx *t)
 {
 	for (unsigned g = 1; g < 32; g++)
-		for (unsigned k = NSAVED; k < NCACHE; k++)
-			if (t->host[g] == cache_regs[k])
-				x_load64(t->b, t->host[g], RBX, OX(g));
+		if ((t->volatile_regs >> g) & 1)
+			x_load64(t->b, t->host[g], RBX, OX(g));
 }
 
-/* r = r12 + delta (the virtual pc of a place in the block) */
+/* r = r12 + delta (the virtual pc of a place in the region) */
 static void emit_pc(struct xbuf *b, int r, int64_t delta)
 {
 	if (fits32(delta)) {
@@ -203,22 +209,85 @@ static void emit_pc(struct xbuf *b, int r, int64_t delta)
 	}
 }
 
-/* Leaves with the next pc in rax after retiring `n` instructions. */
-static void emit_exit(struct tx *t, uint32_t n)
+/* pc offset from the region's entry of page offset `off` */
+static int64_t rel(const struct tx *t, unsigned off)
 {
-	flush(t, t->dirty);
-	if (n)
-		x_alu_mi(t->b, ALU_ADD, 1, RBX, O_INSTRET, (int32_t)n);
-	x_patch(t->b, x_jmp(t->b), t->st->exit);
+	return (int64_t)off - (int64_t)t->tr->entry_off;
 }
 
-/* Goes on at the next pc in rax (through the chain stub) after retiring
- * `n` instructions. */
-static void emit_chain(struct tx *t, uint32_t n)
+/* Instructions retired since the last write-back live in rdi (a memory
+ * add per block would chain every loop iteration through a store); they
+ * go to h->instret before the region leaves and before any helper call. */
+#define R_IC RDI
+#define IC_LIMIT 16384 /* retired in a region before it leaves to poll */
+
+static void sync_instret(struct tx *t)
 {
-	flush(t, t->dirty);
-	x_alu_mi(t->b, ALU_ADD, 1, RBX, O_INSTRET, (int32_t)n);
+	x_op_m(t->b, 1, 0x01, R_IC, RBX, -1, O_INSTRET); /* add [h->instret], rdi */
+}
+
+/* Leaves the region for the pc in rax, through the chain stub. */
+static void emit_leave(struct tx *t)
+{
+	flush(t, t->written);
+	sync_instret(t);
 	x_patch(t->b, x_jmp(t->b), t->st->chain);
+}
+
+/* The region's block starting at page offset `off`, or -1. */
+static int find_blk(const struct jit_tr *tr, unsigned off)
+{
+	for (unsigned k = 0; k < tr->nblocks; k++)
+		if (tr->blk[k].off == off)
+			return (int)k;
+	return -1;
+}
+
+/* Goes from block `from` to page offset `off`: a host jump when the
+ * region holds that block (leaving to poll for interrupts when the jump
+ * may close a loop and IC_LIMIT instructions ran), else out through the
+ * chain stub. With `may_fall`, what follows is the next block's code, so
+ * going there needs no jump. */
+static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
+{
+	struct xbuf *b = t->b;
+	int to = off >= 0 && off < 4096 ? find_blk(t->tr, (unsigned)off) : -1;
+	if (to < 0) {
+		emit_pc(b, RAX, off - t->tr->entry_off);
+		emit_leave(t);
+		return;
+	}
+	if ((unsigned)to <= from) {
+		x_alu_i(b, ALU_CMP, 1, R_IC, IC_LIMIT);
+		t->fix[t->nfix].at = x_jcc(b, CC_B);
+		t->fix[t->nfix++].blk = (uint16_t)to;
+		emit_pc(b, RAX, off - t->tr->entry_off);
+		flush(t, t->written);
+		sync_instret(t);
+		x_op_m(b, 0, 0xc7, 0, RBX, -1, O_POLL); /* poll_count = 0: poll now */
+		x32(b, 0);
+		x_patch(b, x_jmp(b), t->st->exit);
+		return;
+	}
+	if ((unsigned)to == from + 1 && may_fall)
+		return;
+	t->fix[t->nfix].at = x_jmp(b);
+	t->fix[t->nfix++].blk = (uint16_t)to;
+}
+
+/* A conditional edge: on condition `cc` go from block `from` to page
+ * offset `off`; otherwise fall through past what this emits. */
+static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
+{
+	int to = off >= 0 && off < 4096 ? find_blk(t->tr, (unsigned)off) : -1;
+	if (to > (int)from) { /* forward inside the region: one jcc */
+		t->fix[t->nfix].at = x_jcc(t->b, cc);
+		t->fix[t->nfix++].blk = (uint16_t)to;
+		return;
+	}
+	uint32_t skip = x_jcc(t->b, cc ^ 1); /* the inverse condition */
+	emit_edge(t, from, off, 0);
+	x_patch(t->b, skip, t->b->len);
 }
 
 /* rsi = rs1 + imm; rax = &dtlb entry; compares the tag at `tag_off` with the
@@ -234,7 +303,7 @@ static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned
 	x_shift_i(b, SH_SHR, 1, RAX, 12);
 	x_mov(b, RCX, RAX);
 	x_shift_i(b, SH_SHR, 1, RCX, 8);
-	x_alu(b, ALU_XOR, 0, RAX, RCX); /* 32-bit: zero-extends */
+	x_alu(b, ALU_ADD, 0, RAX, RCX); /* tlb_index(); 32-bit: zero-extends */
 	x_op_r(b, 0, 0x0fb6, RAX, RAX); /* movzx eax, al */
 	x_imul_i8(b, 0, RAX, RAX, 40);
 	x_alu_m(b, ALU_ADD, 1, RAX, RBX, O_DTLB);
@@ -244,21 +313,26 @@ static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned
 	return x_jcc(b, CC_NE);
 }
 
-static struct cold *add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d,
-			     uint32_t info)
+/* Helper info: size | signed << 4 | index in its block << 8 | pc offset
+ * from the region's entry << 32 (signed). */
+static uint64_t mem_info(const struct tx *t, unsigned size, int sgn, unsigned idx, unsigned off)
+{
+	return size | (unsigned)sgn << 4 | idx << 8 |
+	       (uint64_t)(uint32_t)(int32_t)rel(t, off) << 32;
+}
+
+static void add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d, uint64_t info)
 {
 	struct cold *c = &t->cold[t->ncold++];
 	c->from = miss;
 	c->back = t->b->len;
-	c->dirty = t->dirty;
 	c->store = (uint8_t)store;
 	c->rd = d->rd;
 	c->rs2 = d->rs2;
 	c->info = info;
-	return c;
 }
 
-static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned pc_off)
+static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
 	unsigned size = 1;
@@ -274,11 +348,11 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_R);
 	x_load64(b, RAX, RAX, O_ADDEND);
 	x_load_idx(b, RAX, RAX, RSI, size, sgn);
-	add_cold(t, miss, 0, d, size | (unsigned)sgn << 4 | idx << 8 | pc_off << 16);
-	rput(t, d->rd, RAX, 1);
+	add_cold(t, miss, 0, d, mem_info(t, size, sgn, idx, off));
+	rput(t, d->rd, RAX);
 }
 
-static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned pc_off)
+static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
 	unsigned size = d->op == OP_SB ? 1 : d->op == OP_SH ? 2 : d->op == OP_SW ? 4 : 8;
@@ -286,16 +360,17 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	x_load64(b, RAX, RAX, O_ADDEND);
 	int v = rget(t, d->rs2, RCX);
 	x_store_idx(b, v, RAX, RSI, size);
-	add_cold(t, miss, 1, d, size | idx << 8 | pc_off << 16);
+	add_cold(t, miss, 1, d, mem_info(t, size, 0, idx, off));
 }
 
-/* The slow path: h->x made exact, h->pc = the block's pc, the helper
- * called; an exception leaves through the trap exit. */
+/* The slow path: h->x made exact, h->pc = the region's entry pc, the
+ * helper called; an exception leaves through the trap exit. */
 static void emit_cold(struct tx *t, const struct cold *c)
 {
 	struct xbuf *b = t->b;
 	x_patch(b, c->from, b->len);
-	flush(t, c->dirty);
+	flush(t, t->written);
+	sync_instret(t);
 	x_store64(b, RBX, O_PC, R12);
 	if (c->store) {
 		int v = rget(t, c->rs2, RDX);
@@ -307,9 +382,10 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	x_call_m(b, RBX, OH(c->store ? JH_STORE : JH_LOAD));
 	x_cmp_m8i(b, RBX, O_TRAP, 0);
 	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
+	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
 	reload_volatile(t);
 	if (!c->store)
-		rput(t, c->rd, RAX, 0);
+		rput(t, c->rd, RAX);
 	x_patch(b, x_jmp(b), c->back);
 }
 
@@ -322,8 +398,10 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	    [OP_ADD] = ALU_ADD + 1, [OP_SUB] = ALU_SUB + 1, [OP_XOR] = ALU_XOR + 1,
 	    [OP_OR] = ALU_OR + 1,   [OP_AND] = ALU_AND + 1, [OP_ADDW] = ALU_ADD + 1,
 	    [OP_SUBW] = ALU_SUB + 1};
-	static const int alu_ri[RV_OP_COUNT] = {[OP_ADDI] = ALU_ADD + 1, [OP_XORI] = ALU_XOR + 1,
-						[OP_ORI] = ALU_OR + 1,	 [OP_ANDI] = ALU_AND + 1,
+	static const int alu_ri[RV_OP_COUNT] = {[OP_ADDI] = ALU_ADD + 1,
+						[OP_XORI] = ALU_XOR + 1,
+						[OP_ORI] = ALU_OR + 1,
+						[OP_ANDI] = ALU_AND + 1,
 						[OP_ADDIW] = ALU_ADD + 1};
 	static const int sh_i[RV_OP_COUNT] = {
 	    [OP_SLLI] = SH_SHL + 1,  [OP_SRLI] = SH_SHR + 1,  [OP_SRAI] = SH_SAR + 1,
@@ -332,19 +410,20 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	    [OP_SLL] = SH_SHL + 1,  [OP_SRL] = SH_SHR + 1,  [OP_SRA] = SH_SAR + 1,
 	    [OP_SLLW] = SH_SHL + 1, [OP_SRLW] = SH_SHR + 1, [OP_SRAW] = SH_SAR + 1};
 	static const int helper[RV_OP_COUNT] = {
-	    [OP_DIV] = JH_DIV + 1,     [OP_DIVU] = JH_DIVU + 1,	  [OP_REM] = JH_REM + 1,
-	    [OP_REMU] = JH_REMU + 1,   [OP_DIVW] = JH_DIVW + 1,	  [OP_DIVUW] = JH_DIVUW + 1,
-	    [OP_REMW] = JH_REMW + 1,   [OP_REMUW] = JH_REMUW + 1, [OP_MULHSU] = JH_MULHSU + 1};
+	    [OP_DIV] = JH_DIV + 1,   [OP_DIVU] = JH_DIVU + 1,	[OP_REM] = JH_REM + 1,
+	    [OP_REMU] = JH_REMU + 1, [OP_DIVW] = JH_DIVW + 1,	[OP_DIVUW] = JH_DIVUW + 1,
+	    [OP_REMW] = JH_REMW + 1, [OP_REMUW] = JH_REMUW + 1, [OP_MULHSU] = JH_MULHSU + 1};
 	unsigned op = d->op;
 	int w32 = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
 	if (op == OP_LUI) {
 		x_mov_imm(b, RAX, (uint64_t)d->imm);
-		rput(t, d->rd, RAX, 1);
+		rput(t, d->rd, RAX);
 		return;
 	}
 	if (helper[op]) {
 		/* Pure functions: only the caller-saved cache registers need care. */
-		flush(t, t->dirty);
+		flush(t, t->written & t->volatile_regs);
+		sync_instret(t); /* rdi carries an argument */
 		int a = rget(t, d->rs1, RDI);
 		if (a != RDI)
 			x_mov(b, RDI, a);
@@ -352,8 +431,48 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		if (c != RSI)
 			x_mov(b, RSI, c);
 		x_call_m(b, RBX, OH(helper[op] - 1));
+		x_alu(b, ALU_XOR, 0, R_IC, R_IC);
 		reload_volatile(t);
-		rput(t, d->rd, RAX, 1);
+		rput(t, d->rd, RAX);
+		return;
+	}
+	int hd = t->host[d->rd];
+	int has_rs2 = alu_rr[op] || sh_r[op] || op == OP_MUL || op == OP_MULW;
+	if (hd >= 0 && (has_rs2 || alu_ri[op] || sh_i[op])) {
+		/* Two-address form straight into rd's host register. */
+		int src2 = -1;
+		if (has_rs2 && d->rs2 == d->rd && d->rs1 != d->rd) {
+			x_mov(b, RCX, hd); /* read before hd is overwritten */
+			src2 = RCX;
+		}
+		if (d->rs1 != d->rd) {
+			if ((op == OP_ADDI || op == OP_ADDIW) && d->rs1 && t->host[d->rs1] >= 0) {
+				x_lea(b, hd, t->host[d->rs1], imm);
+				if (op == OP_ADDIW)
+					x_movsxd(b, hd, hd);
+				return;
+			}
+			int a = rget(t, d->rs1, hd);
+			if (a != hd)
+				x_mov(b, hd, a);
+		}
+		if (has_rs2 && src2 < 0)
+			src2 = rget(t, d->rs2, RCX);
+		if (alu_rr[op]) {
+			x_alu(b, alu_rr[op] - 1, 1, hd, src2);
+		} else if (alu_ri[op]) {
+			x_alu_i(b, alu_ri[op] - 1, 1, hd, imm);
+		} else if (sh_i[op]) {
+			x_shift_i(b, sh_i[op] - 1, !w32, hd, (uint8_t)imm);
+		} else if (sh_r[op]) {
+			if (src2 != RCX)
+				x_mov(b, RCX, src2);
+			x_shift_cl(b, sh_r[op] - 1, !w32, hd);
+		} else {
+			x_imul(b, op == OP_MUL, hd, src2);
+		}
+		if (w32)
+			x_movsxd(b, hd, hd);
 		return;
 	}
 	int a = rget(t, d->rs1, RAX);
@@ -397,136 +516,149 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	}
 	if (w32)
 		x_movsxd(b, RAX, RAX);
-	rput(t, d->rd, RAX, 1);
+	rput(t, d->rd, RAX);
 }
 
-/* The taken side of a jump to r12 + `delta`, retiring the whole block. */
-static void emit_goto(struct tx *t, int64_t delta)
+/* The jump ending block `k` (its instructions are retired already). */
+static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigned off)
 {
 	struct xbuf *b = t->b;
-	uint32_t saved = t->dirty;
-	if (delta == 0 && t->chain_self) {
-		/* Loop without leaving: h->x is written back each time round so
-		 * the body starts, as it was emitted, with nothing dirty. */
-		flush(t, t->dirty);
-		x_alu_mi(b, ALU_ADD, 1, RBX, O_INSTRET, (int32_t)t->ninsns);
-		x_alu_mi(b, ALU_SUB, 0, RBX, O_POLL, 1);
-		uint32_t out = x_jcc(b, CC_S);
-		x_patch(b, x_jmp(b), t->body);
-		x_patch(b, out, b->len);
-		x_mov(b, RAX, R12);
-		x_patch(b, x_jmp(b), t->st->exit);
-		return;
-	}
-	emit_pc(b, RAX, delta);
-	if (delta == 0) /* a wait loop: the dispatcher yields the core */
-		emit_exit(t, t->ninsns);
-	else
-		emit_chain(t, t->ninsns);
-	t->dirty = saved; /* for the other side of a branch */
-}
-
-static void emit_jump(struct tx *t, const struct rv_insn *d, unsigned pc_off)
-{
-	struct xbuf *b = t->b;
-	int64_t next = (int64_t)pc_off + d->len, target = (int64_t)pc_off + d->imm;
-	if (d->op == OP_JAL) {
-		if (d->rd) {
-			emit_pc(b, RCX, next);
-			rput(t, d->rd, RCX, 1);
-		}
-		emit_goto(t, target);
-		return;
-	}
+	int64_t next = (int64_t)off + d->len, target = (int64_t)off + d->imm;
 	if (d->op == OP_JALR) {
 		int a = rget(t, d->rs1, RAX);
 		x_lea(b, RAX, a, (int32_t)d->imm);
 		x_alu_i(b, ALU_AND, 1, RAX, -2);
 		if (d->rd) {
-			emit_pc(b, RCX, next);
-			rput(t, d->rd, RCX, 1);
+			emit_pc(b, RCX, rel(t, next));
+			rput(t, d->rd, RCX);
 		}
-		emit_chain(t, t->ninsns);
+		emit_leave(t);
 		return;
 	}
-	static const int cc[RV_OP_COUNT] = {[OP_BEQ] = CC_E, [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
-					    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
-	int a = rget(t, d->rs1, RAX);
-	x_alu(b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
-	uint32_t taken = x_jcc(b, cc[d->op]);
-	emit_goto(t, next);
-	x_patch(b, taken, b->len);
-	emit_goto(t, target);
+	if (d->op == OP_JAL) {
+		if (d->rd) {
+			emit_pc(b, RCX, rel(t, next));
+			rput(t, d->rd, RCX);
+		}
+	} else {
+		static const int cc[RV_OP_COUNT] = {
+		    [OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
+		    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
+		int a = rget(t, d->rs1, RAX);
+		if (d->rs2 == 0)
+			x_test(b, a, a);
+		else
+			x_alu(b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
+		emit_cond_edge(t, k, target, cc[d->op]);
+		emit_edge(t, k, next, 1);
+		return;
+	}
+	emit_edge(t, k, target, 1);
 }
 
-int jit_decode(const uint8_t *bytes, unsigned avail, struct jit_tr *tr)
+int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 {
-	unsigned n = 0, off = 0;
-	tr->ended = 0;
-	while (n < JIT_BLOCK_MAX && off + 2 <= avail) {
-		uint16_t lo;
-		memcpy(&lo, bytes + off, 2);
-		uint32_t w = lo;
-		if ((lo & 3) == 3) {
-			if (off + 4 > avail)
+	unsigned queue[JIT_REGION_BLOCKS * 2], nq = 0, qi = 0;
+	tr->ninsns = tr->nblocks = 0;
+	tr->entry_off = entry_off;
+	unsigned lo = 4096, hi = 0;
+	queue[nq++] = entry_off;
+	while (qi < nq && tr->nblocks < JIT_REGION_BLOCKS && tr->ninsns < JIT_REGION_INSNS) {
+		unsigned off = queue[qi++];
+		if (find_blk(tr, off) >= 0)
+			continue;
+		struct jit_blk *bk = &tr->blk[tr->nblocks];
+		bk->first = (uint16_t)tr->ninsns;
+		bk->off = (uint16_t)off;
+		bk->jump = 0;
+		unsigned n = 0;
+		while (n < JIT_BLOCK_MAX && tr->ninsns < JIT_REGION_INSNS && off + 2 <= 4096) {
+			uint16_t l16;
+			memcpy(&l16, page + off, 2);
+			uint32_t w = l16;
+			if ((l16 & 3) == 3) {
+				if (off + 4 > 4096)
+					break; /* crosses the page: the interpreter's */
+				memcpy(&w, page + off, 4);
+			}
+			struct rv_insn *d = &tr->ins[tr->ninsns];
+			rv_decode(w, d);
+			if (!op_translatable(d->op))
 				break;
-			memcpy(&w, bytes + off, 4);
+			tr->ins_off[tr->ninsns++] = (uint16_t)off;
+			n++;
+			off += d->len;
+			if (op_is_jump(d->op)) {
+				bk->jump = 1;
+				int64_t tgt = (int64_t)tr->ins_off[tr->ninsns - 1] + d->imm;
+				/* Fall-through first: it tends to be placed next. */
+				if (d->op >= OP_BEQ && d->op <= OP_BGEU &&
+				    nq < 2 * JIT_REGION_BLOCKS)
+					queue[nq++] = off;
+				if (d->op != OP_JALR && tgt >= 0 && tgt < 4096 &&
+				    nq < 2 * JIT_REGION_BLOCKS)
+					queue[nq++] = (unsigned)tgt;
+				break;
+			}
 		}
-		rv_decode(w, &tr->ins[n]);
-		if (!op_translatable(tr->ins[n].op))
-			break;
-		off += tr->ins[n].len;
-		if (op_is_jump(tr->ins[n++].op)) {
-			tr->ended = 1;
-			break;
+		if (n == 0) {
+			if (tr->nblocks == 0)
+				return -ENOENT;
+			continue; /* a target tier 1 cannot start: left to the interpreter */
 		}
+		bk->n = (uint16_t)n;
+		bk->end_off = (uint16_t)off;
+		if (bk->off < lo)
+			lo = bk->off;
+		if (off > hi)
+			hi = off;
+		tr->nblocks++;
 	}
-	tr->ninsns = n;
-	tr->guest_len = off;
-	return n ? 0 : -ENOENT;
+	tr->span_off = lo;
+	tr->span_len = hi - lo;
+	return 0;
 }
 
 int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st)
 {
-	const struct rv_insn *ins = tr->ins;
-	unsigned n = tr->ninsns, stores = 0;
-	for (unsigned i = 0; i < n; i++)
-		stores |= ins[i].op >= OP_SB && ins[i].op <= OP_SD;
 	static struct tx t;
 	memset(&t, 0, sizeof(t));
 	t.b = out;
 	t.st = st;
-	t.ninsns = n;
-	/* A loop without stores waits for another hart: the interpreter's
-	 * dispatcher yields the core for those, so they go back to it. */
-	t.chain_self = stores;
-	alloc_regs(&t, tr);
-	t.body = out->len;
-	unsigned pc_off = 0;
-	for (unsigned i = 0; i < n; i++) {
-		const struct rv_insn *d = &ins[i];
-		if (op_is_jump(d->op)) {
-			emit_jump(&t, d, pc_off);
-		} else if (d->op >= OP_LB && d->op <= OP_LWU) {
-			emit_load(&t, d, i, pc_off);
-		} else if (d->op >= OP_SB && d->op <= OP_SD) {
-			emit_store(&t, d, i, pc_off);
-		} else if (d->op == OP_FENCE) {
-			x_mfence(out);
-		} else if (d->op == OP_AUIPC) {
-			if (d->rd) {
-				emit_pc(out, RAX, (int64_t)pc_off + d->imm);
-				rput(&t, d->rd, RAX, 1);
+	t.tr = tr;
+	alloc_regs(&t);
+	x_alu(out, ALU_XOR, 0, R_IC, R_IC);
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		const struct jit_blk *bk = &tr->blk[k];
+		t.label[k] = out->len;
+		for (unsigned i = 0; i < bk->n; i++) {
+			const struct rv_insn *d = &tr->ins[bk->first + i];
+			unsigned off = tr->ins_off[bk->first + i];
+			if (op_is_jump(d->op)) {
+				x_lea(out, R_IC, R_IC, (int32_t)bk->n);
+				emit_jump(&t, k, d, off);
+			} else if (d->op >= OP_LB && d->op <= OP_LWU) {
+				emit_load(&t, d, i, off);
+			} else if (d->op >= OP_SB && d->op <= OP_SD) {
+				emit_store(&t, d, i, off);
+			} else if (d->op == OP_FENCE) {
+				x_mfence(out);
+			} else if (d->op == OP_AUIPC) {
+				if (d->rd) {
+					emit_pc(out, RAX, rel(&t, off) + d->imm);
+					rput(&t, d->rd, RAX);
+				}
+			} else if (d->rd) {
+				emit_alu(&t, d);
 			}
-		} else if (d->rd) {
-			emit_alu(&t, d);
 		}
-		pc_off += d->len;
+		if (!bk->jump) {
+			x_lea(out, R_IC, R_IC, (int32_t)bk->n);
+			emit_edge(&t, k, bk->end_off, 1);
+		}
 	}
-	if (!tr->ended) {
-		emit_pc(out, RAX, pc_off);
-		emit_chain(&t, n);
-	}
+	for (unsigned i = 0; i < t.nfix; i++)
+		x_patch(out, t.fix[i].at, t.label[t.fix[i].blk]);
 	for (unsigned i = 0; i < t.ncold; i++)
 		emit_cold(&t, &t.cold[i]);
 	if (t.ntrap) {

@@ -12,8 +12,9 @@
  *  - it adds the instructions it retired to h->instret, except when a
  *    helper took an exception: then h->jit_trap is set, the helper has
  *    accounted instret and h->pc is the trap vector;
- *  - every block-to-block step counts down h->poll_count and leaves when
- *    it runs out, so interrupts are polled with a bounded delay.
+ *  - every step back inside a region (every loop) and every step to
+ *    another region counts down h->poll_count and leaves when it runs
+ *    out, so interrupts are polled with a bounded delay.
  * Instructions tier 1 does not translate end the block before them: the
  * code leaves with their pc and the interpreter runs them. */
 #ifndef SHOAL_TRANSLATE_H
@@ -24,22 +25,36 @@
 #include "../cpu-worker/decode.h"
 #include "x86.h"
 
-#define JIT_BLOCK_MAX 64
-#define JIT_GUEST_MAX (JIT_BLOCK_MAX * 4)
+#define JIT_REGION_INSNS 256 /* guest instructions in one translation */
+#define JIT_REGION_BLOCKS 64
+#define JIT_BLOCK_MAX 64 /* instructions in one of its blocks */
 
-/** A decoded block, ready to emit. */
-struct jit_tr {
-	uint32_t ninsns;    /* guest instructions translated */
-	uint32_t guest_len; /* bytes of guest code they span */
-	int ended;	    /* the last instruction is a jump */
-	struct rv_insn ins[JIT_BLOCK_MAX];
+/** One basic block of a region. */
+struct jit_blk {
+	uint16_t first, n; /* its instructions in jit_tr.ins */
+	uint16_t off;	   /* page offset of its first instruction */
+	uint16_t end_off;  /* page offset after its last */
+	uint8_t jump;	   /* its last instruction is a jump (else it falls through) */
 };
 
-/** Decodes the block starting at `bytes` (a snapshot of guest code, `avail`
- * bytes, never past its page) up to its first jump, its first instruction
- * tier 1 does not translate, or JIT_BLOCK_MAX instructions. Returns 0, or
- * -ENOENT when not even the first instruction translates. */
-int jit_decode(const uint8_t *bytes, unsigned avail, struct jit_tr *tr);
+/** A decoded region: the blocks reachable from an entry point through
+ * direct jumps, branches and fall-through without leaving the page,
+ * translated as one unit (its internal jumps are host jumps). */
+struct jit_tr {
+	uint32_t ninsns;   /* guest instructions translated */
+	uint32_t nblocks;  /* blk[0] starts at the entry */
+	uint32_t span_off; /* page offsets of the guest bytes it depends on */
+	uint32_t span_len;
+	uint32_t entry_off;
+	struct rv_insn ins[JIT_REGION_INSNS];
+	uint16_t ins_off[JIT_REGION_INSNS]; /* page offset of each instruction */
+	struct jit_blk blk[JIT_REGION_BLOCKS];
+};
+
+/** Decodes the region entered at page offset `entry_off` of `page` (a
+ * snapshot of the whole guest page). Returns 0, or -ENOENT when not even
+ * the entry instruction translates. */
+int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr);
 
 /** Code offsets of the shared stubs: enter (from C), exit (back to C with
  * the next pc in rax) and chain (next pc in rax: jumps straight to its
