@@ -94,6 +94,9 @@ $(GUEST_DIR)/shoalmark.elf: perf/cpu/mark.h
 # Variants used by tests: a short intloop, and a program linked outside RAM.
 $(GUEST_DIR)/intloop_short.elf: tests/guest/intloop.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) -DROUNDS=20 tests/guest/crt0.S $< -o $@ -lgcc
+$(GUEST_DIR)/shoalmark_long.elf: tests/guest/shoalmark.c perf/cpu/mark.h tests/guest/crt0.S tests/guest/link.ld \
+		tests/guest/guest.h
+	$(RVCC) $(RVFLAGS) -DMARK_ITERS=20000 tests/guest/crt0.S $< -o $@ -lgcc
 $(GUEST_DIR)/outside.elf: $(GUEST_DIR)/hello.elf
 	riscv64-linux-gnu-objcopy --change-addresses 0x10000000 $< $@
 # The JIT differential test: the harness plus random cases generated from a
@@ -106,7 +109,8 @@ $(GUEST_DIR)/jitdiff-cases-%.S: tests/jit/gen_diff.py
 $(GUEST_DIR)/jitdiff-%.elf: tests/guest/jitdiff.c $(GUEST_DIR)/jitdiff-cases-%.S tests/guest/crt0.S \
 		tests/guest/link.ld tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) tests/guest/crt0.S $< $(GUEST_DIR)/jitdiff-cases-$*.S -o $@ -lgcc
-guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf $(JITDIFF_ELF)
+guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf $(JITDIFF_ELF) \
+	$(GUEST_DIR)/shoalmark_long.elf
 
 # ---- the Linux guest: kernel and busybox from Debian sources, cached by
 # deploy/guest-image.sh; initramfs images rebuilt here (about a second) ----
@@ -171,6 +175,7 @@ unit: deps $(UNIT_BINS) $(BIN)/shoal-mem
 
 e2e: all guest
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh tests/e2e/run.sh
+	@BIN=$(BIN) GUEST=$(GUEST_DIR) sh tests/e2e/jit.sh
 
 e2e-linux: all linux-guest
 	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/selftest.cpio.gz sh tests/e2e/linux.sh

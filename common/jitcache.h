@@ -46,6 +46,7 @@ struct jit_stats {
 	uint64_t compiled;  /* translations published */
 	uint64_t refused;   /* blocks whose first instruction tier 1 does not translate */
 	uint64_t duplicate; /* requests for a translation already current */
+	uint64_t recompiled; /* translations of an entry that had an older one */
 	uint64_t guest_insns;
 	uint64_t lat_ns_total;
 	uint64_t lat_hist[JIT_LAT_BUCKETS];

@@ -75,10 +75,11 @@ int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 void jitstats_print(FILE *f, const struct jitstats *s)
 {
 	fprintf(f,
-		"shoal: jit: %llu blocks compiled (%llu guest instructions, %llu refused), "
-		"%llu requests (%llu already current), cache %llu KiB\n",
+		"shoal: jit: %llu blocks compiled (%llu guest instructions, %llu refused, %llu "
+		"recompiled), %llu requests (%llu already current), cache %llu KiB\n",
 		(unsigned long long)s->stats.compiled, (unsigned long long)s->stats.guest_insns,
-		(unsigned long long)s->stats.refused, (unsigned long long)s->stats.requests,
+		(unsigned long long)s->stats.refused, (unsigned long long)s->stats.recompiled,
+		(unsigned long long)s->stats.requests,
 		(unsigned long long)s->stats.duplicate, (unsigned long long)(s->code_bytes >> 10));
 	fprintf(f,
 		"shoal: jit: %llu lookups, %llu hits (%.1f%%), %llu bound, %llu stale; compile "

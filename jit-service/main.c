@@ -183,6 +183,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 		return 0;
 	}
 	st->compiled++;
+	st->recompiled += old != 0;
 	st->guest_insns += tr.ninsns;
 	note_latency(st, now_ns() - t0);
 	return 0;

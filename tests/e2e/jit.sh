@@ -1,0 +1,117 @@
+#!/bin/sh
+# End-to-end tests of the shared JIT (shoal-jit): the bare-metal ISA tests
+# with every block translated before it first runs, the differential test
+# (random cases, interpreted vs translated), self-modifying code, one
+# compile per block for four harts, SIGKILL of shoal-jit mid-run, and bad
+# options. Needs BIN and GUEST; prints one line per test.
+set -u
+BIN=${BIN:?}
+GUEST=${GUEST:?}
+SHOAL="$BIN/shoal"
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+ko() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
+# Translated before first run: each hart waits for each block it asks for.
+FORCE="--jit on --jit-threshold 1 --jit-sync on"
+
+# run NAME OUT -- shoal args: runs shoal, stdout to OUT, stderr to OUT.err;
+# returns shoal's status.
+run() {
+	out=$2
+	shift 3
+	timeout 300 "$SHOAL" run --name "jit-$$" "$@" </dev/null >"$out" 2>"$out.err"
+}
+
+for t in rv64i_alu rv64i_mem rv64i_branch rv64m rv64a rv64c priv vm fp smc; do
+	if run "$t" "$tmp/out" -- --bios none --kernel "$GUEST/$t.elf" $FORCE --stats; then
+		if grep -q "jit: 0 blocks compiled" "$tmp/out.err"; then
+			ko "isa $t, every block translated" "nothing was compiled: $(cat "$tmp/out.err")"
+		else
+			ok "isa $t, every block translated"
+		fi
+	else
+		ko "isa $t, every block translated" "status $?: $(tail -c 300 "$tmp/out.err")"
+	fi
+done
+
+# Differential: the interpreter's output is the reference.
+for elf in "$GUEST"/jitdiff-*.elf; do
+	name=$(basename "$elf" .elf)
+	run "$name" "$tmp/ref" -- --bios none --kernel "$elf" --jit off
+	st1=$?
+	run "$name" "$tmp/jit" -- --bios none --kernel "$elf" $FORCE
+	st2=$?
+	if [ $st1 != 0 ] || [ $st2 != 0 ] || ! grep -q "jitdiff: done" "$tmp/ref"; then
+		ko "differential $name" "status $st1/$st2: $(tail -c 200 "$tmp/ref") $(tail -c 200 "$tmp/jit")"
+	elif ! cmp -s "$tmp/ref" "$tmp/jit"; then
+		ko "differential $name" "translated run differs: $(diff "$tmp/ref" "$tmp/jit" | head -4)"
+	else
+		ok "differential $name ($(grep -c '^case' "$tmp/ref") cases, interpreted = translated)"
+	fi
+done
+
+for m in "--jit off" "$FORCE" "--jit on"; do
+	if run smc "$tmp/out" -- --bios none --smp 2 --kernel "$GUEST/jitsmc.elf" $m &&
+	    grep -q "jitsmc ok" "$tmp/out"; then
+		ok "self-modifying code: local, cross-hart, patched loop ($m)"
+	else
+		ko "self-modifying code: local, cross-hart, patched loop ($m)" "$(tail -c 300 "$tmp/out" "$tmp/out.err")"
+	fi
+done
+
+# Four harts, the same code: compiled once per block, shared.
+if run share "$tmp/out" -- --bios none --smp 4 --kernel "$GUEST/jitshare.elf" $FORCE --stats &&
+    grep -q "jitshare crc" "$tmp/out" && grep -q " 0 recompiled)" "$tmp/out.err"; then
+	compiled=$(sed -n 's/.*jit: \([0-9]*\) blocks compiled.*/\1/p' "$tmp/out.err")
+	bound=$(sed -n 's/.* \([0-9]*\) bound,.*/\1/p' "$tmp/out.err")
+	if [ "$bound" -gt "$compiled" ]; then
+		ok "4 harts share one translation per block ($compiled compiled once, bound $bound times)"
+	else
+		ko "4 harts share one translation per block" "only $bound bindings of $compiled translations"
+	fi
+else
+	ko "4 harts share one translation per block" "$(cat "$tmp/out" "$tmp/out.err" | tail -c 400)"
+fi
+
+# SIGKILL of shoal-jit while the guest computes: restarted with an empty
+# cache, the harts fall back to the interpreter meanwhile, same result.
+run ref "$tmp/ref" -- --bios none --kernel "$GUEST/shoalmark_long.elf" --jit off
+want=$(grep -o "crc [0-9]*" "$tmp/ref")
+"$SHOAL" run --name "jitkill-$$" --bios none --kernel "$GUEST/shoalmark_long.elf" --stats \
+	</dev/null >"$tmp/out" 2>"$tmp/err" &
+spid=$!
+kills=0
+for i in 1 2 3; do
+	sleep 0.25
+	v=$(pgrep -P "$spid" -f "shoal-jit" | head -1)
+	[ -n "$v" ] && kill -9 "$v" && kills=$((kills + 1))
+done
+wait "$spid"
+st=$?
+restarts=$(grep -c "shoal-jit (pid [0-9]*) was killed by signal 9 (KILL); restarted it" "$tmp/err")
+# The last instance compiled what the guest ran after the kills.
+if [ $st = 0 ] && [ "$(grep -o "crc [0-9]*" "$tmp/out")" = "$want" ] && [ "$kills" -ge 1 ] &&
+    [ "$restarts" -ge 1 ] && ! grep -q "jit: 0 blocks compiled" "$tmp/err"; then
+	ok "SIGKILL of shoal-jit mid-run: restarted $restarts times, same result ($want)"
+else
+	ko "SIGKILL of shoal-jit mid-run" "status $st, kills $kills, restarts $restarts, $(cat "$tmp/out" "$tmp/err" | tail -c 400)"
+fi
+
+# Bad options: one line naming the input, status 2.
+bad() {
+	name=$1 pat=$2
+	shift 2
+	"$SHOAL" run --name "jitbad-$$" --bios none --kernel "$GUEST/hello.elf" "$@" </dev/null >/dev/null 2>"$tmp/err"
+	st=$?
+	if [ $st = 2 ] && grep -q -- "$pat" "$tmp/err"; then ok "$name"; else ko "$name" "status $st: $(cat "$tmp/err")"; fi
+}
+bad "--jit with a bad value" "--jit: maybe" --jit maybe
+bad "--jit-threshold 0" "--jit-threshold: 0" --jit-threshold 0
+bad "--jit-threshold not a number" "--jit-threshold: lots" --jit-threshold lots
+bad "--jit-sync with a bad value" "--jit-sync: yes" --jit-sync yes
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
