@@ -145,6 +145,9 @@ linux-guest: deps
 		-o $(LINUX_DIR)/cpubench
 	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/bench.cpio.gz tests/linux/init-bench \
 		$(LINUX_DIR)/cpubench
+	@$(CC) -O2 -Wall -Werror -pthread tests/linux/cpubench.c -o $(LINUX_DIR)/cpubench-host
+	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/jitcrash.cpio.gz tests/linux/init-jitcrash \
+		$(LINUX_DIR)/cpubench
 
 run: all linux-guest
 	$(BIN)/shoal run --smp 4 --numa node,cpus=0-1,mem=128M --numa node,cpus=2-3,mem=128M --rng on \
@@ -152,7 +155,7 @@ run: all linux-guest
 
 # ---- tests ----
 UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa \
-	test_plic test_virtio
+	test_plic test_virtio test_jit
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
@@ -164,6 +167,7 @@ $(BUILD)/tests/test_boot: $(call obj,tests/unit/test_boot.c deploy/boot.c)
 $(BUILD)/tests/test_numa: $(call obj,tests/unit/test_numa.c deploy/numa.c common/util.c)
 $(BUILD)/tests/test_plic: $(call obj,tests/unit/test_plic.c cpu-worker/plic.c)
 $(BUILD)/tests/test_virtio: $(call obj,tests/unit/test_virtio.c dev-server/virtio.c common/log.c)
+$(BUILD)/tests/test_jit: $(call obj,tests/unit/test_jit.c jit-service/translate.c cpu-worker/decode.c)
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt -lpthread
@@ -185,6 +189,8 @@ e2e-linux: all linux-guest
 	@python3 tests/e2e/netcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/netcrash.cpio.gz
 	@python3 tests/e2e/vconcrash.py $(BIN)/shoal $(LINUX_DIR)/Image $(LINUX_DIR)/vconcrash.cpio.gz
 	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/tap.cpio.gz sh tests/e2e/tap.sh
+	@BIN=$(BIN) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/jitcrash.cpio.gz \
+		CPUBENCH_HOST=$(LINUX_DIR)/cpubench-host sh tests/e2e/jitcrash.sh
 
 # ---- quality gates ----
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null | grep -v '^tests/guest/')

@@ -42,10 +42,10 @@
 
 /** Compile latency and volume, written by shoal-jit only. */
 struct jit_stats {
-	uint64_t requests;  /* compile requests received */
-	uint64_t compiled;  /* translations published */
-	uint64_t refused;   /* blocks whose first instruction tier 1 does not translate */
-	uint64_t duplicate; /* requests for a translation already current */
+	uint64_t requests;   /* compile requests received */
+	uint64_t compiled;   /* translations published */
+	uint64_t refused;    /* blocks whose first instruction tier 1 does not translate */
+	uint64_t duplicate;  /* requests for a translation already current */
 	uint64_t recompiled; /* translations of an entry that had an older one */
 	uint64_t guest_insns;
 	uint64_t lat_ns_total;

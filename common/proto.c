@@ -28,6 +28,7 @@ static const struct op_desc ops[OP_COUNT] = {
 		     PF_ID | PF_NAME | PF_KIND | PF_VALUE | PF_INDEX | PF_SIZE | PF_NODE,
 		     PF_ID | PF_NAME | PF_KIND | PF_VALUE | PF_INDEX | PF_SIZE | PF_NODE},
     [OP_CTL_DONE] = {"ctl_done", PF_ID | PF_VALUE | PF_KIND, PF_ID | PF_VALUE | PF_KIND},
+    [OP_CTL_STAT] = {"ctl_stat", PF_ID | PF_NAME | PF_VALUE, PF_ID | PF_NAME | PF_VALUE},
     [OP_JIT_COMPILE] = {"jit_compile", PF_ADDR | PF_INDEX | PF_GENERATION,
 			PF_ADDR | PF_INDEX | PF_GENERATION},
 };

@@ -35,6 +35,8 @@ enum proto_op {
 			 * (resident bytes), node (host NUMA node of its memory, -1 mixed) */
 	OP_CTL_DONE,	/* shoal -> client, ends a reply: id, value (ctl_proc messages
 			 * sent), kind (the VM's state: "running" or "paused") */
+	OP_CTL_STAT,	/* shoal -> client, for "status": id, name (a counter such as
+			 * "jit.compiled"), value */
 	OP_JIT_COMPILE, /* vCPU -> shoal-jit, asynchronous: addr (guest physical pc),
 			 * index (mode key), generation (the page's generation) */
 	OP_COUNT

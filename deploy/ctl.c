@@ -2,6 +2,8 @@
  * one request, replies until ctl_done or an error. */
 #include "ctl.h"
 
+#define CTL_MAX_STATS 32
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +190,9 @@ int ctl_main(int argc, char **argv)
 	}
 	zmsg_send(sock, NULL, 0, &req);
 	int status = 1, first = 1;
+	char stat_name[CTL_MAX_STATS][PROTO_STR_MAX];
+	uint64_t stat_val[CTL_MAX_STATS];
+	unsigned nstat = 0;
 	if (json)
 		printf("{\"vm\": ");
 	if (json)
@@ -237,13 +242,30 @@ int ctl_main(int argc, char **argv)
 			first = 0;
 			continue;
 		}
+		if (m.op == OP_CTL_STAT) { /* printed after the processes */
+			if (nstat < CTL_MAX_STATS) {
+				snprintf(stat_name[nstat], sizeof(stat_name[nstat]), "%s", m.name);
+				stat_val[nstat++] = m.value;
+			}
+			continue;
+		}
 		if (m.op == OP_CTL_DONE) {
-			if (json)
-				printf("], \"state\": \"%s\"}\n", m.kind);
-			else if (strcmp(cmd, "status") == 0)
+			if (json) {
+				printf("], \"stats\": {");
+				for (unsigned i = 0; i < nstat; i++) {
+					printf("%s", i ? ", " : "");
+					json_str(stat_name[i]);
+					printf(": %llu", (unsigned long long)stat_val[i]);
+				}
+				printf("}, \"state\": \"%s\"}\n", m.kind);
+			} else if (strcmp(cmd, "status") == 0) {
+				for (unsigned i = 0; i < nstat; i++)
+					printf("%s %llu\n", stat_name[i],
+					       (unsigned long long)stat_val[i]);
 				printf("VM %s is %s\n", vmname, m.kind);
-			else
+			} else {
 				printf("%s: %s done; the VM is %s\n", vmname, cmd, m.kind);
+			}
 			status = 0;
 			break;
 		}

@@ -79,8 +79,8 @@ void jitstats_print(FILE *f, const struct jitstats *s)
 		"recompiled), %llu requests (%llu already current), cache %llu KiB\n",
 		(unsigned long long)s->stats.compiled, (unsigned long long)s->stats.guest_insns,
 		(unsigned long long)s->stats.refused, (unsigned long long)s->stats.recompiled,
-		(unsigned long long)s->stats.requests,
-		(unsigned long long)s->stats.duplicate, (unsigned long long)(s->code_bytes >> 10));
+		(unsigned long long)s->stats.requests, (unsigned long long)s->stats.duplicate,
+		(unsigned long long)(s->code_bytes >> 10));
 	fprintf(f,
 		"shoal: jit: %llu lookups, %llu hits (%.1f%%), %llu bound, %llu stale; compile "
 		"latency p50 < %llu ns, p99 < %llu ns, mean %llu ns\n",

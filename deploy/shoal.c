@@ -84,9 +84,9 @@ struct vm {
 	void *zctx, *ctl; /* the control socket (ROUTER), NULL until bound */
 	int paused;
 	pid_t mem_pid;
-	int rng;   /* --rng on */
-	int jit;   /* --jit on (the default) */
-	int stats; /* --stats: print counters at exit */
+	int rng;      /* --rng on */
+	int jit;      /* --jit on (the default) */
+	int stats;    /* --stats: print counters at exit */
 	int jit_sync; /* --jit-sync on: harts wait for translations (testing) */
 	char jit_threshold[16];
 	int vcon_on; /* --vconsole on: vcon relays it once the devices start */
@@ -873,6 +873,32 @@ static void ctl_status(const void *ident, size_t il, uint64_t id)
 		zmsg_send(vm.ctl, ident, il, &p);
 		off += vm.node[n].mem;
 		sent++;
+	}
+	struct jitstats js;
+	if (vm.jit && jitstats_read(vm.rundir, vm.smp, &js) == 0) {
+		const struct {
+			const char *name;
+			uint64_t v;
+		} st[] = {
+		    {"jit.generation", js.generation},
+		    {"jit.compiled", js.stats.compiled},
+		    {"jit.recompiled", js.stats.recompiled},
+		    {"jit.refused", js.stats.refused},
+		    {"jit.guest_insns", js.stats.guest_insns},
+		    {"jit.cache_bytes", js.code_bytes},
+		    {"jit.requests", js.stats.requests},
+		    {"jit.lookups", js.lookups},
+		    {"jit.hits", js.hits},
+		    {"jit.bound", js.installs},
+		    {"jit.stale", js.stale},
+		    {"jit.compile_p50_ns", js.p50_ns},
+		    {"jit.compile_p99_ns", js.p99_ns},
+		};
+		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+			struct proto_msg p = {.op = OP_CTL_STAT, .id = id, .value = st[i].v};
+			snprintf(p.name, sizeof(p.name), "%s", st[i].name);
+			zmsg_send(vm.ctl, ident, il, &p);
+		}
 	}
 	struct proto_msg done = {.op = OP_CTL_DONE, .id = id, .value = sent};
 	snprintf(done.kind, sizeof(done.kind), "%s", vm.paused ? "paused" : "running");

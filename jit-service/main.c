@@ -47,6 +47,7 @@ struct jit {
 	uint64_t index_full; /* translations dropped: no free slot near home */
 	struct jit_stubs stubs;
 	const char *dump_dir;
+	uint64_t populated; /* bytes of the code part faulted in */
 };
 
 static uint64_t now_ns(void)
@@ -54,6 +55,23 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Faults in the code part ahead of use, after a translation is published,
+ * so the next ones do not pay the first touch of their pages. */
+#define JIT_POPULATE_CHUNK (2u << 20)
+static void populate_ahead(struct jit *j)
+{
+	uint64_t want = j->c->code_used + JIT_POPULATE_CHUNK / 2;
+	while (j->populated < want && j->populated < j->c->code_size) {
+		uint64_t len = JIT_POPULATE_CHUNK;
+		if (j->populated + len > j->c->code_size)
+			len = j->c->code_size - j->populated;
+		if (madvise(j->code + j->populated, len, MADV_POPULATE_WRITE) != 0)
+			j->populated = j->c->code_size; /* not supported: first touch it is */
+		else
+			j->populated += len;
+	}
 }
 
 static int jit_create(struct jit *j, uint64_t generation)
@@ -87,6 +105,7 @@ static int jit_create(struct jit *j, uint64_t generation)
 	j->c->enter_off = j->stubs.enter;
 	j->c->exit_off = j->stubs.exit;
 	__atomic_store_n(&j->c->code_used, (b.len + 15) & ~15u, __ATOMIC_RELEASE);
+	populate_ahead(j);
 	return 0;
 }
 
@@ -183,9 +202,10 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 		return 0;
 	}
 	st->compiled++;
-	st->recompiled += old != 0;
 	st->guest_insns += tr.ninsns;
+	st->recompiled += old != 0;
 	note_latency(st, now_ns() - t0);
+	populate_ahead(j);
 	return 0;
 }
 

@@ -237,10 +237,7 @@ static void emit_leave(struct tx *t)
 /* The region's block starting at page offset `off`, or -1. */
 static int find_blk(const struct jit_tr *tr, unsigned off)
 {
-	for (unsigned k = 0; k < tr->nblocks; k++)
-		if (tr->blk[k].off == off)
-			return (int)k;
-	return -1;
+	return off < 4096 && !(off & 1) ? tr->blk_at[off / 2] : -1;
 }
 
 /* Goes from block `from` to page offset `off`: a host jump when the
@@ -561,6 +558,7 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 	unsigned queue[JIT_REGION_BLOCKS * 2], nq = 0, qi = 0;
 	tr->ninsns = tr->nblocks = 0;
 	tr->entry_off = entry_off;
+	memset(tr->blk_at, -1, sizeof(tr->blk_at));
 	unsigned lo = 4096, hi = 0;
 	queue[nq++] = entry_off;
 	while (qi < nq && tr->nblocks < JIT_REGION_BLOCKS && tr->ninsns < JIT_REGION_INSNS) {
@@ -608,6 +606,7 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 		}
 		bk->n = (uint16_t)n;
 		bk->end_off = (uint16_t)off;
+		tr->blk_at[bk->off / 2] = (int8_t)tr->nblocks;
 		if (bk->off < lo)
 			lo = bk->off;
 		if (off > hi)

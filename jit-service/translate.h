@@ -25,8 +25,8 @@
 #include "../cpu-worker/decode.h"
 #include "x86.h"
 
-#define JIT_REGION_INSNS 256 /* guest instructions in one translation */
-#define JIT_REGION_BLOCKS 64
+#define JIT_REGION_INSNS 128 /* guest instructions in one translation */
+#define JIT_REGION_BLOCKS 32
 #define JIT_BLOCK_MAX 64 /* instructions in one of its blocks */
 
 /** One basic block of a region. */
@@ -49,6 +49,7 @@ struct jit_tr {
 	struct rv_insn ins[JIT_REGION_INSNS];
 	uint16_t ins_off[JIT_REGION_INSNS]; /* page offset of each instruction */
 	struct jit_blk blk[JIT_REGION_BLOCKS];
+	int8_t blk_at[2048]; /* page offset / 2 -> index in blk[], or -1 */
 };
 
 /** Decodes the region entered at page offset `entry_off` of `page` (a

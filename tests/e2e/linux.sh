@@ -46,6 +46,11 @@ else
 	pass=$((pass + 1)); echo "ok - node 1 holds cpus 2-3 and its own memory"
 fi
 boot "Linux on 64 harts on this host's cores (idle harts sleep)" 64 1 --smp 64 --mem 512M
+# The same boot with every block translated before it first runs, and with
+# the interpreter alone (the default above translates hot code only).
+boot "Linux on 2 harts with every block translated (--jit-threshold 1 --jit-sync on)" 2 1 \
+	--smp 2 --jit-threshold 1 --jit-sync on
+boot "Linux on 1 hart without the JIT (--jit off)" 1 1 --smp 1 --jit off
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

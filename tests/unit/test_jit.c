@@ -1,0 +1,298 @@
+/* Tier 1 in-process: guest code is translated into an RX buffer and run on
+ * a hart in plain memory (its TLB pointing at a host buffer, its helpers
+ * recording calls), so the translated code's contract is checked directly:
+ * registers, memory, instret, leaving pc, the slow path's arguments and a
+ * trap in the middle of a region. Also a few emitter encodings, and the
+ * translation rate (printed, never asserted). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "../../cpu-worker/hart.h"
+#include "../../jit-service/translate.h"
+
+#define CODE_SIZE (1u << 20)
+#define VPC 0x80001000ull     /* guest virtual pc of the page under test */
+#define DATA_VA 0x40000000ull /* guest data page mapped by the TLB */
+
+static uint8_t *code; /* the RX buffer (RW while emitting) */
+static struct jit_stubs stubs;
+static struct hart *h;
+static uint8_t data[4096] __attribute__((aligned(4096)));
+static struct block *jc[1u << JC_BITS];
+
+/* What the slow-path helpers saw. */
+static unsigned slow_loads, slow_stores;
+static uint64_t last_addr, last_info, last_x5;
+static int fault_next;
+
+static uint64_t t_load(struct hart *hh, uint64_t a, uint64_t info)
+{
+	slow_loads++;
+	last_addr = a;
+	last_info = info;
+	last_x5 = hh->x[5];
+	if (fault_next) {
+		hh->instret += (info >> 8) & 0xff;
+		hh->pc = 0x1230;
+		hh->jit_trap = 1;
+		return 0;
+	}
+	return 0x1122334455667788ull;
+}
+
+static void t_store(struct hart *hh, uint64_t a, uint64_t v, uint64_t info)
+{
+	(void)hh;
+	(void)v;
+	slow_stores++;
+	last_addr = a;
+	last_info = info;
+}
+
+static uint64_t t_div(uint64_t a, uint64_t b)
+{
+	return b ? a / b : ~0ull;
+}
+
+/* ---- guest instruction encoders ---- */
+static uint32_t i_type(unsigned op, unsigned f3, unsigned rd, unsigned rs1, int imm)
+{
+	return ((uint32_t)imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+}
+static uint32_t r_type(unsigned f7, unsigned f3, unsigned rd, unsigned rs1, unsigned rs2)
+{
+	return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | 0x33;
+}
+static uint32_t s_type(unsigned f3, unsigned rs1, unsigned rs2, int imm)
+{
+	uint32_t u = (uint32_t)imm;
+	return ((u >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (u & 0x1f) << 7 | 0x23;
+}
+static uint32_t b_type(unsigned f3, unsigned rs1, unsigned rs2, int off)
+{
+	uint32_t o = (uint32_t)off;
+	return ((o >> 12) & 1) << 31 | ((o >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 |
+	       ((o >> 1) & 0xf) << 8 | ((o >> 11) & 1) << 7 | 0x63;
+}
+#define ADDI(rd, rs, imm) i_type(0x13, 0, rd, rs, imm)
+#define ADD(rd, a, b) r_type(0, 0, rd, a, b)
+#define SUB(rd, a, b) r_type(0x20, 0, rd, a, b)
+#define MUL(rd, a, b) r_type(1, 0, rd, a, b)
+#define DIVU(rd, a, b) r_type(1, 5, rd, a, b)
+#define SLTU(rd, a, b) r_type(0, 3, rd, a, b)
+#define SRAI(rd, rs, sh) i_type(0x13, 5, rd, rs, 0x400 | (sh))
+#define LW(rd, rs, imm) i_type(0x03, 2, rd, rs, imm)
+#define LD(rd, rs, imm) i_type(0x03, 3, rd, rs, imm)
+#define SW(rs1, rs2, imm) s_type(2, rs1, rs2, imm)
+#define BNE(a, b, off) b_type(1, a, b, off)
+#define JALR(rd, rs, imm) i_type(0x67, 0, rd, rs, imm)
+
+static int setup(void **state)
+{
+	(void)state;
+	code = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(code != MAP_FAILED);
+	struct xbuf b = {.p = code, .len = 16, .cap = CODE_SIZE};
+	jit_emit_stubs(&b, &stubs);
+	h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
+		memset(&h->tlb[c], 0xff, sizeof(h->tlb[c]));
+	h->dtlb = h->tlb[MMU_M].e;
+	struct tlb_entry *e = &h->dtlb[tlb_index(DATA_VA)];
+	e->tag_r = e->tag_w = DATA_VA;
+	e->tag_x = TLB_INVALID;
+	e->addend = (uintptr_t)data - DATA_VA;
+	h->jit_helper[JH_LOAD] = (const void *)t_load;
+	h->jit_helper[JH_STORE] = (const void *)t_store;
+	h->jit_helper[JH_DIVU] = (const void *)t_div;
+	h->jcur = jc;
+	return 0;
+}
+
+/* Translates `n` instructions placed at page offset 0 and runs them from
+ * there; returns the pc the code leaves with. */
+static uint64_t run(const uint32_t *insns, unsigned n)
+{
+	static uint8_t page[4096];
+	memset(page, 0, sizeof(page));
+	memcpy(page, insns, n * 4);
+	static struct jit_tr tr;
+	assert_int_equal(jit_decode(page, 0, &tr), 0);
+	assert_int_equal(mprotect(code, CODE_SIZE, PROT_READ | PROT_WRITE), 0);
+	struct xbuf b = {.p = code, .len = 4096, .cap = CODE_SIZE};
+	assert_int_equal(jit_emit(&tr, &b, &stubs), 0);
+	assert_int_equal(mprotect(code, CODE_SIZE, PROT_READ | PROT_EXEC), 0);
+	uint64_t (*enter)(struct hart *, const void *, uint64_t) =
+	    (uint64_t(*)(struct hart *, const void *, uint64_t))(code + stubs.enter);
+	h->jit_trap = 0;
+	h->poll_count = 1000;
+	return enter(h, code + 4096, VPC);
+}
+
+static void test_alu(void **state)
+{
+	(void)state;
+	memset(h->x, 0, sizeof(h->x));
+	h->instret = 0;
+	h->x[1] = 0x80004000;
+	const uint32_t p[] = {
+	    ADDI(5, 0, 7),  ADDI(6, 0, -3), ADD(7, 5, 6), SUB(8, 5, 6),	  MUL(9, 5, 6),
+	    SLTU(10, 5, 6), SRAI(11, 6, 1), ADD(5, 5, 5), DIVU(12, 7, 5), JALR(0, 1, 0),
+	};
+	assert_int_equal(run(p, 10), 0x80004000);
+	assert_int_equal(h->x[7], 4);
+	assert_int_equal(h->x[8], 10);
+	assert_int_equal((int64_t)h->x[9], -21);
+	assert_int_equal(h->x[10], 1);
+	assert_int_equal((int64_t)h->x[11], -2);
+	assert_int_equal(h->x[5], 14);
+	assert_int_equal(h->x[12], 0);
+	assert_int_equal(h->instret, 10);
+	assert_int_equal(h->x[0], 0);
+}
+
+/* A counted loop stays inside the region: exact sum and instret. */
+static void test_loop(void **state)
+{
+	(void)state;
+	memset(h->x, 0, sizeof(h->x));
+	h->instret = 0;
+	h->x[1] = 0x80009000;
+	const uint32_t p[] = {
+	    ADDI(5, 0, 1000), ADDI(6, 0, 0), ADD(6, 6, 5),
+	    ADDI(5, 5, -1),   BNE(5, 0, -8), JALR(0, 1, 0),
+	};
+	assert_int_equal(run(p, 6), 0x80009000);
+	assert_int_equal(h->x[6], 500500);
+	assert_int_equal(h->instret, 2 + 3 * 1000 + 1);
+}
+
+/* Loads and stores through the TLB fast path touch the host page. */
+static void test_memory_fast(void **state)
+{
+	(void)state;
+	memset(h->x, 0, sizeof(h->x));
+	memset(data, 0, sizeof(data));
+	slow_loads = slow_stores = 0;
+	h->x[1] = 0x80002000;
+	h->x[10] = DATA_VA + 0x100;
+	h->x[11] = 0xdeadbeef;
+	const uint32_t p[] = {SW(10, 11, 8), LW(12, 10, 8), LD(13, 10, 8), JALR(0, 1, 0)};
+	assert_int_equal(run(p, 4), 0x80002000);
+	uint32_t w;
+	memcpy(&w, data + 0x108, 4);
+	assert_int_equal(w, 0xdeadbeef);
+	assert_int_equal(h->x[12], 0xffffffffdeadbeefull); /* lw sign-extends */
+	assert_int_equal(h->x[13], 0xdeadbeefull);
+	assert_int_equal(slow_loads + slow_stores, 0);
+}
+
+/* A TLB miss calls the helper with h->x exact, the right address, the
+ * pc offset and the index; a fault leaves at the vector with instret of
+ * the instructions before it. */
+static void test_slow_and_trap(void **state)
+{
+	(void)state;
+	memset(h->x, 0, sizeof(h->x));
+	h->instret = 0;
+	slow_loads = 0;
+	h->x[1] = 0x80002000;
+	h->x[10] = 0x50000000; /* not in the TLB */
+	const uint32_t p[] = {ADDI(5, 0, 42), ADDI(5, 5, 1), LD(6, 10, 16), ADDI(7, 6, 1),
+			      JALR(0, 1, 0)};
+	fault_next = 0;
+	assert_int_equal(run(p, 5), 0x80002000);
+	assert_int_equal(slow_loads, 1);
+	assert_int_equal(last_addr, 0x50000010);
+	assert_int_equal(last_info & 15, 8);
+	assert_int_equal((last_info >> 8) & 0xff, 2);	 /* two instructions before it */
+	assert_int_equal((int32_t)(last_info >> 32), 8); /* at VPC + 8 */
+	assert_int_equal(last_x5, 43);			 /* written back before the call */
+	assert_int_equal(h->x[7], 0x1122334455667789ull);
+	assert_int_equal(h->instret, 5);
+
+	h->instret = 0;
+	h->x[7] = 0;
+	fault_next = 1;
+	assert_int_equal(run(p, 5), 0x1230);
+	assert_int_equal(h->jit_trap, 1);
+	assert_int_equal(h->instret, 2);
+	assert_int_equal(h->x[5], 43);
+	assert_int_equal(h->x[7], 0); /* nothing after the fault ran */
+	fault_next = 0;
+}
+
+/* A few encodings, checked against the architecture manual. */
+static void test_encodings(void **state)
+{
+	(void)state;
+	uint8_t buf[64];
+	struct xbuf b = {.p = buf, .cap = sizeof(buf)};
+	x_mov_imm(&b, R9, 5); /* mov r9d, 5 */
+	const uint8_t e1[] = {0x41, 0xb9, 5, 0, 0, 0};
+	assert_memory_equal(buf, e1, sizeof(e1));
+	b.len = 0;
+	x_load_idx(&b, RAX, RAX, RSI, 2, 1); /* movsx rax, word [rax+rsi] */
+	const uint8_t e2[] = {0x48, 0x0f, 0xbf, 0x04, 0x30};
+	assert_memory_equal(buf, e2, sizeof(e2));
+	b.len = 0;
+	x_store_idx(&b, RSI, RAX, RCX, 1); /* mov [rax+rcx], sil: needs REX */
+	const uint8_t e3[] = {0x40, 0x88, 0x34, 0x08};
+	assert_memory_equal(buf, e3, sizeof(e3));
+	b.len = 0;
+	x_lea(&b, RAX, R13, 0); /* lea rax, [r13+0]: r13 needs a displacement */
+	const uint8_t e4[] = {0x49, 0x8d, 0x45, 0x00};
+	assert_memory_equal(buf, e4, sizeof(e4));
+	b.len = 0;
+	b.cap = 3;
+	x_mov_imm(&b, RAX, 1ull << 40); /* too long for the buffer */
+	assert_true(b.overflow);
+}
+
+/* The translation rate of a 128-instruction region (informational). */
+static void test_rate(void **state)
+{
+	(void)state;
+	static uint8_t page[4096];
+	for (unsigned i = 0; i < 1024; i++) {
+		uint32_t w = (i % 16 == 15) ? BNE(5, 6, 8)
+			     : (i % 5 == 0) ? LW(7, 10, 4 * (int)i)
+					    : ADD(5, 6, 7);
+		memcpy(page + 4 * i, &w, 4);
+	}
+	assert_int_equal(mprotect(code, CODE_SIZE, PROT_READ | PROT_WRITE), 0);
+	static struct jit_tr tr;
+	struct timespec t0, t1;
+	unsigned insns = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int r = 0; r < 200; r++) {
+		assert_int_equal(jit_decode(page, 0, &tr), 0);
+		struct xbuf b = {.p = code, .len = 4096, .cap = CODE_SIZE};
+		assert_int_equal(jit_emit(&tr, &b, &stubs), 0);
+		insns += tr.ninsns;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double us =
+	    ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3);
+	printf("# tier 1: %.1f us per region of %u instructions (%.0f ns each)\n", us / 200,
+	       insns / 200, us * 1000 / insns);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_alu),		cmocka_unit_test(test_loop),
+	    cmocka_unit_test(test_memory_fast), cmocka_unit_test(test_slow_and_trap),
+	    cmocka_unit_test(test_encodings),	cmocka_unit_test(test_rate),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
