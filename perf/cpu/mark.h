@@ -173,9 +173,14 @@ static uint16_t mark_state(uint32_t seed, uint16_t crc)
 		int digit = c >= '0' && c <= '9';
 		switch (s) {
 		case S_START:
-			s = digit ? S_INT : (c == '+' || c == '-') ? S_INT : c == ',' ? S_START : S_JUNK;
+			s = digit		     ? S_INT
+			    : (c == '+' || c == '-') ? S_INT
+			    : c == ','		     ? S_START
+						     : S_JUNK;
 			break;
-		case S_INT: s = digit ? S_INT : c == '.' ? S_FRAC : c == 'e' ? S_EXP : S_START; break;
+		case S_INT:
+			s = digit ? S_INT : c == '.' ? S_FRAC : c == 'e' ? S_EXP : S_START;
+			break;
 		case S_FRAC: s = digit ? S_FRAC : c == 'e' ? S_EXP : S_START; break;
 		case S_EXP: s = digit || c == '+' || c == '-' ? S_EXPDIG : S_JUNK; break;
 		case S_EXPDIG: s = digit ? S_EXPDIG : S_START; break;
