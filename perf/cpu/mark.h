@@ -60,6 +60,8 @@ static struct mark_node *mark_reverse(struct mark_node *l)
 /* Merge sort of a list by key (bottom-up, no recursion). */
 static struct mark_node *mark_sort(struct mark_node *l)
 {
+	if (!l)
+		return l;
 	for (int width = 1;; width *= 2) {
 		struct mark_node *p = l, *head = 0, *tail = 0;
 		int merges = 0;
