@@ -97,7 +97,8 @@ static struct mark_node *mark_sort(struct mark_node *l)
 			}
 			p = q;
 		}
-		tail->next = 0;
+		if (tail) /* always: the list is not empty */
+			tail->next = 0;
 		l = head;
 		if (merges <= 1)
 			return l;
