@@ -246,9 +246,13 @@ perf-unit: deps-test
 test: format-check lint docs gates clang-build unit perf-unit e2e e2e-linux coverage
 	$(MAKE) --no-print-directory SAN=1 unit
 
-bench: all guest linux-guest
+$(BUILD)/perf/shoalmark-native: perf/cpu/native.c perf/cpu/mark.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror perf/cpu/native.c -o $@
+bench: all guest linux-guest $(BUILD)/perf/shoalmark-native
 	@sh deploy/deps.sh bench
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/bench.cpio.gz \
+		NATIVE_MARK=$(BUILD)/perf/shoalmark-native \
 		BLK_INITRD=$(LINUX_DIR)/blkbench.cpio.gz sh perf/run.sh
 
 clean:

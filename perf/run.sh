@@ -1,6 +1,11 @@
 #!/bin/sh
 # shoal's benchmarks, each against the peer (QEMU TCG, `virt`) in the same
 # run, REPEATS times (default 3), repeats interleaved so drift hits both:
+#   mark_ms          shoalmark (CoreMark-like) with the JIT vs QEMU TCG
+#   mark_vs_native_ms   the same vs the host build (NATIVE_MARK)
+#   mark_vs_interp_ms   the same vs shoal --jit off
+#   jit_compile_p50_us  median shoal-jit translation latency (shoal only)
+#   jit_compiles_4harts translations made for 4 harts vs for 1 (same code)
 #   interp_mips      intloop on one vCPU, guest MIPS over the whole run
 #   startup_s        startup.elf: launch to exit, wall seconds
 #   mem_write_mbps   guest-timed 64-bit stores over 8 MiB
@@ -78,6 +83,36 @@ for i in $(seq "$REPEATS"); do
 	n=$(field instret "$tmp/is")
 	sample interp_mips MIPS higher shoal "$(echo "$n $ts" | awk '{print $1 / $2 / 1e6}')"
 	sample interp_mips MIPS higher $PEER "$(echo "$n $tq" | awk '{print $1 / $2 / 1e6}')"
+
+	# The JIT on a CPU-bound program (shoalmark: lists, matrix, state
+	# machine, CRC; guest-timed with mtime): against QEMU's TCG, against
+	# the same source built natively (the physical limit), and against
+	# shoal's own interpreter. The CRC proves all ran the same work.
+	run_timed "$tmp/cs" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" --stats >/dev/null
+	run_timed "$tmp/ci" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" --jit off >/dev/null
+	qemu_run "$tmp/cq" "$GUEST/shoalmark_long.elf" >/dev/null
+	"${NATIVE_MARK:?}" 20000 >"$tmp/cn"
+	crc=$(field crc "$tmp/cn")
+	for f in cs ci cq; do
+		[ "$(field crc "$tmp/$f")" = "$crc" ] || { echo "shoalmark: wrong CRC in $f" >&2; cat "$tmp/$f" >&2; exit 1; }
+	done
+	ms() { echo "$(field us "$1")" | awk '{print $1 / 1000}'; }
+	sample mark_ms ms lower shoal "$(ms "$tmp/cs")"
+	sample mark_ms ms lower $PEER "$(ms "$tmp/cq")"
+	sample mark_vs_native_ms ms lower shoal "$(ms "$tmp/cs")"
+	sample mark_vs_native_ms ms lower native "$(ms "$tmp/cn")"
+	sample mark_vs_interp_ms ms lower shoal "$(ms "$tmp/cs")"
+	sample mark_vs_interp_ms ms lower shoal-interp "$(ms "$tmp/ci")"
+	sample jit_compile_p50_us us lower shoal "$(sed -n 's/.*compile latency p50 < \([0-9]*\) ns.*/\1/p' "$tmp/cs" | awk '{print $1 / 1000}')"
+	# Four harts on the same code compile it once: compiles with 4 harts
+	# against compiles with 1 (ratio 1 = shared).
+	for n in 1 4; do
+		run_timed "$tmp/j$n" "$BIN/shoal" run --bios none --smp $n --kernel "$GUEST/jitshare.elf" \
+			--jit-threshold 1 --jit-sync on --stats >/dev/null
+	done
+	compiled() { sed -n 's/.*jit: \([0-9]*\) blocks compiled.*/\1/p' "$1"; }
+	sample jit_compiles_4harts n lower shoal "$(compiled "$tmp/j4")"
+	sample jit_compiles_4harts n lower 1-hart "$(compiled "$tmp/j1")"
 
 	# Start-up to exit of the smallest program.
 	sample startup_s s lower shoal "$(shoal_run "$tmp/hs" "$GUEST/startup.elf")"
