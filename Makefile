@@ -27,7 +27,7 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 	common/memclient.c common/util.c
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
-	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c cpu-worker/jit.c
+	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c cpu-worker/jit.c cpu-worker/amo.c
 JIT_SRC := jit-service/main.c jit-service/translate.c cpu-worker/decode.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c dev-server/virtio_net.c dev-server/virtio_console.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c deploy/vcon.c deploy/jitstats.c

@@ -515,95 +515,35 @@ L_REMUW:
 	RD = alu_remuw(RS1, RS2);
 	NEXT;
 
-	/* Atomics: naturally aligned, in RAM, host atomics on the shared page. */
-#define AMO_PTR(type, acc)                                             \
-	a = RS1;                                                       \
-	type *p_;                                                      \
-	if (likely(!(a & (sizeof(type) - 1)) && TLB_HIT(tag_w, a, 1))) \
-		p_ = (type *)(te->addend + a);                         \
-	else if (!(p_ = mmu_amo_ptr(h, a, sizeof(type), acc, &e)))     \
+	/* Atomics (amo.c): naturally aligned, in RAM, host atomics. */
+L_LR_W:
+L_LR_D:
+L_SC_W:
+L_SC_D:
+L_AMOSWAP_W:
+L_AMOADD_W:
+L_AMOXOR_W:
+L_AMOAND_W:
+L_AMOOR_W:
+L_AMOMIN_W:
+L_AMOMAX_W:
+L_AMOMINU_W:
+L_AMOMAXU_W:
+L_AMOSWAP_D:
+L_AMOADD_D:
+L_AMOXOR_D:
+L_AMOAND_D:
+L_AMOOR_D:
+L_AMOMIN_D:
+L_AMOMAX_D:
+L_AMOMINU_D:
+L_AMOMAXU_D:
+	a = RS1;
+	e = amo_exec(h, i->op, a, RS2, &v);
+	if (unlikely(e))
 		EXC(e, a);
-
-L_LR_W : {
-	AMO_PTR(int32_t, ACC_R)
-	int32_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
-	h->resv_addr = a;
-	h->resv_val = (uint64_t)(int64_t)t;
-	h->resv_valid = 1;
-	RD = (uint64_t)(int64_t)t;
+	RD = v;
 	NEXT;
-}
-L_LR_D : {
-	AMO_PTR(uint64_t, ACC_R)
-	uint64_t t = __atomic_load_n(p_, __ATOMIC_SEQ_CST);
-	h->resv_addr = a;
-	h->resv_val = t;
-	h->resv_valid = 1;
-	RD = t;
-	NEXT;
-}
-L_SC_W : {
-	AMO_PTR(int32_t, ACC_W)
-	int ok = 0;
-	if (h->resv_valid && h->resv_addr == a) {
-		int32_t expect = (int32_t)h->resv_val;
-		ok = __atomic_compare_exchange_n(p_, &expect, (int32_t)RS2, 0, __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST);
-	}
-	h->resv_valid = 0;
-	RD = !ok;
-	NEXT;
-}
-L_SC_D : {
-	AMO_PTR(uint64_t, ACC_W)
-	int ok = 0;
-	if (h->resv_valid && h->resv_addr == a) {
-		uint64_t expect = h->resv_val;
-		ok = __atomic_compare_exchange_n(p_, &expect, RS2, 0, __ATOMIC_SEQ_CST,
-						 __ATOMIC_SEQ_CST);
-	}
-	h->resv_valid = 0;
-	RD = !ok;
-	NEXT;
-}
-#define AMO_FETCH(name, type, stype, fn)                      \
-	L_##name:                                             \
-	{                                                     \
-		AMO_PTR(type, ACC_W)                          \
-		type t = fn(p_, (type)RS2, __ATOMIC_SEQ_CST); \
-		RD = (uint64_t)(int64_t)(stype)t;             \
-		NEXT;                                         \
-	}
-	AMO_FETCH(AMOSWAP_W, uint32_t, int32_t, __atomic_exchange_n)
-	AMO_FETCH(AMOADD_W, uint32_t, int32_t, __atomic_fetch_add)
-	AMO_FETCH(AMOXOR_W, uint32_t, int32_t, __atomic_fetch_xor)
-	AMO_FETCH(AMOAND_W, uint32_t, int32_t, __atomic_fetch_and)
-	AMO_FETCH(AMOOR_W, uint32_t, int32_t, __atomic_fetch_or)
-	AMO_FETCH(AMOSWAP_D, uint64_t, int64_t, __atomic_exchange_n)
-	AMO_FETCH(AMOADD_D, uint64_t, int64_t, __atomic_fetch_add)
-	AMO_FETCH(AMOXOR_D, uint64_t, int64_t, __atomic_fetch_xor)
-	AMO_FETCH(AMOAND_D, uint64_t, int64_t, __atomic_fetch_and)
-	AMO_FETCH(AMOOR_D, uint64_t, int64_t, __atomic_fetch_or)
-#define AMO_CAS(name, type, ctype, pick)                                                  \
-	L_##name:                                                                         \
-	{                                                                                 \
-		AMO_PTR(type, ACC_W)                                                      \
-		type cur = __atomic_load_n(p_, __ATOMIC_SEQ_CST), src = (type)RS2, nv;    \
-		do                                                                        \
-			nv = ((ctype)cur pick(ctype) src) ? cur : src;                    \
-		while (!__atomic_compare_exchange_n(p_, &cur, nv, 1, __ATOMIC_SEQ_CST,    \
-						    __ATOMIC_SEQ_CST));                   \
-		RD = sizeof(type) == 4 ? (uint64_t)(int64_t)(int32_t)cur : (uint64_t)cur; \
-		NEXT;                                                                     \
-	}
-	AMO_CAS(AMOMIN_W, uint32_t, int32_t, <)
-	AMO_CAS(AMOMAX_W, uint32_t, int32_t, >)
-	AMO_CAS(AMOMINU_W, uint32_t, uint32_t, <)
-	AMO_CAS(AMOMAXU_W, uint32_t, uint32_t, >)
-	AMO_CAS(AMOMIN_D, uint64_t, int64_t, <)
-	AMO_CAS(AMOMAX_D, uint64_t, int64_t, >)
-	AMO_CAS(AMOMINU_D, uint64_t, uint64_t, <)
-	AMO_CAS(AMOMAXU_D, uint64_t, uint64_t, >)
 
 	/* F and D. Loads and stores use the TLB fast path; arithmetic is in
 	 * fpu.c. Everything is illegal while mstatus.FS is off. */

@@ -135,7 +135,7 @@ struct block {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract). */
-#define JIT_ABI_VERSION 4u
+#define JIT_ABI_VERSION 5u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -153,6 +153,8 @@ enum {
 	JH_REMW,
 	JH_REMUW,
 	JH_MULHSU, /* uint64_t (a, b) */
+	JH_AMO,	   /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
+		    * with the OP_* in place of size and sign */
 	JH_COUNT
 };
 
@@ -310,6 +312,12 @@ void bus_sync_devices(struct hart *h);
 void bus_settle_line(struct hart *h, unsigned src);
 /** The guest asked to stop: records the exit code, flushes devices, exits. */
 __attribute__((noreturn)) void bus_guest_exit(struct hart *h, int code, const char *why);
+
+/* amo.c */
+/** Runs LR, SC or an AMO (`op`, an OP_* from OP_LR_W to OP_AMOMAXU_D) at
+ * `a` with source `src`; puts rd's new value in `*rd`. Returns 0 or the
+ * exception cause (misaligned, page or access fault). */
+int amo_exec(struct hart *h, unsigned op, uint64_t a, uint64_t src, uint64_t *rd);
 
 /* jit.c */
 /** Sets tier 1 up (it connects lazily). `dir` is the run directory holding

@@ -89,6 +89,19 @@ static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 	}
 }
 
+static uint64_t jh_amo(struct hart *h, uint64_t a, uint64_t src, uint64_t info)
+{
+	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
+	uint64_t v = 0;
+	int e = amo_exec(h, info & 0xff, a, src, &v);
+	if (e) {
+		h->instret += (info >> 8) & 0xff;
+		hart_trap(h, (uint64_t)e, a);
+		h->jit_trap = 1;
+	}
+	return v;
+}
+
 #define JH_ALU(name)                                      \
 	static uint64_t jh_##name(uint64_t a, uint64_t b) \
 	{                                                 \
@@ -215,7 +228,7 @@ void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync)
 	    [JH_REM] = (const void *)jh_rem,	   [JH_REMU] = (const void *)jh_remu,
 	    [JH_DIVW] = (const void *)jh_divw,	   [JH_DIVUW] = (const void *)jh_divuw,
 	    [JH_REMW] = (const void *)jh_remw,	   [JH_REMUW] = (const void *)jh_remuw,
-	    [JH_MULHSU] = (const void *)jh_mulhsu,
+	    [JH_MULHSU] = (const void *)jh_mulhsu, [JH_AMO] = (const void *)jh_amo,
 	};
 	memcpy(h->jit_helper, helpers, sizeof(helpers));
 	snprintf(J.fdsock, sizeof(J.fdsock), "%s/jit-fd.sock", dir);

@@ -96,7 +96,7 @@ static int op_translatable(unsigned op)
 	case OP_SD:
 	case OP_FENCE: return 1;
 	}
-	return op >= OP_ADDI && op <= OP_REMUW;
+	return (op >= OP_ADDI && op <= OP_REMUW) || (op >= OP_LR_W && op <= OP_AMOMAXU_D);
 }
 
 static int op_is_jump(unsigned op)
@@ -112,7 +112,8 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 	int uses_rs1 = op != OP_LUI && op != OP_AUIPC && op != OP_JAL && op != OP_FENCE;
 	int uses_rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
 		       (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
-		       (op >= OP_MUL && op <= OP_REMUW);
+		       (op >= OP_MUL && op <= OP_REMUW) ||
+		       (op >= OP_LR_W && op <= OP_AMOMAXU_D && op != OP_LR_W && op != OP_LR_D);
 	if (uses_rs1)
 		r |= 1u << d->rs1;
 	if (uses_rs2)
@@ -386,6 +387,29 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	x_patch(b, x_jmp(b), c->back);
 }
 
+/* LR, SC and AMOs: a helper call (amo_exec), with h->x exact. */
+static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+{
+	struct xbuf *b = t->b;
+	flush(t, t->written);
+	sync_instret(t);
+	x_store64(b, RBX, O_PC, R12);
+	int a = rget(t, d->rs1, RSI);
+	if (a != RSI)
+		x_mov(b, RSI, a);
+	int v = rget(t, d->rs2, RDX);
+	if (v != RDX)
+		x_mov(b, RDX, v);
+	x_mov(b, RDI, RBX);
+	x_mov_imm(b, RCX, d->op | idx << 8 | (uint64_t)(uint32_t)(int32_t)rel(t, off) << 32);
+	x_call_m(b, RBX, OH(JH_AMO));
+	x_cmp_m8i(b, RBX, O_TRAP, 0);
+	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
+	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
+	reload_volatile(t);
+	rput(t, d->rd, RAX);
+}
+
 /* rd = rs1 op (rs2 or imm) for the integer ALU, computed in rax. */
 static void emit_alu(struct tx *t, const struct rv_insn *d)
 {
@@ -640,6 +664,8 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 				emit_load(&t, d, i, off);
 			} else if (d->op >= OP_SB && d->op <= OP_SD) {
 				emit_store(&t, d, i, off);
+			} else if (d->op >= OP_LR_W && d->op <= OP_AMOMAXU_D) {
+				emit_amo(&t, d, i, off);
 			} else if (d->op == OP_FENCE) {
 				x_mfence(out);
 			} else if (d->op == OP_AUIPC) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the guest assembly of the JIT differential test: `run_case(n,
 regs, buf)` runs random case n, a straight-line or looping mix of RV64GC
-integer instructions (ALU, M, loads and stores around a page boundary of
+integer instructions (ALU, M, LR/SC and AMOs, loads and stores around a page boundary of
 `buf`, misaligned ones, accesses that fault, forward branches, counted
 loops), starting from and ending in the register file at `regs`. Faults go
 to diff_trap, which folds mcause/mtval/mepc into diff_trapsum and skips the
@@ -68,6 +68,22 @@ def insn(out, label_base, k, n):
             out.append("%s %s, %d(x0)" % (op, reg(), rnd.randint(16, 2000)))  # faults
         else:
             out.append("%s %s, %d(x8)" % (op, reg(), mem_off(size)))
+    elif r < 0.93:
+        # LR/SC and AMOs on the buffer (some misaligned: they fault)
+        t = reg(True)
+        size = rnd.choice([4, 8])
+        off = rnd.randint(-256, 256) & ~(size - 1)
+        if rnd.random() < 0.1:
+            off += rnd.choice([1, 2, 3])
+        out.append("addi %s, x8, %d" % (t, off))
+        sfx = ".w" if size == 4 else ".d"
+        if rnd.random() < 0.3:
+            out.append("lr%s %s, (%s)" % (sfx, reg(True), t))
+            out.append("sc%s %s, %s, (%s)" % (sfx, reg(True), reg(), t))
+        else:
+            op = rnd.choice(["amoswap", "amoadd", "amoxor", "amoand", "amoor", "amomin",
+                             "amomax", "amominu", "amomaxu"])
+            out.append("%s%s %s, %s, (%s)" % (op, sfx, reg(True), reg(), t))
     elif r < 0.97 and k + 1 < n:
         out.append("%s %s, %s, %s%d" % (rnd.choice(BR), reg(), reg(), label_base, rnd.randint(k + 1, n)))
     else:
