@@ -36,12 +36,18 @@ int main(uint64_t hartid)
 	__atomic_fetch_add(&shared.done, 1, __ATOMIC_ACQ_REL);
 	if (hartid != 0)
 		guest_park();
-	while (__atomic_load_n(&shared.done, __ATOMIC_ACQUIRE) != HARTS)
+	/* Fewer harts (a one-hart baseline): give up waiting after 2 s. */
+	uint64_t t0 = *CLINT_MTIME;
+	while (__atomic_load_n(&shared.done, __ATOMIC_ACQUIRE) != HARTS &&
+	       *CLINT_MTIME - t0 < 20000000)
 		;
-	for (int h = 1; h < HARTS; h++)
+	uint32_t n = __atomic_load_n(&shared.done, __ATOMIC_ACQUIRE);
+	for (uint32_t h = 1; h < n; h++)
 		CHECK(shared.crc[h] == shared.crc[0], 10);
 	guest_puts("jitshare crc ");
 	guest_putu(c);
+	guest_puts(" harts ");
+	guest_putu(n);
 	guest_putc('\n');
 	return 0;
 }
