@@ -17,40 +17,20 @@ static void *zmsg_socket(void *ctx, int type)
 	return s;
 }
 
-void *zmsg_router(void *ctx, const char *endpoint)
+/* A socket of `type` bound to (or connected to) `endpoint`, or NULL with
+ * errno set. */
+static void *zmsg_attach(void *ctx, int type, const char *endpoint, int bind)
 {
-	void *s = zmsg_socket(ctx, ZMQ_ROUTER);
-	if (s && zmq_bind(s, endpoint) != 0) {
-		int e = errno;
-		zmq_close(s);
-		errno = e;
+	void *s = zmsg_socket(ctx, type);
+	if (!s)
 		return NULL;
-	}
-	return s;
-}
-
-void *zmsg_pull(void *ctx, const char *endpoint)
-{
-	void *s = zmsg_socket(ctx, ZMQ_PULL);
-	if (s && zmq_bind(s, endpoint) != 0) {
-		int e = errno;
-		zmq_close(s);
-		errno = e;
-		return NULL;
-	}
-	return s;
-}
-
-void *zmsg_push(void *ctx, const char *endpoint)
-{
-	void *s = zmsg_socket(ctx, ZMQ_PUSH);
-	int on = 1, hwm = 4096, linger = 0;
-	if (s) {
+	if (type == ZMQ_PUSH) {
+		int on = 1, hwm = 4096, linger = 0;
 		zmq_setsockopt(s, ZMQ_IMMEDIATE, &on, sizeof(on));
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	}
-	if (s && zmq_connect(s, endpoint) != 0) {
+	if ((bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) != 0) {
 		int e = errno;
 		zmq_close(s);
 		errno = e;
@@ -59,16 +39,24 @@ void *zmsg_push(void *ctx, const char *endpoint)
 	return s;
 }
 
+void *zmsg_router(void *ctx, const char *endpoint)
+{
+	return zmsg_attach(ctx, ZMQ_ROUTER, endpoint, 1);
+}
+
+void *zmsg_pull(void *ctx, const char *endpoint)
+{
+	return zmsg_attach(ctx, ZMQ_PULL, endpoint, 1);
+}
+
+void *zmsg_push(void *ctx, const char *endpoint)
+{
+	return zmsg_attach(ctx, ZMQ_PUSH, endpoint, 0);
+}
+
 void *zmsg_dealer(void *ctx, const char *endpoint)
 {
-	void *s = zmsg_socket(ctx, ZMQ_DEALER);
-	if (s && zmq_connect(s, endpoint) != 0) {
-		int e = errno;
-		zmq_close(s);
-		errno = e;
-		return NULL;
-	}
-	return s;
+	return zmsg_attach(ctx, ZMQ_DEALER, endpoint, 0);
 }
 
 int zmsg_send(void *sock, const void *ident, size_t ident_len, const struct proto_msg *m)

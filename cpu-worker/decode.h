@@ -36,6 +36,12 @@ enum rv_op {
 	    RV_OP_COUNT
 };
 
+/** Jumps and branches: JAL, JALR, BEQ..BGEU (contiguous in RV_OPS). */
+static inline int rv_op_is_jump(unsigned op)
+{
+	return op >= OP_JAL && op <= OP_BGEU;
+}
+
 /** One decoded instruction. For CSR ops `imm` is the CSR number and, for the
  * immediate forms, rs1 holds the 5-bit zimm. */
 struct rv_insn {

@@ -32,33 +32,11 @@ void hart_flush_blocks(struct hart *h)
 	h->jcur = h->jc[h->ictx];
 }
 
+/* Control transfers, system instructions, CSR accesses (interrupts are
+ * polled after them) and illegal instructions end a block. */
 static int op_ends_block(unsigned op)
 {
-	switch (op) {
-	case OP_JAL:
-	case OP_JALR:
-	case OP_BEQ:
-	case OP_BNE:
-	case OP_BLT:
-	case OP_BGE:
-	case OP_BLTU:
-	case OP_BGEU:
-	case OP_ECALL:
-	case OP_EBREAK:
-	case OP_MRET:
-	case OP_SRET:
-	case OP_WFI:
-	case OP_FENCE_I:
-	case OP_SFENCE_VMA:
-	case OP_CSRRW:
-	case OP_CSRRS:
-	case OP_CSRRC:
-	case OP_CSRRWI:
-	case OP_CSRRSI:
-	case OP_CSRRCI:
-	case OP_ILLEGAL: return 1;
-	}
-	return 0;
+	return rv_op_is_jump(op) || (op >= OP_FENCE_I && op <= OP_CSRRCI) || op == OP_ILLEGAL;
 }
 
 /* Stores, AMOs, SC, CSR writes and fences count as making progress. */

@@ -70,38 +70,11 @@ struct tx {
 	unsigned ncold;
 };
 
+/* Tier 1 translates RV64IMA's unprivileged integer instructions. */
 static int op_translatable(unsigned op)
 {
-	switch (op) {
-	case OP_LUI:
-	case OP_AUIPC:
-	case OP_JAL:
-	case OP_JALR:
-	case OP_BEQ:
-	case OP_BNE:
-	case OP_BLT:
-	case OP_BGE:
-	case OP_BLTU:
-	case OP_BGEU:
-	case OP_LB:
-	case OP_LH:
-	case OP_LW:
-	case OP_LD:
-	case OP_LBU:
-	case OP_LHU:
-	case OP_LWU:
-	case OP_SB:
-	case OP_SH:
-	case OP_SW:
-	case OP_SD:
-	case OP_FENCE: return 1;
-	}
-	return (op >= OP_ADDI && op <= OP_REMUW) || (op >= OP_LR_W && op <= OP_AMOMAXU_D);
-}
-
-static int op_is_jump(unsigned op)
-{
-	return op == OP_JAL || op == OP_JALR || (op >= OP_BEQ && op <= OP_BGEU);
+	return (op >= OP_LUI && op <= OP_SD) || op == OP_FENCE ||
+	       (op >= OP_ADDI && op <= OP_REMUW) || (op >= OP_LR_W && op <= OP_AMOMAXU_D);
 }
 
 /* Which registers an instruction reads and writes (x0 never counts). */
@@ -610,7 +583,7 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 			tr->ins_off[tr->ninsns++] = (uint16_t)off;
 			n++;
 			off += d->len;
-			if (op_is_jump(d->op)) {
+			if (rv_op_is_jump(d->op)) {
 				bk->jump = 1;
 				int64_t tgt = (int64_t)tr->ins_off[tr->ninsns - 1] + d->imm;
 				/* Fall-through first: it tends to be placed next. */
@@ -657,7 +630,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
 			unsigned off = tr->ins_off[bk->first + i];
-			if (op_is_jump(d->op)) {
+			if (rv_op_is_jump(d->op)) {
 				x_lea(out, R_IC, R_IC, (int32_t)bk->n);
 				emit_jump(&t, k, d, off);
 			} else if (d->op >= OP_LB && d->op <= OP_LWU) {
