@@ -68,6 +68,22 @@ struct tx {
 	unsigned ntrap;
 	struct cold cold[JIT_REGION_INSNS];
 	unsigned ncold;
+	/* Jumps and calls to the region's shared tails, patched at the end. */
+	struct {
+		uint32_t at;
+		uint8_t tail;
+	} late[4 * JIT_REGION_INSNS];
+	unsigned nlate;
+	unsigned tails_used;
+};
+
+/* Code every region has once, after its blocks, instead of at each use. */
+enum {
+	TAIL_LEAVE,  /* write back, count, go on at rax through the chain stub */
+	TAIL_POLL,   /* write back, count, leave to C at rax to poll interrupts */
+	TAIL_SAVE,   /* subroutine: write back and count, before a helper call */
+	TAIL_RELOAD, /* subroutine: reload the caller-saved cache registers */
+	TAIL_COUNT
 };
 
 /* Tier 1 translates RV64IMA's unprivileged integer instructions. */
@@ -200,12 +216,63 @@ static void sync_instret(struct tx *t)
 	x_op_m(t->b, 1, 0x01, R_IC, RBX, -1, O_INSTRET); /* add [h->instret], rdi */
 }
 
+static void to_tail(struct tx *t, int tail, int call)
+{
+	t->late[t->nlate].at = call ? x_call_rel(t->b) : x_jmp(t->b);
+	t->late[t->nlate++].tail = (uint8_t)tail;
+	t->tails_used |= 1u << tail;
+}
+
 /* Leaves the region for the pc in rax, through the chain stub. */
 static void emit_leave(struct tx *t)
 {
-	flush(t, t->written);
-	sync_instret(t);
-	x_patch(t->b, x_jmp(t->b), t->st->chain);
+	to_tail(t, TAIL_LEAVE, 0);
+}
+
+/* Before a helper call: h->x and h->instret exact (rdi is free after). */
+static void emit_save(struct tx *t)
+{
+	if (t->written)
+		to_tail(t, TAIL_SAVE, 1);
+	else
+		sync_instret(t);
+}
+
+/* After a helper call. */
+static void emit_reload(struct tx *t)
+{
+	if (t->volatile_regs)
+		to_tail(t, TAIL_RELOAD, 1);
+}
+
+/* The shared tails this region used, and the jumps and calls to them. */
+static void emit_tails(struct tx *t)
+{
+	struct xbuf *b = t->b;
+	uint32_t at[TAIL_COUNT] = {0};
+	for (int k = 0; k < TAIL_COUNT; k++) {
+		if (!(t->tails_used >> k & 1))
+			continue;
+		at[k] = b->len;
+		if (k == TAIL_RELOAD) {
+			reload_volatile(t);
+			x_ret(b);
+			continue;
+		}
+		flush(t, t->written);
+		sync_instret(t);
+		if (k == TAIL_SAVE) {
+			x_ret(b);
+		} else if (k == TAIL_POLL) {
+			x_op_m(b, 0, 0xc7, 0, RBX, -1, O_POLL); /* poll_count = 0: poll now */
+			x32(b, 0);
+			x_patch(b, x_jmp(b), t->st->exit);
+		} else {
+			x_patch(b, x_jmp(b), t->st->chain);
+		}
+	}
+	for (unsigned i = 0; i < t->nlate; i++)
+		x_patch(b, t->late[i].at, at[t->late[i].tail]);
 }
 
 /* The region's block starting at page offset `off`, or -1. */
@@ -233,11 +300,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 		t->fix[t->nfix].at = x_jcc(b, CC_B);
 		t->fix[t->nfix++].blk = (uint16_t)to;
 		emit_pc(b, RAX, off - t->tr->entry_off);
-		flush(t, t->written);
-		sync_instret(t);
-		x_op_m(b, 0, 0xc7, 0, RBX, -1, O_POLL); /* poll_count = 0: poll now */
-		x32(b, 0);
-		x_patch(b, x_jmp(b), t->st->exit);
+		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
 	if ((unsigned)to == from + 1 && may_fall)
@@ -340,8 +403,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 {
 	struct xbuf *b = t->b;
 	x_patch(b, c->from, b->len);
-	flush(t, t->written);
-	sync_instret(t);
+	emit_save(t);
 	x_store64(b, RBX, O_PC, R12);
 	if (c->store) {
 		int v = rget(t, c->rs2, RDX);
@@ -354,7 +416,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	x_cmp_m8i(b, RBX, O_TRAP, 0);
 	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
 	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
-	reload_volatile(t);
+	emit_reload(t);
 	if (!c->store)
 		rput(t, c->rd, RAX);
 	x_patch(b, x_jmp(b), c->back);
@@ -364,8 +426,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
-	flush(t, t->written);
-	sync_instret(t);
+	emit_save(t);
 	x_store64(b, RBX, O_PC, R12);
 	int a = rget(t, d->rs1, RSI);
 	if (a != RSI)
@@ -379,7 +440,7 @@ static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsign
 	x_cmp_m8i(b, RBX, O_TRAP, 0);
 	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
 	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
-	reload_volatile(t);
+	emit_reload(t);
 	rput(t, d->rd, RAX);
 }
 
@@ -416,8 +477,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	}
 	if (helper[op]) {
 		/* Pure functions: only the caller-saved cache registers need care. */
-		flush(t, t->written & t->volatile_regs);
-		sync_instret(t); /* rdi carries an argument */
+		emit_save(t); /* rdi carries an argument */
 		int a = rget(t, d->rs1, RDI);
 		if (a != RDI)
 			x_mov(b, RDI, a);
@@ -426,7 +486,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 			x_mov(b, RSI, c);
 		x_call_m(b, RBX, OH(helper[op] - 1));
 		x_alu(b, ALU_XOR, 0, R_IC, R_IC);
-		reload_volatile(t);
+		emit_reload(t);
 		rput(t, d->rd, RAX);
 		return;
 	}
@@ -659,6 +719,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		x_patch(out, t.fix[i].at, t.label[t.fix[i].blk]);
 	for (unsigned i = 0; i < t.ncold; i++)
 		emit_cold(&t, &t.cold[i]);
+	emit_tails(&t);
 	if (t.ntrap) {
 		uint32_t trap = out->len;
 		x_load64(out, RAX, RBX, O_PC);

@@ -259,6 +259,12 @@ static inline uint32_t x_jcc(struct xbuf *b, int cc)
 	x32(b, 0);
 	return b->len - 4;
 }
+static inline uint32_t x_call_rel(struct xbuf *b)
+{
+	xb(b, 0xe8);
+	x32(b, 0);
+	return b->len - 4;
+}
 static inline uint32_t x_jmp(struct xbuf *b)
 {
 	xb(b, 0xe9);
