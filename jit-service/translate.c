@@ -574,6 +574,82 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 }
 
 /* The jump ending block `k` (its instructions are retired already). */
+static void emit_alu(struct tx *t, const struct rv_insn *d);
+
+/* Sets the flags for branch `d`. */
+static void emit_compare(struct tx *t, const struct rv_insn *d)
+{
+	int a = rget(t, d->rs1, RAX);
+	if (d->rs2 == 0)
+		x_test(t->b, a, a);
+	else
+		x_alu(t->b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
+}
+
+/* Whether `d` is an ALU instruction that emit_alu computes straight into
+ * rd's host register (no scratch use of rax). */
+static int alu_two_address(const struct rv_insn *d)
+{
+	unsigned op = d->op;
+	return op == OP_LUI ||
+	       (op >= OP_ADDI && op <= OP_ANDI && op != OP_SLTI && op != OP_SLTIU) ||
+	       (op >= OP_SLLI && op <= OP_SRAI) ||
+	       (op >= OP_ADD && op <= OP_AND && op != OP_SLT && op != OP_SLTU) ||
+	       (op >= OP_ADDIW && op <= OP_SRAW);
+}
+
+/* If-conversion: a branch that skips a short block of ALU instructions
+ * writing one register D (neither branch operand) runs that block into
+ * rdx unconditionally and keeps the result with a cmov: RISC-V code
+ * branches where x86 code would not, and such branches on data bits
+ * (CRC loops) mispredict half the time. Returns 0 when `d` does not fit. */
+static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t next,
+			     int64_t target, int cc)
+{
+	int f = next >= 0 && next < 4096 ? find_blk(t->tr, (unsigned)next) : -1;
+	if (f < 0 || (unsigned)f <= k)
+		return 0;
+	/* The skipped instructions: the fall-through block up to the target
+	 * (blocks end only at jumps, so the target is usually inside it). */
+	const struct jit_blk *fb = &t->tr->blk[f];
+	const struct rv_insn *fi = &t->tr->ins[fb->first];
+	const uint16_t *fo = &t->tr->ins_off[fb->first];
+	unsigned n = 0;
+	while (n < fb->n && n < 4 && fo[n] != target)
+		n++;
+	unsigned dreg = fi[0].rd;
+	if (n == 0 || n == fb->n || fo[n] != target || dreg == 0 || d->rs1 == dreg ||
+	    d->rs2 == dreg)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (!alu_two_address(&fi[i]) || fi[i].rd != dreg)
+			return 0;
+	struct xbuf *b = t->b;
+	int home = t->host[dreg];
+	/* D is computed in rdx: the two-address forms use only rd's register
+	 * and rcx, and the compare after them uses rax and rcx. */
+	int v = rget(t, dreg, RDX);
+	if (v != RDX)
+		x_mov(b, RDX, v);
+	t->host[dreg] = RDX;
+	for (unsigned i = 0; i < n; i++)
+		emit_alu(t, &fi[i]);
+	t->host[dreg] = (int8_t)home;
+	emit_compare(t, d);
+	int keep = cc ^ 1; /* not taken: the block ran */
+	if (home >= 0) {
+		x_op_r(b, 1, 0x0f40u + (unsigned)keep, home, RDX);
+	} else {
+		x_load64(b, RCX, RBX, OX(dreg));
+		x_op_r(b, 1, 0x0f40u + (unsigned)keep, RCX, RDX);
+		x_store64(b, RBX, OX(dreg), RCX);
+	}
+	x_lea(b, RCX, R_IC, (int32_t)n);
+	x_op_r(b, 1, 0x0f40u + (unsigned)keep, R_IC, RCX);
+	emit_edge(t, k, target, 0);
+	return 1;
+}
+
 static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigned off)
 {
 	struct xbuf *b = t->b;
@@ -598,11 +674,9 @@ static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigne
 		static const int cc[RV_OP_COUNT] = {
 		    [OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
 		    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
-		int a = rget(t, d->rs1, RAX);
-		if (d->rs2 == 0)
-			x_test(b, a, a);
-		else
-			x_alu(b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
+		if (emit_if_converted(t, k, d, next, target, cc[d->op]))
+			return;
+		emit_compare(t, d);
 		emit_cond_edge(t, k, target, cc[d->op]);
 		emit_edge(t, k, next, 1);
 		return;

@@ -93,6 +93,8 @@ static uint32_t b_type(unsigned f3, unsigned rs1, unsigned rs2, int off)
 #define LD(rd, rs, imm) i_type(0x03, 3, rd, rs, imm)
 #define SW(rs1, rs2, imm) s_type(2, rs1, rs2, imm)
 #define BNE(a, b, off) b_type(1, a, b, off)
+#define BEQ(a, b, off) b_type(0, a, b, off)
+#define SLLI(rd, rs, sh) i_type(0x13, 1, rd, rs, sh)
 #define JALR(rd, rs, imm) i_type(0x67, 0, rd, rs, imm)
 
 static int setup(void **state)
@@ -174,6 +176,27 @@ static void test_loop(void **state)
 	assert_int_equal(run(p, 6), 0x80009000);
 	assert_int_equal(h->x[6], 500500);
 	assert_int_equal(h->instret, 2 + 3 * 1000 + 1);
+}
+
+/* A branch over two ALU instructions on one register becomes a cmov:
+ * both outcomes keep the right value and instret. */
+static void test_if_converted(void **state)
+{
+	(void)state;
+	for (int taken = 0; taken < 2; taken++) {
+		memset(h->x, 0, sizeof(h->x));
+		h->instret = 0;
+		h->x[1] = 0x80003000;
+		const uint32_t p[] = {ADDI(5, 0, taken ? 0 : 3),
+				      ADDI(6, 0, 10),
+				      BEQ(5, 0, 12),
+				      ADDI(6, 6, 5),
+				      SLLI(6, 6, 1),
+				      JALR(0, 1, 0)};
+		assert_int_equal(run(p, 6), 0x80003000);
+		assert_int_equal(h->x[6], taken ? 10 : 30);
+		assert_int_equal(h->instret, taken ? 4 : 6);
+	}
 }
 
 /* Loads and stores through the TLB fast path touch the host page. */
@@ -290,9 +313,10 @@ static void test_rate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alu),		cmocka_unit_test(test_loop),
-	    cmocka_unit_test(test_memory_fast), cmocka_unit_test(test_slow_and_trap),
-	    cmocka_unit_test(test_encodings),	cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_alu),		  cmocka_unit_test(test_loop),
+	    cmocka_unit_test(test_if_converted),  cmocka_unit_test(test_memory_fast),
+	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
+	    cmocka_unit_test(test_rate),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
