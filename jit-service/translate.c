@@ -113,19 +113,43 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 	*wr_mask = w & ~1u;
 }
 
+/* The region's block starting at page offset `off`, or -1. */
+static int find_blk(const struct jit_tr *tr, unsigned off)
+{
+	return off < 4096 && !(off & 1) ? tr->blk_at[off / 2] : -1;
+}
+
 /* Gives the region's most used registers a host register each and loads
  * them all (a block reached by an internal jump finds them loaded). */
 static void alloc_regs(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
+	/* Uses inside loops weigh more: a block between the target and the
+	 * source of a jump back (in placement order) is taken to be in one. */
+	unsigned weight[JIT_REGION_BLOCKS];
+	for (unsigned k = 0; k < JIT_REGION_BLOCKS; k++)
+		weight[k] = 1;
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		const struct jit_blk *bk = &tr->blk[k];
+		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
+		int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
+		int to = bk->jump && last->op != OP_JALR && tgt >= 0 && tgt < 4096
+			     ? find_blk(tr, (unsigned)tgt)
+			     : -1;
+		for (int j = to; j >= 0 && j <= (int)k; j++)
+			weight[j] = 16;
+	}
 	unsigned uses[32] = {0};
 	uint32_t written = 0;
-	for (unsigned i = 0; i < tr->ninsns; i++) {
-		uint32_t r, w;
-		insn_regs(&tr->ins[i], &r, &w);
-		written |= w;
-		for (unsigned g = 1; g < 32; g++)
-			uses[g] += ((r >> g) & 1) + ((w >> g) & 1);
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		const struct jit_blk *bk = &tr->blk[k];
+		for (unsigned i = bk->first; i < bk->first + bk->n; i++) {
+			uint32_t r, w;
+			insn_regs(&tr->ins[i], &r, &w);
+			written |= w;
+			for (unsigned g = 1; g < 32; g++)
+				uses[g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
+		}
 	}
 	memset(t->host, -1, sizeof(t->host));
 	for (unsigned k = 0; k < NCACHE; k++) {
@@ -273,12 +297,6 @@ static void emit_tails(struct tx *t)
 	}
 	for (unsigned i = 0; i < t->nlate; i++)
 		x_patch(b, t->late[i].at, at[t->late[i].tail]);
-}
-
-/* The region's block starting at page offset `off`, or -1. */
-static int find_blk(const struct jit_tr *tr, unsigned off)
-{
-	return off < 4096 && !(off & 1) ? tr->blk_at[off / 2] : -1;
 }
 
 /* Goes from block `from` to page offset `off`: a host jump when the
