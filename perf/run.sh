@@ -6,7 +6,8 @@
 #   mark_vs_interp_ms   the same vs shoal --jit off
 #   jit_compile_p50_us  median shoal-jit translation latency (shoal only)
 #   jit_compiles_4harts translations made for 4 harts vs for 1 (same code)
-#   interp_mips      intloop on one vCPU, guest MIPS over the whole run
+#   interp_mips      intloop on one vCPU, shoal's interpreter (--jit off),
+#                    guest MIPS over the whole run (QEMU: TCG, its JIT)
 #   startup_s        startup.elf: launch to exit, wall seconds
 #   mem_write_mbps   guest-timed 64-bit stores over 8 MiB
 #   mem_copy_mbps    guest-timed 64-bit copy, bytes read + written
@@ -76,7 +77,7 @@ blkfig() {
 echo "== $REPEATS repeats of each benchmark, shoal and $PEER interleaved"
 for i in $(seq "$REPEATS"); do
 	# Interpreter speed. The checksum proves both ran the same program.
-	ts=$(shoal_run "$tmp/is" "$GUEST/intloop.elf")
+	ts=$(run_timed "$tmp/is" "$BIN/shoal" run --bios none --kernel "$GUEST/intloop.elf" --jit off)
 	tq=$(qemu_run "$tmp/iq" "$GUEST/intloop.elf")
 	[ "$(field checksum "$tmp/is")" = "$(field checksum "$tmp/iq")" ] ||
 		{ echo "intloop checksums differ between shoal and $PEER" >&2; exit 1; }
