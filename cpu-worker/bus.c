@@ -124,6 +124,13 @@ void bus_sync_devices(struct hart *h)
 		sync_device(h, &h->dev[i]);
 }
 
+void bus_fence_io(struct hart *h)
+{
+	for (uint32_t i = 0; i < h->ndev; i++)
+		if (h->dev[i].posted)
+			sync_device(h, &h->dev[i]);
+}
+
 void bus_settle_line(struct hart *h, unsigned src)
 {
 	for (uint32_t i = 0; i < h->ndev; i++)

@@ -567,6 +567,8 @@ L_FPU:
 
 L_FENCE:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (i->raw & (1u << 26)) /* pred.O: device output before what follows */
+		bus_fence_io(h);
 	NEXT;
 L_FENCE_I:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

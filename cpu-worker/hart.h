@@ -305,6 +305,13 @@ int bus_load(struct hart *h, uint64_t addr, unsigned size, uint64_t *val);
 int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val);
 /** Waits until every device has handled this hart's posted writes. */
 void bus_sync_devices(struct hart *h);
+/** A FENCE whose predecessor set has device output (O): waits until the
+ * devices this hart posted writes to have handled them, so a write made
+ * before the fence (before a lock release: Linux's `fence o,w`) reaches
+ * the device before anything another hart does after acquiring the lock.
+ * Posted writes from different harts travel on different sockets and
+ * would otherwise be handled in any order. */
+void bus_fence_io(struct hart *h);
 /** Before a PLIC completion re-pends source `src` because its line is high:
  * waits for the device driving it to handle this hart's posted writes (one
  * of them may lower the line). No-op when nothing was posted since the

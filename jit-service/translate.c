@@ -730,7 +730,9 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 			}
 			struct rv_insn *d = &tr->ins[tr->ninsns];
 			rv_decode(w, d);
-			if (!op_translatable(d->op))
+			/* A fence ordering device output waits for the devices
+			 * (bus_fence_io): the interpreter runs it. */
+			if (!op_translatable(d->op) || (d->op == OP_FENCE && (w & (1u << 26))))
 				break;
 			tr->ins_off[tr->ninsns++] = (uint16_t)off;
 			n++;
