@@ -1199,7 +1199,12 @@ int main(int argc, char **argv)
 			}
 			char what[256];
 			describe_exit(c, status, what, sizeof(what));
-			if (strcmp(c->role, "jit") == 0 && state == BOARD_RUNNING) {
+			/* shoal-jit dying is never a failure of the VM; while it
+			 * powers off there is no point in a new one. */
+			if (strcmp(c->role, "jit") == 0 && state != BOARD_RUNNING &&
+			    state != BOARD_REBOOT)
+				continue;
+			if (strcmp(c->role, "jit") == 0) {
 				/* The harts drop its cache and interpret until the
 				 * new instance answers. */
 				__atomic_fetch_add(&vm.board->jit_epoch, 1, __ATOMIC_ACQ_REL);
