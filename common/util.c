@@ -3,10 +3,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/signalfd.h>
+#include <time.h>
 
 int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -90,4 +91,11 @@ int util_stop_signalfd(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+uint64_t util_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

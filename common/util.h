@@ -19,6 +19,9 @@ int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int util_reason(char *why, size_t len, int ret, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/** CLOCK_MONOTONIC in nanoseconds. */
+uint64_t util_now_ns(void);
+
 /** Blocks SIGTERM, SIGINT and SIGHUP, ignores SIGPIPE, and returns a
  * signalfd (close-on-exec, non-blocking) that reads the blocked ones: how
  * a process's event loop learns it must stop. Returns -1 on failure. */

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -22,6 +21,7 @@
 #include "../common/jitcache.h"
 #include "../common/log.h"
 #include "../common/proto.h"
+#include "../common/util.h"
 #include "../common/zmsg.h"
 #include "alu.h"
 #include "hart.h"
@@ -47,13 +47,6 @@ static struct {
 	uint32_t board_epoch;
 	uint64_t next_try_ns;
 } J;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- helpers called from translated code ---- */
 
@@ -194,7 +187,7 @@ static int jit_map(struct hart *h, int fd)
 /* Asks shoal-jit for its cache, at most every JIT_RETRY_NS. */
 static void jit_connect(struct hart *h)
 {
-	uint64_t t = now_ns();
+	uint64_t t = util_now_ns();
 	if (t < J.next_try_ns)
 		return;
 	J.next_try_ns = t + JIT_RETRY_NS;
@@ -324,7 +317,7 @@ void jit_consider(struct hart *h, struct block *b)
 	if (!J.mapped) {
 		jit_connect(h);
 		while (!J.mapped && h->jit_sync &&
-		       J.next_try_ns < JIT_SYNC_WAIT_NS * 10 + now_ns()) {
+		       J.next_try_ns < JIT_SYNC_WAIT_NS * 10 + util_now_ns()) {
 			usleep(1000); /* --jit-sync: the service is starting */
 			J.next_try_ns = 0;
 			jit_connect(h);
@@ -347,10 +340,10 @@ void jit_consider(struct hart *h, struct block *b)
 	if (h->jit_sync) {
 		/* Testing: wait (bounded) for the translation, so every block
 		 * that tier 1 can start runs translated from its first visit. */
-		uint64_t until = now_ns() + JIT_SYNC_WAIT_NS;
+		uint64_t until = util_now_ns() + JIT_SYNC_WAIT_NS;
 		int bound = 0;
 		h->jit_waiting = 1;
-		while (!bound && now_ns() < until) {
+		while (!bound && util_now_ns() < until) {
 			sched_yield();
 			bound = jit_bind(h, b, mode, &gen);
 		}

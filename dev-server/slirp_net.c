@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -63,13 +62,6 @@ static void flush_queue(void)
 	}
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static ssize_t send_packet(const void *buf, size_t len, void *opaque)
 {
 	(void)opaque;
@@ -99,7 +91,7 @@ static void guest_error(const char *msg, void *opaque)
 static int64_t clock_get_ns(void *opaque)
 {
 	(void)opaque;
-	return now_ns();
+	return (int64_t)util_now_ns();
 }
 
 static void *timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
@@ -265,7 +257,7 @@ int main(int argc, char **argv)
 		add_poll(FRAME_FD, SLIRP_POLL_IN | (g.qlen ? SLIRP_POLL_OUT : 0), NULL);
 		uint32_t timeout = 1000;
 		slirp_pollfds_fill(g.slirp, &timeout, add_poll, NULL);
-		int64_t now_ms = now_ns() / 1000000;
+		int64_t now_ms = (int64_t)util_now_ns() / 1000000;
 		for (int i = 0; i < MAX_TIMERS; i++)
 			if (g.timers[i].used && g.timers[i].expire_ms >= 0) {
 				int64_t left = g.timers[i].expire_ms - now_ms;
@@ -290,7 +282,7 @@ int main(int argc, char **argv)
 			}
 		}
 		slirp_pollfds_poll(g.slirp, r < 0, get_revents, NULL);
-		now_ms = now_ns() / 1000000;
+		now_ms = (int64_t)util_now_ns() / 1000000;
 		for (int i = 0; i < MAX_TIMERS; i++)
 			if (g.timers[i].used && g.timers[i].expire_ms >= 0 &&
 			    g.timers[i].expire_ms <= now_ms) {

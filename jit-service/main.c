@@ -50,13 +50,6 @@ struct jit {
 	uint64_t populated; /* bytes of the code part faulted in */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Faults in the code part ahead of use, after a translation is published,
  * so the next ones do not pay the first touch of their pages. */
 #define JIT_POPULATE_CHUNK (2u << 20)
@@ -146,7 +139,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	uint64_t off = ppc - RAM_BASE;
 	if (off >= j->ram.size || (ppc & 1) || mode >= (1u << JIT_MODE_BITS))
 		return 0;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = util_now_ns();
 	uint64_t page = off >> 12, key = jit_key(ppc, mode);
 	uint64_t old = jit_index_find(j->index, key);
 	if (old && (uint32_t)(old >> 32) == __atomic_load_n(&j->gens[page], __ATOMIC_ACQUIRE)) {
@@ -204,7 +197,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	st->compiled++;
 	st->guest_insns += tr.ninsns;
 	st->recompiled += old != 0;
-	note_latency(st, now_ns() - t0);
+	note_latency(st, util_now_ns() - t0);
 	populate_ahead(j);
 	return 0;
 }

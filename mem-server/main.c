@@ -93,9 +93,7 @@ static int mem_create(struct mem_region *r, const char *name, uint64_t size, int
 		region_hdr_init(p, kind, size, generation);
 	if (kind == REGION_BOARD) {
 		struct board *b = p;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		b->mtime_base_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		b->mtime_base_ns = util_now_ns();
 	}
 	munmap(p, size);
 	r->fd = fd;
