@@ -284,7 +284,8 @@ int mmu_translate(struct hart *h, uint64_t va, unsigned size, int acc, uint64_t 
 /** Host address of the RAM/ROM page holding instruction address `va` and
  * its physical address in `*pa_page`, or NULL with `*cause` set. */
 uint8_t *mmu_fetch_page(struct hart *h, uint64_t va, uint64_t *pa_page, int *cause);
-/** Sets TLB_CODE on the write tags of pages that now hold translated code. */
+/** Makes every write tag's TLB_CODE say whether its page holds translated
+ * code now (set for pages that got code, clear for those that lost it). */
 void mmu_mark_code(struct hart *h);
 /** Drops every translation of every context, M included (PMP changes). */
 void mmu_flush_all(struct hart *h);
@@ -347,8 +348,6 @@ static inline int jit_page_has_code(const struct hart *h, uint64_t pa_page)
 	return h->jit_codebits && n < (h->ram_size >> 12) &&
 	       (__atomic_load_n(&h->jit_codebits[n / 64], __ATOMIC_RELAXED) >> (n % 64)) & 1;
 }
-/** --stats: prints this hart's tier-1 counters to stderr. */
-void jit_print_stats(struct hart *h);
 
 /* exec.c */
 /** Runs the hart forever (it leaves through bus_guest_exit or a signal). */

@@ -34,10 +34,9 @@ static struct {
 	char fdsock[PATH_MAX];
 	void *zctx, *push;
 	int mapped;
-	uint64_t size; /* of the region */
-	uint8_t *ro;   /* header and index, read-only */
-	uint8_t *rw;   /* page generations, read+write */
-	uint8_t *rx;   /* code, read+execute */
+	uint8_t *ro; /* header and index, read-only */
+	uint8_t *rw; /* page generations, read+write */
+	uint8_t *rx; /* code, read+execute */
 	const struct jit_cache *hdr;
 	const struct jit_index_entry *index;
 	const uint64_t *code_epoch;
@@ -50,18 +49,32 @@ static struct {
 
 /* ---- helpers called from translated code ---- */
 
-/* Slow-path load: h->pc holds the region's entry pc on entry; `info` is
- * size | signed << 4 | index in its block << 8 | pc offset << 32. */
+/* The memory helpers find h->pc at the region's entry pc; `info` holds
+ * the instruction's index in its block (bits 8-15) and its pc offset from
+ * the entry (bits 32-63, signed). This makes h->pc the instruction's. */
+static void jh_at(struct hart *h, uint64_t info)
+{
+	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
+}
+
+/* Exception `e` at address `a`: instret exact, the trap taken, and the
+ * translated code told to leave. */
+static void jh_fault(struct hart *h, int e, uint64_t a, uint64_t info)
+{
+	h->instret += (info >> 8) & 0xff;
+	hart_trap(h, (uint64_t)e, a);
+	h->jit_trap = 1;
+}
+
+/* Slow-path load; info's low bits: size | signed << 4. */
 static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 {
 	unsigned size = info & 15;
-	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
+	jh_at(h, info);
 	uint64_t v;
 	int e = mmu_load(h, a, size, &v);
 	if (e) {
-		h->instret += (info >> 8) & 0xff;
-		hart_trap(h, (uint64_t)e, a);
-		h->jit_trap = 1;
+		jh_fault(h, e, a, info);
 		return 0;
 	}
 	if (info & 16) {
@@ -71,27 +84,23 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 	return v;
 }
 
+/* Slow-path store; info's low bits: size. */
 static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 {
-	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
+	jh_at(h, info);
 	int e = mmu_store(h, a, info & 15, v);
-	if (e) {
-		h->instret += (info >> 8) & 0xff;
-		hart_trap(h, (uint64_t)e, a);
-		h->jit_trap = 1;
-	}
+	if (e)
+		jh_fault(h, e, a, info);
 }
 
+/* LR/SC/AMO; info's low byte: the OP_*. */
 static uint64_t jh_amo(struct hart *h, uint64_t a, uint64_t src, uint64_t info)
 {
-	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
+	jh_at(h, info);
 	uint64_t v = 0;
 	int e = amo_exec(h, info & 0xff, a, src, &v);
-	if (e) {
-		h->instret += (info >> 8) & 0xff;
-		hart_trap(h, (uint64_t)e, a);
-		h->jit_trap = 1;
-	}
+	if (e)
+		jh_fault(h, e, a, info);
 	return v;
 }
 
@@ -177,7 +186,6 @@ static int jit_map(struct hart *h, int fd)
 	h->jit_gens = (uint32_t *)(J.rw + (hdr.gens_off - hdr.pages_off));
 	h->jit_codebits = (uint64_t *)(J.rw + (hdr.codebits_off - hdr.pages_off));
 	h->jit_enter = (uint64_t(*)(struct hart *, const void *, uint64_t))(J.rx + hdr.enter_off);
-	J.size = size;
 	J.mapped = 1;
 	J.epoch_seen = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
 	mmu_mark_code(h);
@@ -265,14 +273,13 @@ void jit_code_write(struct hart *h, uint64_t pa_page)
 		__atomic_fetch_add(&h->jit_gens[n], 1, __ATOMIC_RELEASE);
 }
 
-static void jit_request(struct hart *h, uint64_t ppc, unsigned mode, uint32_t gen)
+static void jit_request(uint64_t ppc, unsigned mode, uint32_t gen)
 {
 	struct proto_msg m = {.op = OP_JIT_COMPILE, .addr = ppc, .index = mode, .generation = gen};
 	char buf[128];
 	int n = proto_encode(&m, buf, sizeof(buf));
 	if (n > 0 && zmq_send(J.push, buf, (size_t)n, ZMQ_DONTWAIT) >= 0)
 		J.hs->requests++;
-	(void)h;
 }
 
 /* Looks `b` up in the index. Returns 1 when the block is settled (bound to
@@ -336,7 +343,7 @@ void jit_consider(struct hart *h, struct block *b)
 		return;
 	}
 	if (b->jit_backoff == 0 || b->jit_backoff >= 256)
-		jit_request(h, b->ppc, mode, gen);
+		jit_request(b->ppc, mode, gen);
 	if (h->jit_sync) {
 		/* Testing: wait (bounded) for the translation, so every block
 		 * that tier 1 can start runs translated from its first visit. */
@@ -356,15 +363,4 @@ void jit_consider(struct hart *h, struct block *b)
 									   : JIT_BACKOFF_MAX)
 			     : 1;
 	b->jit_next = b->hits + b->jit_backoff;
-}
-
-void jit_print_stats(struct hart *h)
-{
-	const struct jit_hart_stats *s = J.hs;
-	fprintf(stderr,
-		"shoal-cpu[%u]: jit lookups %llu hits %llu installs %llu stale %llu requests "
-		"%llu\n",
-		h->hartid, (unsigned long long)s->lookups, (unsigned long long)s->hits,
-		(unsigned long long)s->installs, (unsigned long long)s->stale,
-		(unsigned long long)s->requests);
 }

@@ -419,8 +419,10 @@ void mmu_mark_code(struct hart *h)
 		struct tlb *t = &h->tlb[c];
 		for (unsigned i = 0; i < TLB_SIZE + TLB_VICTIMS; i++) {
 			struct tlb_entry *e = i < TLB_SIZE ? &t->e[i] : &t->victim[i - TLB_SIZE];
-			if (e->tag_w != TLB_INVALID && !(e->tag_w & TLB_FLAGS) &&
-			    jit_page_has_code(h, e->pa_page))
+			if (e->tag_w == TLB_INVALID || (e->tag_w & TLB_IO))
+				continue;
+			e->tag_w &= ~TLB_CODE;
+			if (jit_page_has_code(h, e->pa_page))
 				e->tag_w |= TLB_CODE;
 		}
 	}
