@@ -113,10 +113,11 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 	*wr_mask = w & ~1u;
 }
 
-/* The region's block starting at page offset `off`, or -1. */
-static int find_blk(const struct jit_tr *tr, unsigned off)
+/* The region's block starting at page offset `off` (which may lie outside
+ * the page), or -1. */
+static int find_blk(const struct jit_tr *tr, int64_t off)
 {
-	return off < 4096 && !(off & 1) ? tr->blk_at[off / 2] : -1;
+	return off >= 0 && off < 4096 && !(off & 1) ? tr->blk_at[off / 2] : -1;
 }
 
 /* Gives the region's most used registers a host register each and loads
@@ -133,9 +134,7 @@ static void alloc_regs(struct tx *t)
 		const struct jit_blk *bk = &tr->blk[k];
 		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
 		int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
-		int to = bk->jump && last->op != OP_JALR && tgt >= 0 && tgt < 4096
-			     ? find_blk(tr, (unsigned)tgt)
-			     : -1;
+		int to = bk->jump && last->op != OP_JALR ? find_blk(tr, tgt) : -1;
 		for (int j = to; j >= 0 && j <= (int)k; j++)
 			weight[j] = 16;
 	}
@@ -183,6 +182,14 @@ static int rget(struct tx *t, unsigned g, int scratch)
 	return scratch;
 }
 
+/* Host register `r` = guest register `g`. */
+static void rget_into(struct tx *t, unsigned g, int r)
+{
+	int v = rget(t, g, r);
+	if (v != r)
+		x_mov(t->b, r, v);
+}
+
 /* Guest register `g` = host register `r`. */
 static void rput(struct tx *t, unsigned g, int r)
 {
@@ -224,9 +231,9 @@ static void emit_pc(struct xbuf *b, int r, int64_t delta)
 }
 
 /* pc offset from the region's entry of page offset `off` */
-static int64_t rel(const struct tx *t, unsigned off)
+static int64_t rel(const struct tx *t, int64_t off)
 {
-	return (int64_t)off - (int64_t)t->tr->entry_off;
+	return off - (int64_t)t->tr->entry_off;
 }
 
 /* Instructions retired since the last write-back live in rdi (a memory
@@ -299,6 +306,14 @@ static void emit_tails(struct tx *t)
 		x_patch(b, t->late[i].at, at[t->late[i].tail]);
 }
 
+/* Records that the rel32 at `at` must point at block `blk` once every
+ * block is placed. */
+static void jump_to_blk(struct tx *t, uint32_t at, int blk)
+{
+	t->fix[t->nfix].at = at;
+	t->fix[t->nfix++].blk = (uint16_t)blk;
+}
+
 /* Goes from block `from` to page offset `off`: a host jump when the
  * region holds that block (leaving to poll for interrupts when the jump
  * may close a loop and IC_LIMIT instructions ran), else out through the
@@ -307,34 +322,31 @@ static void emit_tails(struct tx *t)
 static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 {
 	struct xbuf *b = t->b;
-	int to = off >= 0 && off < 4096 ? find_blk(t->tr, (unsigned)off) : -1;
+	int to = find_blk(t->tr, off);
 	if (to < 0) {
-		emit_pc(b, RAX, off - t->tr->entry_off);
+		emit_pc(b, RAX, rel(t, off));
 		emit_leave(t);
 		return;
 	}
 	if ((unsigned)to <= from) {
 		x_alu_i(b, ALU_CMP, 1, R_IC, IC_LIMIT);
-		t->fix[t->nfix].at = x_jcc(b, CC_B);
-		t->fix[t->nfix++].blk = (uint16_t)to;
-		emit_pc(b, RAX, off - t->tr->entry_off);
+		jump_to_blk(t, x_jcc(b, CC_B), to);
+		emit_pc(b, RAX, rel(t, off));
 		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
 	if ((unsigned)to == from + 1 && may_fall)
 		return;
-	t->fix[t->nfix].at = x_jmp(b);
-	t->fix[t->nfix++].blk = (uint16_t)to;
+	jump_to_blk(t, x_jmp(b), to);
 }
 
 /* A conditional edge: on condition `cc` go from block `from` to page
  * offset `off`; otherwise fall through past what this emits. */
 static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
 {
-	int to = off >= 0 && off < 4096 ? find_blk(t->tr, (unsigned)off) : -1;
+	int to = find_blk(t->tr, off);
 	if (to > (int)from) { /* forward inside the region: one jcc */
-		t->fix[t->nfix].at = x_jcc(t->b, cc);
-		t->fix[t->nfix++].blk = (uint16_t)to;
+		jump_to_blk(t, x_jcc(t->b, cc), to);
 		return;
 	}
 	uint32_t skip = x_jcc(t->b, cc ^ 1); /* the inverse condition */
@@ -365,12 +377,34 @@ static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned
 	return x_jcc(b, CC_NE);
 }
 
-/* Helper info: size | signed << 4 | index in its block << 8 | pc offset
- * from the region's entry << 32 (signed). */
-static uint64_t mem_info(const struct tx *t, unsigned size, int sgn, unsigned idx, unsigned off)
+/* A memory helper's info (cpu-worker/jit.c): `low` (the access size and
+ * sign, or the AMO's op) | index in its block << 8 | pc offset from the
+ * region's entry << 32 (signed). */
+static uint64_t helper_info(const struct tx *t, unsigned low, unsigned idx, unsigned off)
 {
-	return size | (unsigned)sgn << 4 | idx << 8 |
-	       (uint64_t)(uint32_t)(int32_t)rel(t, off) << 32;
+	return low | idx << 8 | (uint64_t)(uint32_t)(int32_t)rel(t, off) << 32;
+}
+
+/* Before a memory helper: h->x, instret and h->pc (the entry) exact. */
+static void emit_helper_enter(struct tx *t)
+{
+	emit_save(t);
+	x_store64(t->b, RBX, O_PC, R12);
+}
+
+/* Calls helper `k`; when it `traps`, an exception leaves through the trap
+ * exit. Then instret counts from 0 again and the caller-saved cache
+ * registers are back. The result is in rax. */
+static void emit_helper_call(struct tx *t, int k, int traps)
+{
+	struct xbuf *b = t->b;
+	x_call_m(b, RBX, OH(k));
+	if (traps) {
+		x_cmp_m8i(b, RBX, O_TRAP, 0);
+		t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
+	}
+	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
+	emit_reload(t);
 }
 
 static void add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d, uint64_t info)
@@ -400,7 +434,7 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_R);
 	x_load64(b, RAX, RAX, O_ADDEND);
 	x_load_idx(b, RAX, RAX, RSI, size, sgn);
-	add_cold(t, miss, 0, d, mem_info(t, size, sgn, idx, off));
+	add_cold(t, miss, 0, d, helper_info(t, size | (unsigned)sgn << 4, idx, off));
 	rput(t, d->rd, RAX);
 }
 
@@ -412,7 +446,7 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	x_load64(b, RAX, RAX, O_ADDEND);
 	int v = rget(t, d->rs2, RCX);
 	x_store_idx(b, v, RAX, RSI, size);
-	add_cold(t, miss, 1, d, mem_info(t, size, 0, idx, off));
+	add_cold(t, miss, 1, d, helper_info(t, size, idx, off));
 }
 
 /* The slow path: h->x made exact, h->pc = the region's entry pc, the
@@ -421,20 +455,12 @@ static void emit_cold(struct tx *t, const struct cold *c)
 {
 	struct xbuf *b = t->b;
 	x_patch(b, c->from, b->len);
-	emit_save(t);
-	x_store64(b, RBX, O_PC, R12);
-	if (c->store) {
-		int v = rget(t, c->rs2, RDX);
-		if (v != RDX)
-			x_mov(b, RDX, v);
-	}
+	emit_helper_enter(t);
+	if (c->store)
+		rget_into(t, c->rs2, RDX);
 	x_mov(b, RDI, RBX); /* rsi holds the address */
 	x_mov_imm(b, c->store ? RCX : RDX, c->info);
-	x_call_m(b, RBX, OH(c->store ? JH_STORE : JH_LOAD));
-	x_cmp_m8i(b, RBX, O_TRAP, 0);
-	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
-	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
-	emit_reload(t);
+	emit_helper_call(t, c->store ? JH_STORE : JH_LOAD, 1);
 	if (!c->store)
 		rput(t, c->rd, RAX);
 	x_patch(b, x_jmp(b), c->back);
@@ -443,22 +469,12 @@ static void emit_cold(struct tx *t, const struct cold *c)
 /* LR, SC and AMOs: a helper call (amo_exec), with h->x exact. */
 static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
-	struct xbuf *b = t->b;
-	emit_save(t);
-	x_store64(b, RBX, O_PC, R12);
-	int a = rget(t, d->rs1, RSI);
-	if (a != RSI)
-		x_mov(b, RSI, a);
-	int v = rget(t, d->rs2, RDX);
-	if (v != RDX)
-		x_mov(b, RDX, v);
-	x_mov(b, RDI, RBX);
-	x_mov_imm(b, RCX, d->op | idx << 8 | (uint64_t)(uint32_t)(int32_t)rel(t, off) << 32);
-	x_call_m(b, RBX, OH(JH_AMO));
-	x_cmp_m8i(b, RBX, O_TRAP, 0);
-	t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
-	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
-	emit_reload(t);
+	emit_helper_enter(t);
+	rget_into(t, d->rs1, RSI);
+	rget_into(t, d->rs2, RDX);
+	x_mov(t->b, RDI, RBX);
+	x_mov_imm(t->b, RCX, helper_info(t, d->op, idx, off));
+	emit_helper_call(t, JH_AMO, 1);
 	rput(t, d->rd, RAX);
 }
 
@@ -496,15 +512,9 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	if (helper[op]) {
 		/* Pure functions: only the caller-saved cache registers need care. */
 		emit_save(t); /* rdi carries an argument */
-		int a = rget(t, d->rs1, RDI);
-		if (a != RDI)
-			x_mov(b, RDI, a);
-		int c = rget(t, d->rs2, RSI);
-		if (c != RSI)
-			x_mov(b, RSI, c);
-		x_call_m(b, RBX, OH(helper[op] - 1));
-		x_alu(b, ALU_XOR, 0, R_IC, R_IC);
-		emit_reload(t);
+		rget_into(t, d->rs1, RDI);
+		rget_into(t, d->rs2, RSI);
+		emit_helper_call(t, helper[op] - 1, 0);
 		rput(t, d->rd, RAX);
 		return;
 	}
@@ -524,9 +534,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 					x_movsxd(b, hd, hd);
 				return;
 			}
-			int a = rget(t, d->rs1, hd);
-			if (a != hd)
-				x_mov(b, hd, a);
+			rget_into(t, d->rs1, hd);
 		}
 		if (has_rs2 && src2 < 0)
 			src2 = rget(t, d->rs2, RCX);
@@ -547,9 +555,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 			x_movsxd(b, hd, hd);
 		return;
 	}
-	int a = rget(t, d->rs1, RAX);
-	if (a != RAX)
-		x_mov(b, RAX, a);
+	rget_into(t, d->rs1, RAX);
 	if (alu_rr[op]) {
 		x_alu(b, alu_rr[op] - 1, 1, RAX, rget(t, d->rs2, RCX));
 	} else if (alu_ri[op]) {
@@ -557,9 +563,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	} else if (sh_i[op]) {
 		x_shift_i(b, sh_i[op] - 1, !w32, RAX, (uint8_t)imm);
 	} else if (sh_r[op]) {
-		int c = rget(t, d->rs2, RCX);
-		if (c != RCX)
-			x_mov(b, RCX, c);
+		rget_into(t, d->rs2, RCX);
 		x_shift_cl(b, sh_r[op] - 1, !w32, RAX);
 	} else {
 		switch (op) {
@@ -577,9 +581,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		case OP_MULW: x_imul(b, op == OP_MUL, RAX, rget(t, d->rs2, RCX)); break;
 		case OP_MULH:
 		case OP_MULHU: {
-			int c = rget(t, d->rs2, RCX);
-			if (c != RCX)
-				x_mov(b, RCX, c);
+			rget_into(t, d->rs2, RCX);
 			x_op_r(b, 1, 0xf7, op == OP_MULH ? 5 : 4, RCX); /* rdx:rax = rax * rcx */
 			x_mov(b, RAX, RDX);
 			break;
@@ -591,7 +593,6 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	rput(t, d->rd, RAX);
 }
 
-/* The jump ending block `k` (its instructions are retired already). */
 static void emit_alu(struct tx *t, const struct rv_insn *d);
 
 /* Sets the flags for branch `d`. */
@@ -624,7 +625,7 @@ static int alu_two_address(const struct rv_insn *d)
 static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t next,
 			     int64_t target, int cc)
 {
-	int f = next >= 0 && next < 4096 ? find_blk(t->tr, (unsigned)next) : -1;
+	int f = find_blk(t->tr, next);
 	if (f < 0 || (unsigned)f <= k)
 		return 0;
 	/* The skipped instructions: the fall-through block up to the target
@@ -646,9 +647,7 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	int home = t->host[dreg];
 	/* D is computed in rdx: the two-address forms use only rd's register
 	 * and rcx, and the compare after them uses rax and rcx. */
-	int v = rget(t, dreg, RDX);
-	if (v != RDX)
-		x_mov(b, RDX, v);
+	rget_into(t, dreg, RDX);
 	t->host[dreg] = RDX;
 	for (unsigned i = 0; i < n; i++)
 		emit_alu(t, &fi[i]);
@@ -668,38 +667,33 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	return 1;
 }
 
+/* The jump ending block `k` (its instructions are retired already). */
 static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigned off)
 {
 	struct xbuf *b = t->b;
 	int64_t next = (int64_t)off + d->len, target = (int64_t)off + d->imm;
-	if (d->op == OP_JALR) {
-		int a = rget(t, d->rs1, RAX);
-		x_lea(b, RAX, a, (int32_t)d->imm);
-		x_alu_i(b, ALU_AND, 1, RAX, -2);
+	if (d->op == OP_JAL || d->op == OP_JALR) {
+		if (d->op == OP_JALR) { /* the target first: rd may be rs1 */
+			x_lea(b, RAX, rget(t, d->rs1, RAX), (int32_t)d->imm);
+			x_alu_i(b, ALU_AND, 1, RAX, -2);
+		}
 		if (d->rd) {
 			emit_pc(b, RCX, rel(t, next));
 			rput(t, d->rd, RCX);
 		}
-		emit_leave(t);
+		if (d->op == OP_JALR)
+			emit_leave(t);
+		else
+			emit_edge(t, k, target, 1);
 		return;
 	}
-	if (d->op == OP_JAL) {
-		if (d->rd) {
-			emit_pc(b, RCX, rel(t, next));
-			rput(t, d->rd, RCX);
-		}
-	} else {
-		static const int cc[RV_OP_COUNT] = {
-		    [OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
-		    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
-		if (emit_if_converted(t, k, d, next, target, cc[d->op]))
-			return;
-		emit_compare(t, d);
-		emit_cond_edge(t, k, target, cc[d->op]);
-		emit_edge(t, k, next, 1);
+	static const int cc[RV_OP_COUNT] = {[OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
+					    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
+	if (emit_if_converted(t, k, d, next, target, cc[d->op]))
 		return;
-	}
-	emit_edge(t, k, target, 1);
+	emit_compare(t, d);
+	emit_cond_edge(t, k, target, cc[d->op]);
+	emit_edge(t, k, next, 1);
 }
 
 int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
