@@ -223,6 +223,14 @@ static void bad_input(const char *arg, const char *fmt, ...)
 	exit(2);
 }
 
+/* The value of on|off option `a`: 1 or 0; anything else is bad input. */
+static int parse_on_off(const char *a, const char *v)
+{
+	if (strcmp(v, "on") && strcmp(v, "off"))
+		bad_input(a, "%s: expected on or off", v);
+	return strcmp(v, "on") == 0;
+}
+
 /* Host NUMA nodes (from sysfs "online", e.g. "0" or "0-3"); 1 if unknown. */
 static int host_node_count(void)
 {
@@ -309,21 +317,16 @@ static void parse_args(int argc, char **argv)
 			/* on|off switches for devices that need no settings */
 			int vcon = strcmp(a, "--vconsole") == 0, *on = vcon ? &vm.vcon_on : &vm.rng;
 			char why[128];
-			if (strcmp(v, "on") && strcmp(v, "off"))
-				bad_input(a, "%s: expected on or off", v);
-			if (strcmp(v, "on") == 0 && !*on &&
+			int want = parse_on_off(a, v);
+			if (want && !*on &&
 			    (vcon ? devices_add_vconsole : devices_add_rng)(&vm.devs, why,
 									    sizeof(why)))
 				bad_input(a, "%s", why);
-			*on |= strcmp(v, "on") == 0;
+			*on |= want;
 		} else if (strcmp(a, "--jit") == 0) {
-			if (strcmp(v, "on") && strcmp(v, "off"))
-				bad_input(a, "%s: expected on or off", v);
-			vm.jit = strcmp(v, "on") == 0;
+			vm.jit = parse_on_off(a, v);
 		} else if (strcmp(a, "--jit-sync") == 0) {
-			if (strcmp(v, "on") && strcmp(v, "off"))
-				bad_input(a, "%s: expected on or off", v);
-			vm.jit_sync = strcmp(v, "on") == 0;
+			vm.jit_sync = parse_on_off(a, v);
 		} else if (strcmp(a, "--jit-threshold") == 0) {
 			uint64_t t;
 			if (util_parse_u64(v, 1, 1000000000, &t))
@@ -604,10 +607,10 @@ static void describe_exit(const struct child *c, int status, char *buf, size_t l
 			 WEXITSTATUS(status));
 }
 
-/* Starts dead device `c` again with the same arguments, unless it died
- * DEV_RESTART_MAX times within DEV_RESTART_WINDOW_S seconds. Returns 0, or
- * -1 when it is given up on. */
-static int restart_device(struct child *c)
+/* Starts dead child `c` (a device or shoal-jit) again with the same
+ * arguments, unless it died DEV_RESTART_MAX times within
+ * DEV_RESTART_WINDOW_S seconds. Returns 0, or -1 when it is given up on. */
+static int restart_child(struct child *c)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -1199,16 +1202,14 @@ int main(int argc, char **argv)
 			}
 			char what[256];
 			describe_exit(c, status, what, sizeof(what));
-			/* shoal-jit dying is never a failure of the VM; while it
-			 * powers off there is no point in a new one. */
-			if (strcmp(c->role, "jit") == 0 && state != BOARD_RUNNING &&
-			    state != BOARD_REBOOT)
-				continue;
 			if (strcmp(c->role, "jit") == 0) {
-				/* The harts drop its cache and interpret until the
-				 * new instance answers. */
+				/* Never a failure of the VM. While it powers off there
+				 * is no point in a new one; otherwise the harts drop
+				 * its cache and interpret until the new one answers. */
+				if (state != BOARD_RUNNING && state != BOARD_REBOOT)
+					continue;
 				__atomic_fetch_add(&vm.board->jit_epoch, 1, __ATOMIC_ACQ_REL);
-				if (restart_device(c) == 0) {
+				if (restart_child(c) == 0) {
 					log_info("%s; restarted it as pid %d with an empty cache",
 						 what, (int)c->pid);
 					break;
@@ -1218,7 +1219,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (strcmp(c->role, "dev") == 0 && state == BOARD_RUNNING) {
-				if (restart_device(c) == 0) {
+				if (restart_child(c) == 0) {
 					log_info("%s; restarted it as pid %d (restart %u)", what,
 						 (int)c->pid, c->restarts);
 					break; /* the poll set changed */

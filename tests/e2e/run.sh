@@ -137,6 +137,10 @@ bad "--net with an unknown backend" "bridge: unknown backend" run --name "bad-$$
 bad "--net with a malformed hostfwd" "hostfwd=tcp:80" run --name "bad-$$" --bios none --kernel "$H" --net "user,hostfwd=tcp:80"
 bad "--net tap without ifname" "ifname" run --name "bad-$$" --bios none --kernel "$H" --net tap
 bad "--rng with a bad value" "--rng" run --name "bad-$$" --bios none --kernel "$H" --rng maybe
+bad "--jit with a bad value" "--jit: maybe" run --name "bad-$$" --bios none --kernel "$H" --jit maybe
+bad "--jit-threshold 0" "--jit-threshold: 0" run --name "bad-$$" --bios none --kernel "$H" --jit-threshold 0
+bad "--jit-threshold not a number" "--jit-threshold: lots" run --name "bad-$$" --bios none --kernel "$H" --jit-threshold lots
+bad "--jit-sync with a bad value" "--jit-sync: yes" run --name "bad-$$" --bios none --kernel "$H" --jit-sync yes
 
 # Killing a vCPU or the memory server ends the run cleanly with a message
 # naming it.
