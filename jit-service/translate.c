@@ -582,7 +582,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		case OP_MULH:
 		case OP_MULHU: {
 			rget_into(t, d->rs2, RCX);
-			x_op_r(b, 1, 0xf7, op == OP_MULH ? 5 : 4, RCX); /* rdx:rax = rax * rcx */
+			x_mul_wide(b, op == OP_MULH ? 5 : 4, RCX);
 			x_mov(b, RAX, RDX);
 			break;
 		}
@@ -655,14 +655,14 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	emit_compare(t, d);
 	int keep = cc ^ 1; /* not taken: the block ran */
 	if (home >= 0) {
-		x_op_r(b, 1, 0x0f40u + (unsigned)keep, home, RDX);
+		x_cmov(b, keep, home, RDX);
 	} else {
 		x_load64(b, RCX, RBX, OX(dreg));
-		x_op_r(b, 1, 0x0f40u + (unsigned)keep, RCX, RDX);
+		x_cmov(b, keep, RCX, RDX);
 		x_store64(b, RBX, OX(dreg), RCX);
 	}
 	x_lea(b, RCX, R_IC, (int32_t)n);
-	x_op_r(b, 1, 0x0f40u + (unsigned)keep, R_IC, RCX);
+	x_cmov(b, keep, R_IC, RCX);
 	emit_edge(t, k, target, 0);
 	return 1;
 }

@@ -201,10 +201,10 @@ static inline void x_imul_i8(struct xbuf *b, int w, int dst, int src, int8_t imm
 	x_op_r(b, w, 0x6b, dst, src);
 	xb(b, (uint8_t)imm);
 }
-/* One-operand mul (/4) or imul (/5) of rax by [base + disp]: rdx:rax. */
-static inline void x_mul_wide_m(struct xbuf *b, int digit, int base, int32_t disp)
+/* One-operand mul (/4) or imul (/5) of rax by r: rdx:rax. */
+static inline void x_mul_wide(struct xbuf *b, int digit, int r)
 {
-	x_op_m(b, 1, 0xf7, digit, base, -1, disp);
+	x_op_r(b, 1, 0xf7, digit, r);
 }
 
 /* movsxd dst, src32 */
@@ -218,6 +218,12 @@ static inline void x_setcc(struct xbuf *b, int cc, int r)
 {
 	x_op_r(b, 0, 0x0f90u + (unsigned)cc, 0, r);
 	x_op_r(b, 0, 0x0fb6, r, r);
+}
+
+/* cmovcc dst, src (64-bit) */
+static inline void x_cmov(struct xbuf *b, int cc, int dst, int src)
+{
+	x_op_r(b, 1, 0x0f40u + (unsigned)cc, dst, src);
 }
 
 /* lea dst, [base + disp] */
