@@ -24,7 +24,7 @@ CFLAGS := $(CFLAGS_BASE) $(CFLAGS_OPT) $(EXTRA_CFLAGS)
 LDFLAGS := $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 
 COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common/zmsg.c \
-	common/memclient.c common/util.c
+	common/memclient.c common/util.c common/jitcache.c
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c cpu-worker/jit.c cpu-worker/amo.c

@@ -29,6 +29,7 @@
 #ifndef SHOAL_JITCACHE_H
 #define SHOAL_JITCACHE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "board.h"
@@ -140,6 +141,11 @@ static inline uint64_t jit_index_find(const struct jit_index_entry *index, uint6
 	}
 	return 0;
 }
+
+/** Asks shoal-jit at `fdsock` (RUNDIR/jit-fd.sock) for its cache: returns
+ * the memfd (the caller owns it) with a checked copy of its header in
+ * `*hdr`, or a negative errno with a reason in `why`. */
+int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, char *why, size_t why_len);
 
 static inline uint64_t jit_pages_round(uint64_t n)
 {

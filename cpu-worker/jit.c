@@ -13,11 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
-#include "../common/fdpass.h"
 #include "../common/jitcache.h"
 #include "../common/log.h"
 #include "../common/proto.h"
@@ -139,53 +137,39 @@ static void jit_unmap(struct hart *h)
 	J.hs = &J.local;
 }
 
-/* Maps the cache whose fd shoal-jit sent; returns 0 or -1 (logged). */
-static int jit_map(struct hart *h, int fd)
+/* Maps the cache `fd` whose checked header is `hdr`; returns 0 or -1
+ * (logged). */
+static int jit_map(struct hart *h, int fd, const struct jit_cache *hdr)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < sizeof(struct jit_cache))
-		return -1;
-	uint64_t size = (uint64_t)st.st_size;
-	struct jit_cache *c = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-	if (c == MAP_FAILED)
-		return -1;
-	char why[160];
-	int bad = region_hdr_check(&c->hdr, REGION_JIT, size, why, sizeof(why));
-	if (!bad && (c->ram_pages != h->ram_size >> 12 || c->abi != JIT_ABI_VERSION)) {
-		snprintf(why, sizeof(why),
-			 "covers %llu pages (abi %u), this hart has %llu (abi %u)",
-			 (unsigned long long)c->ram_pages, c->abi,
-			 (unsigned long long)(h->ram_size >> 12), JIT_ABI_VERSION);
-		bad = 1;
-	}
-	struct jit_cache hdr = *c;
-	munmap(c, 4096);
-	if (bad) {
-		log_err("shoal-jit's code cache: %s; running without it", why);
+	if (hdr->ram_pages != h->ram_size >> 12 || hdr->abi != JIT_ABI_VERSION) {
+		log_err("shoal-jit's code cache covers %llu pages (abi %u), this hart has %llu "
+			"(abi %u); running without it",
+			(unsigned long long)hdr->ram_pages, hdr->abi,
+			(unsigned long long)(h->ram_size >> 12), JIT_ABI_VERSION);
 		return -1;
 	}
-	J.ro = mmap(NULL, hdr.index_off + hdr.index_size, PROT_READ, MAP_SHARED, fd, 0);
-	J.rw = mmap(NULL, hdr.pages_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		    (off_t)hdr.pages_off);
+	J.ro = mmap(NULL, hdr->index_off + hdr->index_size, PROT_READ, MAP_SHARED, fd, 0);
+	J.rw = mmap(NULL, hdr->pages_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)hdr->pages_off);
 	J.rx =
-	    mmap(NULL, hdr.code_size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, (off_t)hdr.code_off);
+	    mmap(NULL, hdr->code_size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, (off_t)hdr->code_off);
 	if (J.ro == MAP_FAILED || J.rw == MAP_FAILED || J.rx == MAP_FAILED) {
 		log_err("cannot map shoal-jit's code cache: %s", strerror(errno));
 		if (J.ro != MAP_FAILED)
-			munmap(J.ro, hdr.index_off + hdr.index_size);
+			munmap(J.ro, hdr->index_off + hdr->index_size);
 		if (J.rw != MAP_FAILED)
-			munmap(J.rw, hdr.pages_size);
+			munmap(J.rw, hdr->pages_size);
 		if (J.rx != MAP_FAILED)
-			munmap(J.rx, hdr.code_size);
+			munmap(J.rx, hdr->code_size);
 		return -1;
 	}
 	J.hdr = (const struct jit_cache *)J.ro;
-	J.index = (const struct jit_index_entry *)(J.ro + hdr.index_off);
-	J.code_epoch = (const uint64_t *)(J.rw + (hdr.code_epoch_off - hdr.pages_off));
-	J.hs = (struct jit_hart_stats *)(J.rw + (hdr.hstats_off - hdr.pages_off)) + h->hartid;
-	h->jit_gens = (uint32_t *)(J.rw + (hdr.gens_off - hdr.pages_off));
-	h->jit_codebits = (uint64_t *)(J.rw + (hdr.codebits_off - hdr.pages_off));
-	h->jit_enter = (uint64_t(*)(struct hart *, const void *, uint64_t))(J.rx + hdr.enter_off);
+	J.index = (const struct jit_index_entry *)(J.ro + hdr->index_off);
+	J.code_epoch = (const uint64_t *)(J.rw + (hdr->code_epoch_off - hdr->pages_off));
+	J.hs = (struct jit_hart_stats *)(J.rw + (hdr->hstats_off - hdr->pages_off)) + h->hartid;
+	h->jit_gens = (uint32_t *)(J.rw + (hdr->gens_off - hdr->pages_off));
+	h->jit_codebits = (uint64_t *)(J.rw + (hdr->codebits_off - hdr->pages_off));
+	h->jit_enter = (uint64_t(*)(struct hart *, const void *, uint64_t))(J.rx + hdr->enter_off);
 	J.mapped = 1;
 	J.epoch_seen = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
 	mmu_mark_code(h);
@@ -199,20 +183,15 @@ static void jit_connect(struct hart *h)
 	if (t < J.next_try_ns)
 		return;
 	J.next_try_ns = t + JIT_RETRY_NS;
-	int s = fdpass_connect(J.fdsock);
-	if (s < 0)
+	struct jit_cache hdr;
+	char why[160];
+	int fd = jitcache_fetch(J.fdsock, &hdr, why, sizeof(why));
+	if (fd == -EPROTO || fd == -EINVAL)
+		log_err("shoal-jit's code cache: %s; running without it", why);
+	if (fd < 0)
 		return;
-	char buf[512];
-	int fds[FDPASS_MAX_FDS], nfd = 0;
-	int n = fdpass_recv(s, buf, sizeof(buf), fds, FDPASS_MAX_FDS, &nfd);
-	close(s);
-	struct proto_msg m;
-	char why[128];
-	if (n > 0 && nfd == 1 && proto_decode(buf, (size_t)n, &m, why, sizeof(why)) == 0 &&
-	    m.op == OP_REGION)
-		jit_map(h, fds[0]);
-	for (int i = 0; i < nfd; i++)
-		close(fds[i]);
+	jit_map(h, fd, &hdr);
+	close(fd);
 }
 
 void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync)

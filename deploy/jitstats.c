@@ -5,12 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/fdpass.h"
 #include "../common/jitcache.h"
-#include "../common/proto.h"
 
 /* The latency below which `q` of the compiles fall (bucket upper bound). */
 static uint64_t percentile(const struct jit_stats *s, double q)
@@ -29,47 +26,32 @@ static uint64_t percentile(const struct jit_stats *s, double q)
 int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 {
 	memset(out, 0, sizeof(*out));
-	char path[4200];
+	char path[4200], why[160];
 	snprintf(path, sizeof(path), "%s/jit-fd.sock", rundir);
-	int s = fdpass_connect(path);
-	if (s < 0)
+	struct jit_cache hdr;
+	int fd = jitcache_fetch(path, &hdr, why, sizeof(why));
+	if (fd < 0)
 		return -1;
-	char buf[512];
-	int fds[FDPASS_MAX_FDS], nfd = 0;
-	int n = fdpass_recv(s, buf, sizeof(buf), fds, FDPASS_MAX_FDS, &nfd);
-	close(s);
-	int r = -1;
-	struct stat st;
-	if (n > 0 && nfd == 1 && fstat(fds[0], &st) == 0 &&
-	    (uint64_t)st.st_size > sizeof(struct jit_cache)) {
-		struct jit_cache hdr;
-		if (pread(fds[0], &hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
-		    region_hdr_check(&hdr.hdr, REGION_JIT, (uint64_t)st.st_size, NULL, 0) == 0) {
-			uint8_t *p = mmap(NULL, hdr.pages_size, PROT_READ, MAP_SHARED, fds[0],
-					  (off_t)hdr.pages_off);
-			if (p != MAP_FAILED) {
-				const struct jit_hart_stats *hs =
-				    (const void *)(p + (hdr.hstats_off - hdr.pages_off));
-				for (uint32_t i = 0; i < nharts && i < BOARD_MAX_HARTS; i++) {
-					out->lookups += hs[i].lookups;
-					out->hits += hs[i].hits;
-					out->installs += hs[i].installs;
-					out->stale += hs[i].stale;
-					out->requests_sent += hs[i].requests;
-				}
-				munmap(p, hdr.pages_size);
-			}
-			out->generation = hdr.hdr.generation;
-			out->stats = hdr.stats;
-			out->code_bytes = hdr.code_used;
-			out->p50_ns = percentile(&hdr.stats, 0.5);
-			out->p99_ns = percentile(&hdr.stats, 0.99);
-			r = 0;
+	uint8_t *p = mmap(NULL, hdr.pages_size, PROT_READ, MAP_SHARED, fd, (off_t)hdr.pages_off);
+	close(fd);
+	if (p != MAP_FAILED) {
+		const struct jit_hart_stats *hs =
+		    (const void *)(p + (hdr.hstats_off - hdr.pages_off));
+		for (uint32_t i = 0; i < nharts && i < BOARD_MAX_HARTS; i++) {
+			out->lookups += hs[i].lookups;
+			out->hits += hs[i].hits;
+			out->installs += hs[i].installs;
+			out->stale += hs[i].stale;
+			out->requests_sent += hs[i].requests;
 		}
+		munmap(p, hdr.pages_size);
 	}
-	for (int i = 0; i < nfd; i++)
-		close(fds[i]);
-	return r;
+	out->generation = hdr.hdr.generation;
+	out->stats = hdr.stats;
+	out->code_bytes = hdr.code_used;
+	out->p50_ns = percentile(&hdr.stats, 0.5);
+	out->p99_ns = percentile(&hdr.stats, 0.99);
+	return 0;
 }
 
 void jitstats_print(FILE *f, const struct jitstats *s)
