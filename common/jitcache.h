@@ -60,7 +60,9 @@ struct jit_hart_stats {
 	uint64_t installs; /* translations bound to a block after checking its bytes */
 	uint64_t stale;	   /* translations refused: generation or bytes changed */
 	uint64_t requests; /* compile requests sent */
-	uint64_t pad[3];
+	uint64_t instret;  /* the hart's retired instructions (copied at polls) */
+	uint64_t interp;   /* of which the interpreter ran (copied at polls) */
+	uint64_t pad[1];
 };
 
 /** The cache header (region kind REGION_JIT). */

@@ -25,8 +25,11 @@ static void *zmsg_attach(void *ctx, int type, const char *endpoint, int bind)
 	if (!s)
 		return NULL;
 	if (type == ZMQ_PUSH) {
-		int on = 1, hwm = 4096, linger = 0;
+		/* Sends never block and are dropped while not connected; a
+		 * peer that is (re)starting is found within 10 ms, not 100. */
+		int on = 1, hwm = 4096, linger = 0, ivl = 10;
 		zmq_setsockopt(s, ZMQ_IMMEDIATE, &on, sizeof(on));
+		zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	}

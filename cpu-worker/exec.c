@@ -90,7 +90,7 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	b->stores = 0;
 	b->jit = NULL;
 	b->hits = 0;
-	b->jit_backoff = 0;
+	b->jit_tries = 0;
 	b->jit_next = h->jit_on ? 1 : UINT32_MAX; /* a current translation is bound at once */
 	uint32_t n = 0;
 	uint64_t p = pc;
@@ -269,6 +269,7 @@ run_translated:
 
 block_end:
 	h->instret += b->n;
+	h->interp_insns += b->n;
 block_retired:
 	/* A block that branches to itself without storing anything waits for
 	 * another agent (a lock, a flag). With more vCPUs than host cores the

@@ -126,7 +126,7 @@ struct block {
 	struct block *hnext;  /* hash chain */
 	uint32_t n;	      /* guest instructions, the synthetic fallthrough excluded */
 	uint16_t stores;      /* 1 if any instruction writes memory or a CSR */
-	uint16_t jit_backoff; /* visits between index look-ups while waiting */
+	uint16_t jit_tries;   /* index look-ups since the first compile request */
 	const void *jit;      /* translated code (RX in the JIT cache), or NULL */
 	uint32_t hits;	      /* visits, counted until the translation is bound */
 	uint32_t jit_next;    /* hits at which to ask shoal-jit / look again */
@@ -169,6 +169,7 @@ struct hart {
 	uint64_t fcsr;	/* frm << 5 | fflags */
 	uint64_t pc;
 	uint64_t instret;
+	uint64_t interp_insns; /* retired by the interpreter (the rest ran translated) */
 	uint64_t cycle_off; /* mcycle = instret + cycle_off */
 	uint8_t *ram;
 	uint64_t ram_size;

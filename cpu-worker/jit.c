@@ -26,7 +26,11 @@
 
 #define JIT_RETRY_NS 10000000ull       /* between attempts to reach shoal-jit */
 #define JIT_SYNC_WAIT_NS 1000000000ull /* --jit-sync: longest wait for one block */
-#define JIT_BACKOFF_MAX 32768
+/* While its translation is being compiled a block looks again every this
+ * many visits: a look-up costs about as much as one interpreted block, and
+ * a hot loop must not stay interpreted long after its code is ready. */
+#define JIT_RETRY_HITS 64
+#define JIT_RESEND_TRIES 16
 
 static struct {
 	char fdsock[PATH_MAX];
@@ -234,6 +238,8 @@ void jit_poll(struct hart *h)
 		J.next_try_ns = 0;
 	}
 	if (J.mapped) {
+		J.hs->instret = h->instret;
+		J.hs->interp = h->interp_insns;
 		uint64_t e = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
 		if (e != J.epoch_seen) {
 			J.epoch_seen = e;
@@ -321,7 +327,9 @@ void jit_consider(struct hart *h, struct block *b)
 		b->jit_next = h->jit_threshold;
 		return;
 	}
-	if (b->jit_backoff == 0 || b->jit_backoff >= 256)
+	/* Ask again now and then: a request is dropped, not queued, while
+	 * the socket is not connected (the service starting or restarting). */
+	if (b->jit_tries++ % JIT_RESEND_TRIES == 0)
 		jit_request(b->ppc, mode, gen);
 	if (h->jit_sync) {
 		/* Testing: wait (bounded) for the translation, so every block
@@ -337,9 +345,5 @@ void jit_consider(struct hart *h, struct block *b)
 		if (bound)
 			return;
 	}
-	b->jit_backoff = b->jit_backoff
-			     ? (uint16_t)(b->jit_backoff < JIT_BACKOFF_MAX ? b->jit_backoff * 2
-									   : JIT_BACKOFF_MAX)
-			     : 1;
-	b->jit_next = b->hits + b->jit_backoff;
+	b->jit_next = b->hits + JIT_RETRY_HITS;
 }

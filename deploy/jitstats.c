@@ -43,6 +43,8 @@ int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 			out->installs += hs[i].installs;
 			out->stale += hs[i].stale;
 			out->requests_sent += hs[i].requests;
+			out->instret += hs[i].instret;
+			out->interp += hs[i].interp;
 		}
 		munmap(p, hdr.pages_size);
 	}
@@ -72,4 +74,7 @@ void jitstats_print(FILE *f, const struct jitstats *s)
 		(unsigned long long)s->p50_ns, (unsigned long long)s->p99_ns,
 		(unsigned long long)(s->stats.compiled ? s->stats.lat_ns_total / s->stats.compiled
 						       : 0));
+	fprintf(f, "shoal: jit: %llu guest instructions retired, %.1f%% of them translated\n",
+		(unsigned long long)s->instret,
+		s->instret ? 100.0 * (double)(s->instret - s->interp) / (double)s->instret : 0.0);
 }

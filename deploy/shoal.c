@@ -894,6 +894,8 @@ static void ctl_status(const void *ident, size_t il, uint64_t id)
 		    {"jit.hits", js.hits},
 		    {"jit.bound", js.installs},
 		    {"jit.stale", js.stale},
+		    {"jit.instret", js.instret},
+		    {"jit.interp_insns", js.interp},
 		    {"jit.compile_p50_ns", js.p50_ns},
 		    {"jit.compile_p99_ns", js.p99_ns},
 		};

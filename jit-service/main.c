@@ -274,19 +274,20 @@ int main(int argc, char **argv)
 	if (jit_create(&j, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec))
 		return 1;
 
+	/* The request socket exists before anyone can map the cache. */
 	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/jit-fd.sock", dir);
-	unlink(path);
-	int lfd = fdpass_listen(path);
-	if (lfd < 0) {
-		log_err("cannot listen on %s: %s", path, strerror(-lfd));
-		return 1;
-	}
 	snprintf(path, sizeof(path), "ipc://%s/jit.sock", dir);
 	void *zctx = zmq_ctx_new();
 	void *pull = zctx ? zmsg_pull(zctx, path) : NULL;
 	if (!pull) {
 		log_err("cannot bind %s: %s", path, zmq_strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/jit-fd.sock", dir);
+	unlink(path);
+	int lfd = fdpass_listen(path);
+	if (lfd < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(-lfd));
 		return 1;
 	}
 	zmq_pollitem_t items[3] = {
