@@ -44,6 +44,7 @@ struct cold {
 	uint8_t store; /* store helper (else load) */
 	uint8_t rd;
 	uint8_t rs2;
+	uint8_t cls; /* the allocation at the access */
 	uint64_t info;
 };
 
@@ -53,14 +54,27 @@ struct fixup {
 	uint16_t blk;
 };
 
-struct tx {
-	struct xbuf *b;
-	const struct jit_stubs *st;
-	const struct jit_tr *tr;
+/* Which guest registers live in host registers. A region has one
+ * allocation per loop (strongly connected set of blocks) and one for the
+ * blocks outside loops; an edge between blocks of different allocations
+ * moves the registers over. */
+struct alloc {
 	int8_t host[32];	/* guest register -> host register, or -1 */
 	uint32_t cached;	/* guest registers with a host register */
 	uint32_t written;	/* cached registers the region writes */
 	uint32_t volatile_regs; /* cached registers in caller-saved hosts */
+};
+
+struct tx {
+	struct xbuf *b;
+	const struct jit_stubs *st;
+	const struct jit_tr *tr;
+	/* The allocation of the code being emitted (a copy of al[cur]). */
+	int8_t host[32];
+	uint32_t cached, written, volatile_regs;
+	unsigned cur;
+	struct alloc al[JIT_REGION_BLOCKS];
+	uint8_t cls[JIT_REGION_BLOCKS]; /* block -> its allocation */
 	uint32_t label[JIT_REGION_BLOCKS];
 	struct fixup fix[2 * JIT_REGION_BLOCKS];
 	unsigned nfix;
@@ -71,10 +85,10 @@ struct tx {
 	/* Jumps and calls to the region's shared tails, patched at the end. */
 	struct {
 		uint32_t at;
-		uint8_t tail;
+		uint8_t tail, cls;
 	} late[4 * JIT_REGION_INSNS];
 	unsigned nlate;
-	unsigned tails_used;
+	uint8_t tails_used[JIT_REGION_BLOCKS]; /* per allocation */
 };
 
 /* Code every region has once, after its blocks, instead of at each use. */
@@ -85,6 +99,11 @@ enum {
 	TAIL_RELOAD, /* subroutine: reload the caller-saved cache registers */
 	TAIL_COUNT
 };
+
+static int is_branch(unsigned op)
+{
+	return op >= OP_BEQ && op <= OP_BGEU;
+}
 
 /* Tier 1 translates RV64IMA's unprivileged integer instructions. */
 static int op_translatable(unsigned op)
@@ -99,7 +118,7 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 	unsigned op = d->op;
 	uint32_t r = 0, w = 0;
 	int uses_rs1 = op != OP_LUI && op != OP_AUIPC && op != OP_JAL && op != OP_FENCE;
-	int uses_rs2 = (op >= OP_BEQ && op <= OP_BGEU) || (op >= OP_SB && op <= OP_SD) ||
+	int uses_rs2 = is_branch(op) || (op >= OP_SB && op <= OP_SD) ||
 		       (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
 		       (op >= OP_MUL && op <= OP_REMUW) ||
 		       (op >= OP_LR_W && op <= OP_AMOMAXU_D && op != OP_LR_W && op != OP_LR_D);
@@ -107,7 +126,7 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 		r |= 1u << d->rs1;
 	if (uses_rs2)
 		r |= 1u << d->rs2;
-	if (!(op >= OP_BEQ && op <= OP_BGEU) && !(op >= OP_SB && op <= OP_SD) && op != OP_FENCE)
+	if (!is_branch(op) && !(op >= OP_SB && op <= OP_SD) && op != OP_FENCE)
 		w |= 1u << d->rd;
 	*rd_mask = r & ~1u;
 	*wr_mask = w & ~1u;
@@ -120,53 +139,118 @@ static int find_blk(const struct jit_tr *tr, int64_t off)
 	return off >= 0 && off < 4096 && !(off & 1) ? tr->blk_at[off / 2] : -1;
 }
 
-/* Gives the region's most used registers a host register each and loads
- * them all (a block reached by an internal jump finds them loaded). */
+/* Makes allocation `c` the one the code being emitted runs with. */
+static void use_alloc(struct tx *t, unsigned c)
+{
+	const struct alloc *a = &t->al[c];
+	memcpy(t->host, a->host, sizeof(t->host));
+	t->cached = a->cached;
+	t->written = a->written;
+	t->volatile_regs = a->volatile_regs;
+	t->cur = c;
+}
+
+/* Gives the most used registers of each loop of the region (and of the
+ * rest) a host register each, and loads those of the entry block's. */
 static void alloc_regs(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
-	/* Uses inside loops weigh more: a block between the target and the
-	 * source of a jump back (in placement order) is taken to be in one. */
-	unsigned weight[JIT_REGION_BLOCKS];
-	for (unsigned k = 0; k < JIT_REGION_BLOCKS; k++)
-		weight[k] = 1;
-	for (unsigned k = 0; k < tr->nblocks; k++) {
+	unsigned nb = tr->nblocks;
+	uint32_t succ[JIT_REGION_BLOCKS] = {0}, reach[JIT_REGION_BLOCKS];
+	for (unsigned k = 0; k < nb; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
 		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
 		int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
 		int to = bk->jump && last->op != OP_JALR ? find_blk(tr, tgt) : -1;
-		for (int j = to; j >= 0 && j <= (int)k; j++)
-			weight[j] = 16;
+		int next = !bk->jump || is_branch(last->op) ? find_blk(tr, bk->end_off) : -1;
+		succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
+		reach[k] = succ[k];
 	}
-	unsigned uses[32] = {0};
+	for (int changed = 1; changed;) { /* transitive closure */
+		changed = 0;
+		for (unsigned k = 0; k < nb; k++) {
+			uint32_t r = reach[k];
+			for (uint32_t f = reach[k]; f; f &= f - 1)
+				r |= succ[__builtin_ctz(f)];
+			changed |= r != reach[k];
+			reach[k] = r;
+		}
+	}
+	/* Loops: a block that reaches itself gets the allocation of its
+	 * strongly connected set (1 + the set's first block); the blocks in no
+	 * loop share allocation 0. */
+	unsigned weight[JIT_REGION_BLOCKS];
+	for (unsigned k = 0; k < nb; k++) {
+		t->cls[k] = 0;
+		weight[k] = 1;
+		if (!((reach[k] >> k) & 1))
+			continue;
+		for (unsigned j = 0; j <= k; j++)
+			if ((reach[k] >> j & 1) && (reach[j] >> k & 1)) {
+				t->cls[k] = (uint8_t)(j + 1 < JIT_REGION_BLOCKS ? j + 1 : 0);
+				break;
+			}
+		/* Inside a loop, the shorter the shortest cycle through a block,
+		 * the more its uses weigh (inner loops are short). */
+		uint32_t seen = 0, front = succ[k];
+		unsigned len = 1;
+		while (!((front >> k) & 1)) { /* breadth first, one block a step */
+			seen |= front;
+			uint32_t nf = 0;
+			for (uint32_t f = front; f; f &= f - 1)
+				nf |= succ[__builtin_ctz(f)];
+			front = nf & ~seen;
+			len++;
+		}
+		weight[k] = len < 16 ? 256 / len : 16;
+	}
 	uint32_t written = 0;
-	for (unsigned k = 0; k < tr->nblocks; k++) {
+	unsigned uses[JIT_REGION_BLOCKS][32];
+	memset(uses, 0, sizeof(uses));
+	for (unsigned k = 0; k < nb; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
 		for (unsigned i = bk->first; i < bk->first + bk->n; i++) {
 			uint32_t r, w;
 			insn_regs(&tr->ins[i], &r, &w);
 			written |= w;
 			for (unsigned g = 1; g < 32; g++)
-				uses[g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
+				uses[t->cls[k]][g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
 		}
 	}
-	memset(t->host, -1, sizeof(t->host));
-	for (unsigned k = 0; k < NCACHE; k++) {
-		unsigned best = 0;
-		for (unsigned g = 1; g < 32; g++)
-			if (!((t->cached >> g) & 1) && uses[g] > uses[best])
-				best = g;
-		if (uses[best] < 2)
-			break;
-		t->host[best] = (int8_t)cache_regs[k];
-		t->cached |= 1u << best;
-		if (k >= NSAVED)
-			t->volatile_regs |= 1u << best;
+	for (unsigned c = 0; c < JIT_REGION_BLOCKS; c++) {
+		struct alloc *a = &t->al[c];
+		memset(a->host, -1, sizeof(a->host));
+		for (unsigned k = 0; k < NCACHE; k++) {
+			unsigned best = 0;
+			for (unsigned g = 1; g < 32; g++)
+				if (!((a->cached >> g) & 1) && uses[c][g] > uses[c][best])
+					best = g;
+			if (uses[c][best] < 2)
+				break;
+			a->host[best] = (int8_t)cache_regs[k];
+			a->cached |= 1u << best;
+			if (k >= NSAVED)
+				a->volatile_regs |= 1u << best;
+		}
+		a->written = written & a->cached;
 	}
-	t->written = written & t->cached;
+	use_alloc(t, t->cls[0]);
 	for (unsigned g = 1; g < 32; g++)
 		if ((t->cached >> g) & 1)
 			x_load64(t->b, t->host[g], RBX, OX(g));
+}
+
+/* Code that moves from the current allocation to allocation `c`: the
+ * written registers it drops go to h->x, the ones `c` adds come from it. */
+static void emit_switch(struct tx *t, unsigned c)
+{
+	const struct alloc *to = &t->al[c];
+	for (unsigned g = 1; g < 32; g++)
+		if ((t->written >> g & 1) && to->host[g] != t->host[g])
+			x_store64(t->b, RBX, OX(g), t->host[g]);
+	for (unsigned g = 1; g < 32; g++)
+		if ((to->cached >> g & 1) && to->host[g] != t->host[g])
+			x_load64(t->b, to->host[g], RBX, OX(g));
 }
 
 /* The host register holding guest register `g`: its cache register, or
@@ -250,8 +334,9 @@ static void sync_instret(struct tx *t)
 static void to_tail(struct tx *t, int tail, int call)
 {
 	t->late[t->nlate].at = call ? x_call_rel(t->b) : x_jmp(t->b);
+	t->late[t->nlate].cls = (uint8_t)t->cur;
 	t->late[t->nlate++].tail = (uint8_t)tail;
-	t->tails_used |= 1u << tail;
+	t->tails_used[t->cur] |= (uint8_t)(1u << tail);
 }
 
 /* Leaves the region for the pc in rax, through the chain stub. */
@@ -280,30 +365,33 @@ static void emit_reload(struct tx *t)
 static void emit_tails(struct tx *t)
 {
 	struct xbuf *b = t->b;
-	uint32_t at[TAIL_COUNT] = {0};
-	for (int k = 0; k < TAIL_COUNT; k++) {
-		if (!(t->tails_used >> k & 1))
-			continue;
-		at[k] = b->len;
-		if (k == TAIL_RELOAD) {
-			reload_volatile(t);
-			x_ret(b);
-			continue;
+	uint32_t at[JIT_REGION_BLOCKS][TAIL_COUNT];
+	for (unsigned c = 0; c < JIT_REGION_BLOCKS; c++)
+		for (int k = 0; k < TAIL_COUNT; k++) {
+			if (!(t->tails_used[c] >> k & 1))
+				continue;
+			use_alloc(t, c);
+			at[c][k] = b->len;
+			if (k == TAIL_RELOAD) {
+				reload_volatile(t);
+				x_ret(b);
+				continue;
+			}
+			flush(t, t->written);
+			sync_instret(t);
+			if (k == TAIL_SAVE) {
+				x_ret(b);
+			} else if (k == TAIL_POLL) {
+				x_op_m(b, 0, 0xc7, 0, RBX, -1,
+				       O_POLL); /* poll_count = 0: poll now */
+				x32(b, 0);
+				x_patch(b, x_jmp(b), t->st->exit);
+			} else {
+				x_patch(b, x_jmp(b), t->st->chain);
+			}
 		}
-		flush(t, t->written);
-		sync_instret(t);
-		if (k == TAIL_SAVE) {
-			x_ret(b);
-		} else if (k == TAIL_POLL) {
-			x_op_m(b, 0, 0xc7, 0, RBX, -1, O_POLL); /* poll_count = 0: poll now */
-			x32(b, 0);
-			x_patch(b, x_jmp(b), t->st->exit);
-		} else {
-			x_patch(b, x_jmp(b), t->st->chain);
-		}
-	}
 	for (unsigned i = 0; i < t->nlate; i++)
-		x_patch(b, t->late[i].at, at[t->late[i].tail]);
+		x_patch(b, t->late[i].at, at[t->late[i].cls][t->late[i].tail]);
 }
 
 /* Records that the rel32 at `at` must point at block `blk` once every
@@ -328,14 +416,24 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 		emit_leave(t);
 		return;
 	}
+	unsigned c = t->cls[to];
 	if ((unsigned)to <= from) {
 		x_alu_i(b, ALU_CMP, 1, R_IC, IC_LIMIT);
-		jump_to_blk(t, x_jcc(b, CC_B), to);
+		if (c == t->cur) {
+			jump_to_blk(t, x_jcc(b, CC_B), to);
+		} else {
+			uint32_t poll = x_jcc(b, CC_AE);
+			emit_switch(t, c);
+			jump_to_blk(t, x_jmp(b), to);
+			x_patch(b, poll, b->len);
+		}
 		emit_pc(b, RAX, rel(t, off));
 		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
-	if ((unsigned)to == from + 1 && may_fall)
+	if (c != t->cur)
+		emit_switch(t, c);
+	else if ((unsigned)to == from + 1 && may_fall)
 		return;
 	jump_to_blk(t, x_jmp(b), to);
 }
@@ -345,7 +443,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
 {
 	int to = find_blk(t->tr, off);
-	if (to > (int)from) { /* forward inside the region: one jcc */
+	if (to > (int)from && t->cls[to] == t->cur) { /* forward, same allocation: one jcc */
 		jump_to_blk(t, x_jcc(t->b, cc), to);
 		return;
 	}
@@ -413,6 +511,7 @@ static void add_cold(struct tx *t, uint32_t miss, int store, const struct rv_ins
 	c->from = miss;
 	c->back = t->b->len;
 	c->store = (uint8_t)store;
+	c->cls = (uint8_t)t->cur;
 	c->rd = d->rd;
 	c->rs2 = d->rs2;
 	c->info = info;
@@ -454,6 +553,7 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 static void emit_cold(struct tx *t, const struct cold *c)
 {
 	struct xbuf *b = t->b;
+	use_alloc(t, c->cls);
 	x_patch(b, c->from, b->len);
 	emit_helper_enter(t);
 	if (c->store)
@@ -735,8 +835,7 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 				bk->jump = 1;
 				int64_t tgt = (int64_t)tr->ins_off[tr->ninsns - 1] + d->imm;
 				/* Fall-through first: it tends to be placed next. */
-				if (d->op >= OP_BEQ && d->op <= OP_BGEU &&
-				    nq < 2 * JIT_REGION_BLOCKS)
+				if (is_branch(d->op) && nq < 2 * JIT_REGION_BLOCKS)
 					queue[nq++] = off;
 				if (d->op != OP_JALR && tgt >= 0 && tgt < 4096 &&
 				    nq < 2 * JIT_REGION_BLOCKS)
@@ -774,6 +873,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	x_alu(out, ALU_XOR, 0, R_IC, R_IC);
 	for (unsigned k = 0; k < tr->nblocks; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
+		use_alloc(&t, t.cls[k]);
 		t.label[k] = out->len;
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
