@@ -144,15 +144,6 @@ enum {
 	 * size | signed << 4 | index in its block << 8 | pc offset << 32 */
 	JH_LOAD,
 	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
-	JH_DIV,
-	JH_DIVU,
-	JH_REM,
-	JH_REMU,
-	JH_DIVW,
-	JH_DIVUW,
-	JH_REMW,
-	JH_REMUW,
-	JH_MULHSU, /* uint64_t (a, b) */
 	JH_AMO,	   /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
 		    * with the OP_* in place of size and sign */
 	JH_COUNT

@@ -106,21 +106,6 @@ static uint64_t jh_amo(struct hart *h, uint64_t a, uint64_t src, uint64_t info)
 	return v;
 }
 
-#define JH_ALU(name)                                      \
-	static uint64_t jh_##name(uint64_t a, uint64_t b) \
-	{                                                 \
-		return alu_##name(a, b);                  \
-	}
-JH_ALU(div)
-JH_ALU(divu)
-JH_ALU(rem)
-JH_ALU(remu)
-JH_ALU(divw)
-JH_ALU(divuw)
-JH_ALU(remw)
-JH_ALU(remuw)
-JH_ALU(mulhsu)
-
 /* ---- the cache mapping ---- */
 
 static void jit_unmap(struct hart *h)
@@ -207,12 +192,9 @@ void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync)
 	if (!h->jit_on)
 		return;
 	static const void *const helpers[JH_COUNT] = {
-	    [JH_LOAD] = (const void *)jh_load,	   [JH_STORE] = (const void *)jh_store,
-	    [JH_DIV] = (const void *)jh_div,	   [JH_DIVU] = (const void *)jh_divu,
-	    [JH_REM] = (const void *)jh_rem,	   [JH_REMU] = (const void *)jh_remu,
-	    [JH_DIVW] = (const void *)jh_divw,	   [JH_DIVUW] = (const void *)jh_divuw,
-	    [JH_REMW] = (const void *)jh_remw,	   [JH_REMUW] = (const void *)jh_remuw,
-	    [JH_MULHSU] = (const void *)jh_mulhsu, [JH_AMO] = (const void *)jh_amo,
+	    [JH_LOAD] = (const void *)jh_load,
+	    [JH_STORE] = (const void *)jh_store,
+	    [JH_AMO] = (const void *)jh_amo,
 	};
 	memcpy(h->jit_helper, helpers, sizeof(helpers));
 	snprintf(J.fdsock, sizeof(J.fdsock), "%s/jit-fd.sock", dir);

@@ -578,6 +578,50 @@ static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsign
 	rput(t, d->rd, RAX);
 }
 
+/* DIV, REM and their unsigned and 32-bit forms, inline with RISC-V's
+ * results where x86 would fault: by zero, all ones (DIV) or the dividend
+ * (REM); the most negative number by -1, itself (DIV) or 0 (REM). */
+static void emit_divrem(struct tx *t, const struct rv_insn *d, int w32)
+{
+	struct xbuf *b = t->b;
+	unsigned op = d->op;
+	int w = !w32;
+	int sgn = op == OP_DIV || op == OP_REM || op == OP_DIVW || op == OP_REMW;
+	int rem = op == OP_REM || op == OP_REMU || op == OP_REMW || op == OP_REMUW;
+	rget_into(t, d->rs1, RAX);
+	rget_into(t, d->rs2, RCX);
+	uint32_t done[2];
+	unsigned nd = 0;
+	x_op_r(b, w, 0x85, RCX, RCX); /* test: the W forms divide by the low half */
+	uint32_t zero = x_jcc(b, CC_E);
+	uint32_t normal = 0;
+	if (sgn) {
+		x_alu_i(b, ALU_CMP, w, RCX, -1);
+		normal = x_jcc(b, CC_NE);
+		if (rem)
+			x_alu(b, ALU_XOR, 0, RAX, RAX);
+		else
+			x_group3(b, w, G3_NEG, RAX);
+		done[nd++] = x_jmp(b);
+		x_patch(b, normal, b->len);
+		x_cqo(b, w);
+	} else {
+		x_alu(b, ALU_XOR, 0, RDX, RDX);
+	}
+	x_group3(b, w, sgn ? G3_IDIV : G3_DIV, RCX);
+	if (rem)
+		x_mov(b, RAX, RDX);
+	done[nd++] = x_jmp(b);
+	x_patch(b, zero, b->len);
+	if (!rem)
+		x_mov_imm(b, RAX, ~0ull);
+	for (unsigned i = 0; i < nd; i++)
+		x_patch(b, done[i], b->len);
+	if (w32)
+		x_movsxd(b, RAX, RAX);
+	rput(t, d->rd, RAX);
+}
+
 /* rd = rs1 op (rs2 or imm) for the integer ALU, computed in rax. */
 static void emit_alu(struct tx *t, const struct rv_insn *d)
 {
@@ -598,10 +642,6 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	static const int sh_r[RV_OP_COUNT] = {
 	    [OP_SLL] = SH_SHL + 1,  [OP_SRL] = SH_SHR + 1,  [OP_SRA] = SH_SAR + 1,
 	    [OP_SLLW] = SH_SHL + 1, [OP_SRLW] = SH_SHR + 1, [OP_SRAW] = SH_SAR + 1};
-	static const int helper[RV_OP_COUNT] = {
-	    [OP_DIV] = JH_DIV + 1,   [OP_DIVU] = JH_DIVU + 1,	[OP_REM] = JH_REM + 1,
-	    [OP_REMU] = JH_REMU + 1, [OP_DIVW] = JH_DIVW + 1,	[OP_DIVUW] = JH_DIVUW + 1,
-	    [OP_REMW] = JH_REMW + 1, [OP_REMUW] = JH_REMUW + 1, [OP_MULHSU] = JH_MULHSU + 1};
 	unsigned op = d->op;
 	int w32 = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
 	if (op == OP_LUI) {
@@ -609,13 +649,8 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		rput(t, d->rd, RAX);
 		return;
 	}
-	if (helper[op]) {
-		/* Pure functions: only the caller-saved cache registers need care. */
-		emit_save(t); /* rdi carries an argument */
-		rget_into(t, d->rs1, RDI);
-		rget_into(t, d->rs2, RSI);
-		emit_helper_call(t, helper[op] - 1, 0);
-		rput(t, d->rd, RAX);
+	if ((op >= OP_DIV && op <= OP_REMU) || (op >= OP_DIVW && op <= OP_REMUW)) {
+		emit_divrem(t, d, w32);
 		return;
 	}
 	int hd = t->host[d->rd];
@@ -680,12 +715,19 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		case OP_MUL:
 		case OP_MULW: x_imul(b, op == OP_MUL, RAX, rget(t, d->rs2, RCX)); break;
 		case OP_MULH:
-		case OP_MULHU: {
+		case OP_MULHU:
+		case OP_MULHSU:
 			rget_into(t, d->rs2, RCX);
-			x_mul_wide(b, op == OP_MULH ? 5 : 4, RCX);
+			if (op == OP_MULHSU)
+				x_mov(b, RSI, RAX);
+			x_group3(b, 1, op == OP_MULH ? G3_IMUL : G3_MUL, RCX);
 			x_mov(b, RAX, RDX);
+			if (op == OP_MULHSU) { /* signed a: mulhu(a, b) - (a < 0 ? b : 0) */
+				x_shift_i(b, SH_SAR, 1, RSI, 63);
+				x_alu(b, ALU_AND, 1, RSI, RCX);
+				x_alu(b, ALU_SUB, 1, RAX, RSI);
+			}
 			break;
-		}
 		}
 	}
 	if (w32)
@@ -726,7 +768,7 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 			     int64_t target, int cc)
 {
 	int f = find_blk(t->tr, next);
-	if (f < 0 || (unsigned)f <= k)
+	if (f < 0 || (unsigned)f == k)
 		return 0;
 	/* The skipped instructions: the fall-through block up to the target
 	 * (blocks end only at jumps, so the target is usually inside it). */

@@ -201,10 +201,19 @@ static inline void x_imul_i8(struct xbuf *b, int w, int dst, int src, int8_t imm
 	x_op_r(b, w, 0x6b, dst, src);
 	xb(b, (uint8_t)imm);
 }
-/* One-operand mul (/4) or imul (/5) of rax by r: rdx:rax. */
-static inline void x_mul_wide(struct xbuf *b, int digit, int r)
+/* Group 3 on r: neg (/3); mul (/4), imul (/5) of rax by r into rdx:rax;
+ * div (/6), idiv (/7) of rdx:rax by r. */
+enum { G3_NEG = 3, G3_MUL, G3_IMUL, G3_DIV, G3_IDIV };
+static inline void x_group3(struct xbuf *b, int w, int digit, int r)
 {
-	x_op_r(b, 1, 0xf7, digit, r);
+	x_op_r(b, w, 0xf7, digit, r);
+}
+/* cqo (cdq when !w): rdx = the sign of rax */
+static inline void x_cqo(struct xbuf *b, int w)
+{
+	if (w)
+		xb(b, 0x48);
+	xb(b, 0x99);
 }
 
 /* movsxd dst, src32 */
