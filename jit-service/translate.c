@@ -44,7 +44,8 @@ struct cold {
 	uint8_t store; /* store helper (else load) */
 	uint8_t rd;
 	uint8_t rs2;
-	uint8_t cls; /* the allocation at the access */
+	uint8_t cls;  /* the allocation at the access */
+	uint8_t addr; /* the register holding the address */
 	uint64_t info;
 };
 
@@ -452,27 +453,32 @@ static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
 	x_patch(t->b, skip, t->b->len);
 }
 
-/* rsi = rs1 + imm; rax = &dtlb entry; compares the tag at `tag_off` with the
- * page of the access's last byte; jumps (to be patched) when it differs. */
+/* The TLB fast path of an access of `size` bytes at rs1 + imm: `*addr` =
+ * the register holding the address (rs1's own when imm is 0, else rsi),
+ * rax = the entry's addend when the tag at `tag_off` matches the page of
+ * the access's last byte; else jumps (to be patched). Uses rcx and rdx. */
 static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned size,
-			       int32_t tag_off)
+			       int32_t tag_off, int *addr)
 {
 	struct xbuf *b = t->b;
-	int base = rget(t, rs1, RSI);
-	if (base != RSI || imm)
-		x_lea(b, RSI, base, (int32_t)imm);
-	x_mov(b, RAX, RSI);
-	x_shift_i(b, SH_SHR, 1, RAX, 12);
-	x_mov(b, RCX, RAX);
-	x_shift_i(b, SH_SHR, 1, RCX, 8);
-	x_alu(b, ALU_ADD, 0, RAX, RCX); /* tlb_index(); 32-bit: zero-extends */
-	x_op_r(b, 0, 0x0fb6, RAX, RAX); /* movzx eax, al */
-	x_imul_i8(b, 0, RAX, RAX, 40);
-	x_alu_m(b, ALU_ADD, 1, RAX, RBX, O_DTLB);
-	x_lea(b, RCX, RSI, (int32_t)size - 1);
+	int a = rget(t, rs1, RSI);
+	if (imm) {
+		x_lea(b, RSI, a, (int32_t)imm);
+		a = RSI;
+	}
+	*addr = a;
+	x_op_r(b, 0, 0x89, a, RAX); /* mov eax, a32 */
+	x_shift_i(b, SH_SHR, 0, RAX, 12);
+	x_add_al_ah(b); /* tlb_index(): the page number plus its second byte */
+	x_op_r(b, 0, 0x0fb6, RAX, RAX);		  /* movzx eax, al */
+	x_op_ms(b, 0, 0x8d, RAX, RAX, RAX, 2, 0); /* lea eax, [rax + rax * 4]: 40-byte entries */
+	x_load64(b, RDX, RBX, O_DTLB);
+	x_lea(b, RCX, a, (int32_t)size - 1);
 	x_alu_i(b, ALU_AND, 1, RCX, -4096);
-	x_alu_m(b, ALU_CMP, 1, RCX, RAX, tag_off);
-	return x_jcc(b, CC_NE);
+	x_op_ms(b, 1, 0x3b, RCX, RDX, RAX, 3, tag_off); /* cmp rcx, [rdx + rax * 8 + tag] */
+	uint32_t miss = x_jcc(b, CC_NE);
+	x_op_ms(b, 1, 0x8b, RAX, RDX, RAX, 3, O_ADDEND);
+	return miss;
 }
 
 /* A memory helper's info (cpu-worker/jit.c): `low` (the access size and
@@ -505,13 +511,15 @@ static void emit_helper_call(struct tx *t, int k, int traps)
 	emit_reload(t);
 }
 
-static void add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d, uint64_t info)
+static void add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d, int addr,
+		     uint64_t info)
 {
 	struct cold *c = &t->cold[t->ncold++];
 	c->from = miss;
 	c->back = t->b->len;
 	c->store = (uint8_t)store;
 	c->cls = (uint8_t)t->cur;
+	c->addr = (uint8_t)addr;
 	c->rd = d->rd;
 	c->rs2 = d->rs2;
 	c->info = info;
@@ -530,10 +538,10 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	case OP_LWU: size = 4; break;
 	case OP_LD: size = 8; break;
 	}
-	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_R);
-	x_load64(b, RAX, RAX, O_ADDEND);
-	x_load_idx(b, RAX, RAX, RSI, size, sgn);
-	add_cold(t, miss, 0, d, helper_info(t, size | (unsigned)sgn << 4, idx, off));
+	int a;
+	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_R, &a);
+	x_load_idx(b, RAX, RAX, a, size, sgn);
+	add_cold(t, miss, 0, d, a, helper_info(t, size | (unsigned)sgn << 4, idx, off));
 	rput(t, d->rd, RAX);
 }
 
@@ -541,11 +549,11 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 {
 	struct xbuf *b = t->b;
 	unsigned size = d->op == OP_SB ? 1 : d->op == OP_SH ? 2 : d->op == OP_SW ? 4 : 8;
-	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_W);
-	x_load64(b, RAX, RAX, O_ADDEND);
+	int a;
+	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_W, &a);
 	int v = rget(t, d->rs2, RCX);
-	x_store_idx(b, v, RAX, RSI, size);
-	add_cold(t, miss, 1, d, helper_info(t, size, idx, off));
+	x_store_idx(b, v, RAX, a, size);
+	add_cold(t, miss, 1, d, a, helper_info(t, size, idx, off));
 }
 
 /* The slow path: h->x made exact, h->pc = the region's entry pc, the
@@ -556,9 +564,11 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	use_alloc(t, c->cls);
 	x_patch(b, c->from, b->len);
 	emit_helper_enter(t);
+	if (c->addr != RSI)
+		x_mov(b, RSI, c->addr);
 	if (c->store)
 		rget_into(t, c->rs2, RDX);
-	x_mov(b, RDI, RBX); /* rsi holds the address */
+	x_mov(b, RDI, RBX);
 	x_mov_imm(b, c->store ? RCX : RDX, c->info);
 	emit_helper_call(t, c->store ? JH_STORE : JH_LOAD, 1);
 	if (!c->store)
@@ -658,11 +668,25 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	if (hd >= 0 && (has_rs2 || alu_ri[op] || sh_i[op])) {
 		/* Two-address form straight into rd's host register. */
 		int src2 = -1;
-		if (has_rs2 && d->rs2 == d->rd && d->rs1 != d->rd) {
-			x_mov(b, RCX, hd); /* read before hd is overwritten */
-			src2 = RCX;
+		unsigned rs1 = d->rs1;
+		if (has_rs2 && d->rs2 == d->rd && rs1 != d->rd) {
+			int commutes = op == OP_ADD || op == OP_XOR || op == OP_OR || op == OP_AND ||
+				       op == OP_ADDW || op == OP_MUL || op == OP_MULW;
+			if (commutes) { /* rd = rd op rs1 */
+				src2 = rget(t, rs1, RCX);
+				rs1 = d->rd;
+			} else {
+				x_mov(b, RCX, hd); /* read before hd is overwritten */
+				src2 = RCX;
+			}
 		}
-		if (d->rs1 != d->rd) {
+		if (rs1 == 0 && alu_ri[op] && op != OP_ANDI) { /* li */
+			x_mov_imm(b, hd, (uint64_t)(int64_t)imm);
+			if (op == OP_ADDIW)
+				x_movsxd(b, hd, hd);
+			return;
+		}
+		if (rs1 != d->rd) {
 			if ((op == OP_ADDI || op == OP_ADDIW) && d->rs1 && t->host[d->rs1] >= 0) {
 				x_lea(b, hd, t->host[d->rs1], imm);
 				if (op == OP_ADDIW)

@@ -80,15 +80,28 @@ static inline void x_mem(struct xbuf *b, int reg, int base, int index, int32_t d
 	x_mem_s(b, reg, base, index, 0, disp);
 }
 
-/* opcode (1-2 bytes, 0F-prefixed when op > 0xff) with a memory operand. */
-static inline void x_op_m(struct xbuf *b, int w, unsigned op, int reg, int base, int index,
-			  int32_t disp)
+/* opcode (1-2 bytes, 0F-prefixed when op > 0xff) with a memory operand
+ * [base + index << scale + disp]. */
+static inline void x_op_ms(struct xbuf *b, int w, unsigned op, int reg, int base, int index,
+			   int scale, int32_t disp)
 {
 	x_rex(b, w, reg, index >= 0 ? index : 0, base, 0);
 	if (op > 0xff)
 		xb(b, (uint8_t)(op >> 8));
 	xb(b, (uint8_t)op);
-	x_mem(b, reg, base, index, disp);
+	x_mem_s(b, reg, base, index, scale, disp);
+}
+static inline void x_op_m(struct xbuf *b, int w, unsigned op, int reg, int base, int index,
+			  int32_t disp)
+{
+	x_op_ms(b, w, op, reg, base, index, 0, disp);
+}
+
+/* add al, ah */
+static inline void x_add_al_ah(struct xbuf *b)
+{
+	xb(b, 0x00);
+	xb(b, 0xe0);
 }
 
 /* opcode with a register operand: reg field `reg`, r/m field `rm`. */
