@@ -58,7 +58,7 @@ $(BIN)/shoal: $(call obj,$(SHOAL_SRC) $(COMMON_SRC))
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lfdt
 $(BIN)/shoal-mem: $(call obj,$(MEM_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lnuma
+	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lnuma -lpthread
 $(BIN)/shoal-cpu: $(call obj,$(CPU_SRC) $(COMMON_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LIBS_COMMON) -lm

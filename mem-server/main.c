@@ -1,5 +1,6 @@
 /* shoal-mem: owns guest RAM (one sealed memfd per guest NUMA node, bound to
- * its host node before first touch, then prefaulted), the board page and the
+ * its host node before first touch, then prefaulted in the background), the
+ * board page and the
  * device shadow pages, and hands their fds to local peers of the same user.
  *
  * Usage (spawned by shoal):
@@ -10,11 +11,13 @@
 #include <numa.h>
 #include <numaif.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -61,8 +64,33 @@ static int mem_bind(void *p, uint64_t len, int node)
 	return 0;
 }
 
-/* Creates a sealed memfd of `size` bytes bound to `node`, prefaulted; with
- * `kind` != REGION_RAM a region header is written. Returns 0 or -errno. */
+/* Faults in every page of the fd `arg` points at (2 MiB at a time, at the
+ * lowest priority): guest RAM is served before it is populated, so the
+ * guest starts at once and finds most pages there by the time it touches
+ * them. A page the guest touches first is simply already there; the bind
+ * is the file's shared policy, so either way it lands on its node. */
+static void *populate_thread(void *arg)
+{
+	const struct mem_region *r = arg;
+	setpriority(PRIO_PROCESS, 0, 19); /* this thread only */
+	uint8_t *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	const uint64_t chunk = 2u << 20;
+	for (uint64_t off = 0; off < r->size; off += chunk) {
+		uint64_t len = r->size - off < chunk ? r->size - off : chunk;
+		if (madvise(p + off, len, MADV_POPULATE_WRITE) < 0) {
+			for (uint64_t o = 0; o < len; o += 4096) /* older kernels */
+				__atomic_fetch_add(p + off + o, 0, __ATOMIC_RELAXED);
+		}
+	}
+	munmap(p, r->size);
+	return NULL;
+}
+
+/* Creates a sealed memfd of `size` bytes bound to `node`, prefaulted (RAM:
+ * by a background thread); with `kind` != REGION_RAM a region header is
+ * written. Returns 0 or -errno. */
 static int mem_create(struct mem_region *r, const char *name, uint64_t size, int node,
 		      enum region_kind kind, uint64_t generation)
 {
@@ -84,7 +112,7 @@ static int mem_create(struct mem_region *r, const char *name, uint64_t size, int
 	e = mem_bind(p, size, node);
 	if (e)
 		goto fail;
-	if (madvise(p, size, MADV_POPULATE_WRITE) < 0) {
+	if (kind != REGION_RAM && madvise(p, size, MADV_POPULATE_WRITE) < 0) {
 		/* Older kernels: touch every page. */
 		for (uint64_t off = 0; off < size; off += 4096)
 			((volatile char *)p)[off] = 0;
@@ -99,6 +127,9 @@ static int mem_create(struct mem_region *r, const char *name, uint64_t size, int
 	r->fd = fd;
 	r->size = size;
 	r->host_node = node;
+	pthread_t t;
+	if (kind == REGION_RAM && pthread_create(&t, NULL, populate_thread, r) == 0)
+		pthread_detach(t);
 	return 0;
 fail:
 	if (p != MAP_FAILED)
