@@ -89,6 +89,8 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	b->ppc = ppc;
 	b->stores = 0;
 	b->jit = NULL;
+	b->jit_hdr = NULL;
+	b->epoch = h->block_epoch;
 	b->hits = 0;
 	b->jit_tries = 0;
 	b->jit_next = h->jit_on ? 1 : UINT32_MAX; /* a current translation is bound at once */
@@ -159,6 +161,19 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	return b;
 }
 
+/* Whether guest memory (`page`, the block's physical page) still holds the
+ * instructions `b` was decoded from. */
+static int block_matches(const struct block *b, const uint8_t *page)
+{
+	unsigned po = (unsigned)(b->ppc & 0xfff);
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct pinsn *pi = &b->ins[i];
+		if (memcmp(page + po + pi->pc_off, &pi->raw, pi->len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* The block for virtual `pc` in the current fetch context, or NULL with the
  * fetch exception in `*cause`. */
 static struct block *block_find(struct hart *h, uint64_t pc, const void *const *labels, int *cause)
@@ -170,9 +185,20 @@ static struct block *block_find(struct hart *h, uint64_t pc, const void *const *
 		return NULL;
 	}
 	uint64_t ppc = pa_page | (pc & 0xfff);
-	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)
-		if (b->ppc == ppc && b->pc == pc)
+	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext) {
+		if (b->ppc != ppc || b->pc != pc)
+			continue;
+		if (likely(b->epoch == h->block_epoch))
 			return b;
+		if (block_matches(b, page)) { /* unchanged since before a fence.i */
+			b->epoch = h->block_epoch;
+			if (b->jit)
+				jit_recheck(h, b);
+			return b;
+		}
+		b->pc = 1; /* changed: never found again (no pc is odd) */
+		break;
+	}
 	return block_build(h, pc, ppc, page, labels, cause);
 }
 
@@ -575,7 +601,8 @@ L_FENCE_I:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	h->instret += b->n;
 	pc = IPC + i->len;
-	hart_flush_blocks(h);
+	h->block_epoch++; /* blocks are checked against memory before they run again */
+	memset(h->jc, 0, sizeof(h->jc));
 	goto dispatch;
 L_SFENCE_VMA:
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))

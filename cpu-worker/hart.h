@@ -128,6 +128,8 @@ struct block {
 	uint16_t stores;      /* 1 if any instruction writes memory or a CSR */
 	uint16_t jit_tries;   /* index look-ups since the first compile request */
 	const void *jit;      /* translated code (RX in the JIT cache), or NULL */
+	const void *jit_hdr;  /* its struct jit_block_hdr */
+	uint32_t epoch;	      /* h->block_epoch when last known to match guest memory */
 	uint32_t hits;	      /* visits, counted until the translation is bound */
 	uint32_t jit_next;    /* hits at which to ask shoal-jit / look again */
 	struct pinsn ins[];
@@ -199,13 +201,16 @@ struct hart {
 
 	/* Block cache: arena, hash (by virtual and physical pc), one jump cache
 	 * per fetch context (M, S, U; index by MMU_* of the fetch context).
-	 * Blocks are flushed by fence.i; S and U jump caches by mmu_flush. */
+	 * fence.i empties the jump caches and starts a new block epoch: a block
+	 * of an older one is compared with guest memory before it runs again.
+	 * S and U jump caches are flushed by mmu_flush. */
 	uint8_t *arena;
 	uint64_t arena_used, arena_size;
 	struct block *bhash[1u << BH_BITS];
 	struct block *jc[MMU_CTX_COUNT][1u << JC_BITS];
 	struct block **jcur; /* jc[ictx] */
 	uint64_t blocks_built;
+	uint32_t block_epoch;
 
 	/* Tier 1 (cpu-worker/jit.c). Translated code runs with rbx = h and
 	 * reaches these by offset. jit_trap is set by a helper that took an
@@ -333,6 +338,9 @@ void jit_poll(struct hart *h);
 /** A store is about to change physical page `pa_page`, whose TLB entry
  * carries TLB_CODE: invalidates its translations for every hart. */
 void jit_code_write(struct hart *h, uint64_t pa_page);
+/** After a fence.i: keeps the translation bound to `b` only if the guest
+ * bytes it was made from are unchanged. */
+void jit_recheck(struct hart *h, struct block *b);
 /** Whether RAM page `pa_page` holds translated code (TLB fills mark it). */
 static inline int jit_page_has_code(const struct hart *h, uint64_t pa_page)
 {
@@ -344,7 +352,7 @@ static inline int jit_page_has_code(const struct hart *h, uint64_t pa_page)
 /* exec.c */
 /** Runs the hart forever (it leaves through bus_guest_exit or a signal). */
 __attribute__((noreturn)) void hart_run(struct hart *h);
-/** Drops every predecoded block and the jump cache (fence.i). */
+/** Drops every predecoded block and the jump caches. */
 void hart_flush_blocks(struct hart *h);
 
 #endif

@@ -256,6 +256,11 @@ static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *ge
 {
 	uint64_t off = b->ppc - HART_RAM_BASE, page = off >> 12;
 	*gen = __atomic_load_n(&h->jit_gens[page], __ATOMIC_ACQUIRE);
+	/* A page without the has-code bit has no current translation (shoal-jit
+	 * sets it before reading the page; a store clears it and bumps the
+	 * generation): a bitmap read instead of a probe into the large index. */
+	if (!jit_page_has_code(h, b->ppc & ~4095ull))
+		return 0;
 	uint64_t val = jit_index_find(J.index, jit_key(b->ppc, mode));
 	J.hs->lookups += !h->jit_waiting;
 	if (!val || (uint32_t)(val >> 32) != *gen)
@@ -272,6 +277,7 @@ static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *ge
 		J.hs->hits++;
 		J.hs->installs++;
 		b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
+		b->jit_hdr = bh;
 		return 1;
 	}
 	/* Changed behind the TLB's back (a store that raced with the page
@@ -280,6 +286,19 @@ static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *ge
 	(*gen)++;
 	J.hs->stale++;
 	return 0;
+}
+
+void jit_recheck(struct hart *h, struct block *b)
+{
+	const struct jit_block_hdr *bh = b->jit_hdr;
+	uint64_t off = b->ppc - HART_RAM_BASE;
+	if (memcmp(h->ram + (off & ~4095ull) + bh->guest_off, bh + 1, bh->guest_len) == 0)
+		return;
+	__atomic_fetch_add(&h->jit_gens[off >> 12], 1, __ATOMIC_RELEASE);
+	J.hs->stale++;
+	b->jit = NULL;
+	b->jit_hdr = NULL;
+	b->jit_next = b->hits + 1; /* look up (and ask for) the new one */
 }
 
 void jit_consider(struct hart *h, struct block *b)
