@@ -174,9 +174,31 @@ static int block_matches(const struct block *b, const uint8_t *page)
 	return 1;
 }
 
+/* Whether `b` (virtual `pc`, physical `ppc` on host page `page`) may run:
+ * of the current block epoch, or unchanged since (then it is brought into
+ * it). A changed block is never found again (no pc is odd). */
+static int block_usable(struct hart *h, struct block *b, uint64_t pc, uint64_t ppc,
+			const uint8_t *page)
+{
+	if (b->ppc != ppc || b->pc != pc)
+		return 0;
+	if (likely(b->epoch == h->block_epoch))
+		return 1;
+	if (!block_matches(b, page)) {
+		b->pc = 1;
+		return 0;
+	}
+	b->epoch = h->block_epoch;
+	if (b->jit)
+		jit_recheck(h, b);
+	return 1;
+}
+
 /* The block for virtual `pc` in the current fetch context, or NULL with the
- * fetch exception in `*cause`. */
-static struct block *block_find(struct hart *h, uint64_t pc, const void *const *labels, int *cause)
+ * fetch exception in `*cause`. `seen` is the jump cache's block for `pc`
+ * (or NULL): after a fence.i it is usually still good. */
+static struct block *block_find(struct hart *h, uint64_t pc, struct block *seen,
+				const void *const *labels, int *cause)
 {
 	uint64_t pa_page;
 	const uint8_t *page = mmu_fetch_page(h, pc, &pa_page, cause);
@@ -185,20 +207,11 @@ static struct block *block_find(struct hart *h, uint64_t pc, const void *const *
 		return NULL;
 	}
 	uint64_t ppc = pa_page | (pc & 0xfff);
-	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext) {
-		if (b->ppc != ppc || b->pc != pc)
-			continue;
-		if (likely(b->epoch == h->block_epoch))
+	if (seen && block_usable(h, seen, pc, ppc, page))
+		return seen;
+	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)
+		if (b != seen && block_usable(h, b, pc, ppc, page))
 			return b;
-		if (block_matches(b, page)) { /* unchanged since before a fence.i */
-			b->epoch = h->block_epoch;
-			if (b->jit)
-				jit_recheck(h, b);
-			return b;
-		}
-		b->pc = 1; /* changed: never found again (no pc is odd) */
-		break;
-	}
 	return block_build(h, pc, ppc, page, labels, cause);
 }
 
@@ -258,14 +271,14 @@ void hart_run(struct hart *h)
 dispatch : {
 	unsigned j = (unsigned)(pc >> 1) & ((1u << JC_BITS) - 1);
 	b = h->jcur[j];
-	if (unlikely(!b || b->pc != pc)) {
+	if (unlikely(!b || b->pc != pc || b->epoch != h->block_epoch)) {
 		if (unlikely(pc & 1)) { /* cannot happen: jumps clear bit 0 */
 			h->pc = pc;
 			hart_trap(h, EXC_INSN_MISALIGNED, pc);
 			pc = h->pc;
 			goto dispatch;
 		}
-		b = block_find(h, pc, labels, &e);
+		b = block_find(h, pc, b, labels, &e);
 		if (unlikely(!b)) {
 			h->pc = pc;
 			hart_trap(h, (uint64_t)e, h->fault_va);
@@ -602,7 +615,6 @@ L_FENCE_I:
 	h->instret += b->n;
 	pc = IPC + i->len;
 	h->block_epoch++; /* blocks are checked against memory before they run again */
-	memset(h->jc, 0, sizeof(h->jc));
 	goto dispatch;
 L_SFENCE_VMA:
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))

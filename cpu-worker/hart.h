@@ -137,7 +137,7 @@ struct block {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract). */
-#define JIT_ABI_VERSION 5u
+#define JIT_ABI_VERSION 6u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -201,8 +201,8 @@ struct hart {
 
 	/* Block cache: arena, hash (by virtual and physical pc), one jump cache
 	 * per fetch context (M, S, U; index by MMU_* of the fetch context).
-	 * fence.i empties the jump caches and starts a new block epoch: a block
-	 * of an older one is compared with guest memory before it runs again.
+	 * fence.i starts a new block epoch: a block of an older one is compared
+	 * with guest memory before it runs again (jump caches skip it).
 	 * S and U jump caches are flushed by mmu_flush. */
 	uint8_t *arena;
 	uint64_t arena_used, arena_size;

@@ -24,6 +24,8 @@
 #define O_JCUR ((int32_t)offsetof(struct hart, jcur))
 #define O_BPC ((int32_t)offsetof(struct block, pc))
 #define O_BJIT ((int32_t)offsetof(struct block, jit))
+#define O_BEPOCH ((int32_t)offsetof(struct block, epoch))
+#define O_HEPOCH ((int32_t)offsetof(struct hart, block_epoch))
 #define O_TAG_R ((int32_t)offsetof(struct tlb_entry, tag_r))
 #define O_TAG_W ((int32_t)offsetof(struct tlb_entry, tag_w))
 #define O_ADDEND ((int32_t)offsetof(struct tlb_entry, addend))
@@ -1001,10 +1003,11 @@ void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 		x_pop(out, saved[i]);
 	x_ret(out);
 
-	/* chain: b = h->jcur[(pc >> 1) & mask]; if b && b->pc == pc && b->jit,
-	 * r12 = pc and jump to b->jit; else exit. */
+	/* chain: b = h->jcur[(pc >> 1) & mask]; if b && b->pc == pc && b is of
+	 * the current block epoch && b->jit, r12 = pc and jump to b->jit; else
+	 * exit. */
 	st->chain = out->len;
-	uint32_t out_j[5];
+	uint32_t out_j[6];
 	x_alu_mi(out, ALU_SUB, 0, RBX, O_POLL, 1);
 	out_j[0] = x_jcc(out, CC_S);
 	x_mov(out, RCX, RAX);
@@ -1016,11 +1019,14 @@ void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 	out_j[1] = x_jcc(out, CC_E);
 	x_alu_m(out, ALU_CMP, 1, RAX, RDX, O_BPC);
 	out_j[2] = x_jcc(out, CC_NE);
+	x_op_m(out, 0, 0x8b, RCX, RDX, -1, O_BEPOCH); /* mov ecx, [rdx + epoch] */
+	x_alu_m(out, ALU_CMP, 0, RCX, RBX, O_HEPOCH);
+	out_j[3] = x_jcc(out, CC_NE);
 	x_load64(out, RCX, RDX, O_BJIT);
 	x_test(out, RCX, RCX);
-	out_j[3] = x_jcc(out, CC_E);
+	out_j[4] = x_jcc(out, CC_E);
 	x_mov(out, R12, RAX);
 	x_jmp_r(out, RCX);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		x_patch(out, out_j[i], st->exit);
 }
