@@ -24,12 +24,17 @@ static void *zmsg_attach(void *ctx, int type, const char *endpoint, int bind)
 	void *s = zmsg_socket(ctx, type);
 	if (!s)
 		return NULL;
-	if (type == ZMQ_PUSH) {
-		/* Sends never block and are dropped while not connected; a
-		 * peer that is (re)starting is found within 10 ms, not 100. */
-		int on = 1, hwm = 4096, linger = 0, ivl = 10;
-		zmq_setsockopt(s, ZMQ_IMMEDIATE, &on, sizeof(on));
+	if (!bind) {
+		/* A peer that is (re)starting (its endpoint not bound yet) is
+		 * found within 10 ms, not ZeroMQ's default 100: the first vCPU
+		 * access to a device waits for that. */
+		int ivl = 10;
 		zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+	}
+	if (type == ZMQ_PUSH) {
+		/* Sends never block and are dropped while not connected. */
+		int on = 1, hwm = 4096, linger = 0;
+		zmq_setsockopt(s, ZMQ_IMMEDIATE, &on, sizeof(on));
 		zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	}
