@@ -237,6 +237,20 @@ static void alloc_regs(struct tx *t)
 		}
 		a->written = written & a->cached;
 	}
+	/* The blocks outside loops run once per entry: they take the
+	 * allocation of the heaviest loop, so entering it moves nothing. */
+	unsigned heavy = 0, most = 0;
+	for (unsigned c = 1; c < JIT_REGION_BLOCKS; c++) {
+		unsigned sum = 0;
+		for (unsigned g = 1; g < 32; g++)
+			sum += uses[c][g];
+		if (sum > most) {
+			most = sum;
+			heavy = c;
+		}
+	}
+	if (heavy)
+		t->al[0] = t->al[heavy];
 	use_alloc(t, t->cls[0]);
 	for (unsigned g = 1; g < 32; g++)
 		if ((t->cached >> g) & 1)
