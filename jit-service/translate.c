@@ -679,6 +679,16 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		emit_divrem(t, d, w32);
 		return;
 	}
+	/* Moves (mv, and x0 as an operand of add/or/xor): a copy. */
+	int src = -1;
+	if ((op == OP_ADDI || op == OP_ORI || op == OP_XORI) && imm == 0)
+		src = d->rs1;
+	else if ((op == OP_ADD || op == OP_OR || op == OP_XOR) && (d->rs1 == 0 || d->rs2 == 0))
+		src = d->rs1 ? d->rs1 : d->rs2;
+	if (src >= 0) {
+		rput(t, d->rd, rget(t, (unsigned)src, RCX));
+		return;
+	}
 	int hd = t->host[d->rd];
 	int has_rs2 = alu_rr[op] || sh_r[op] || op == OP_MUL || op == OP_MULW;
 	if (hd >= 0 && (has_rs2 || alu_ri[op] || sh_i[op])) {
@@ -777,14 +787,24 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 
 static void emit_alu(struct tx *t, const struct rv_insn *d);
 
-/* Sets the flags for branch `d`. */
-static void emit_compare(struct tx *t, const struct rv_insn *d)
+/* Sets the flags for branch `d`, taken on condition `cc`; returns the
+ * condition to test (swapped when x0 is the first operand: rs2 is then
+ * tested against 0). */
+static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 {
+	if (d->rs1 == 0 && d->rs2 != 0) {
+		int a = rget(t, d->rs2, RAX);
+		x_test(t->b, a, a);
+		static const int swapped[16] = {[CC_E] = CC_E, [CC_NE] = CC_NE, [CC_L] = CC_G,
+						[CC_GE] = CC_LE, [CC_B] = CC_A, [CC_AE] = CC_BE};
+		return swapped[cc];
+	}
 	int a = rget(t, d->rs1, RAX);
 	if (d->rs2 == 0)
 		x_test(t->b, a, a);
 	else
 		x_alu(t->b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
+	return cc;
 }
 
 /* Whether `d` is an ALU instruction that emit_alu computes straight into
@@ -834,8 +854,7 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	for (unsigned i = 0; i < n; i++)
 		emit_alu(t, &fi[i]);
 	t->host[dreg] = (int8_t)home;
-	emit_compare(t, d);
-	int keep = cc ^ 1; /* not taken: the block ran */
+	int keep = emit_compare(t, d, cc) ^ 1; /* not taken: the block ran */
 	if (home >= 0) {
 		x_cmov(b, keep, home, RDX);
 	} else {
@@ -873,8 +892,7 @@ static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigne
 					    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
 	if (emit_if_converted(t, k, d, next, target, cc[d->op]))
 		return;
-	emit_compare(t, d);
-	emit_cond_edge(t, k, target, cc[d->op]);
+	emit_cond_edge(t, k, target, emit_compare(t, d, cc[d->op]));
 	emit_edge(t, k, next, 1);
 }
 

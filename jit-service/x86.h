@@ -11,7 +11,20 @@
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
 /* Condition codes (the low nibble of Jcc/SETcc). */
-enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_S = 8, CC_NS = 9, CC_L = 0xc, CC_GE = 0xd };
+enum {
+	CC_B = 2,
+	CC_AE = 3,
+	CC_E = 4,
+	CC_NE = 5,
+	CC_BE = 6,
+	CC_A = 7,
+	CC_S = 8,
+	CC_NS = 9,
+	CC_L = 0xc,
+	CC_GE = 0xd,
+	CC_LE = 0xe,
+	CC_G = 0xf
+};
 
 /* Group-1 ALU operations: the /digit of 81/83 and, times 8 plus 1, the
  * opcode of the r/m, reg form. */

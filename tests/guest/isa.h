@@ -84,6 +84,15 @@ test_##n: li TESTNUM, n; li a1, v1; li a2, v2; inst a1, a2, 2f;        \
 #define TEST_BR_NOT(n, inst, v1, v2)                                    \
 test_##n: li TESTNUM, n; li a1, v1; li a2, v2; inst a1, a2, fail;
 
+/* Branches with x0 as the first (X0 = 1) or second operand. */
+#define TEST_BR0_TAKEN(n, inst, first, v)                               \
+test_##n: li TESTNUM, n; li a1, v;                                      \
+	.if first; inst x0, a1, 2f; .else; inst a1, x0, 2f; .endif;     \
+	j fail; 2:
+#define TEST_BR0_NOT(n, inst, first, v)                                 \
+test_##n: li TESTNUM, n; li a1, v;                                      \
+	.if first; inst x0, a1, fail; .else; inst a1, x0, fail; .endif;
+
 /* Runs `code` and requires it to trap with `cause`; resumes after it. */
 #define TEST_TRAP(n, cause, ...)                                        \
 test_##n: li TESTNUM, n; li s10, cause; la s11, 3f; __VA_ARGS__; j fail; \

@@ -17,6 +17,27 @@
 	TEST_BR_NOT(14, bgeu, 0, 1)
 	TEST_BR_TAKEN(15, bgeu, 0x8000000000000000, 0x7fffffffffffffff)
 	TEST_BR_TAKEN(16, blt, 0x8000000000000000, 0x7fffffffffffffff)
+	/* x0 as an operand (translated code tests the other one against 0) */
+	TEST_BR0_TAKEN(30, blt, 1, 5)
+	TEST_BR0_NOT(31, blt, 1, -5)
+	TEST_BR0_NOT(32, blt, 1, 0)
+	TEST_BR0_TAKEN(33, bge, 1, -5)
+	TEST_BR0_TAKEN(34, bge, 1, 0)
+	TEST_BR0_NOT(35, bge, 1, 5)
+	TEST_BR0_TAKEN(36, bltu, 1, 1)
+	TEST_BR0_NOT(37, bltu, 1, 0)
+	TEST_BR0_TAKEN(38, bgeu, 1, 0)
+	TEST_BR0_NOT(39, bgeu, 1, -1)
+	TEST_BR0_TAKEN(40, beq, 1, 0)
+	TEST_BR0_NOT(41, beq, 1, 3)
+	TEST_BR0_TAKEN(42, bne, 1, -3)
+	TEST_BR0_NOT(43, bne, 1, 0)
+	TEST_BR0_TAKEN(44, blt, 0, -5)
+	TEST_BR0_NOT(45, blt, 0, 0)
+	TEST_BR0_TAKEN(46, bge, 0, 5)
+	TEST_BR0_NOT(47, bge, 0, -1)
+	TEST_BR0_NOT(48, bltu, 0, -1)
+	TEST_BR0_TAKEN(49, bgeu, 0, -1)
 test_20: li TESTNUM, 20
 	jal ra, 1f
 2:	j fail
