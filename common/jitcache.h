@@ -40,6 +40,7 @@
 #define JIT_INDEX_PROBES 32 /* a key is within this many slots of its home */
 #define JIT_CODE_SIZE (256ull << 20)
 #define JIT_LAT_BUCKETS 32 /* compile latency histogram: bucket i < 2^i ns */
+#define JIT_BLK_US_BUCKETS 128 /* per guest block: bucket i in [i, i+1) us, the last open */
 
 /** Compile latency and volume, written by shoal-jit only. */
 struct jit_stats {
@@ -51,6 +52,10 @@ struct jit_stats {
 	uint64_t guest_insns;
 	uint64_t lat_ns_total;
 	uint64_t lat_hist[JIT_LAT_BUCKETS];
+	/* A translation's latency shared among the guest basic blocks it
+	 * holds: `blocks` of them, each counted in blk_us_hist. */
+	uint64_t blocks;
+	uint64_t blk_us_hist[JIT_BLK_US_BUCKETS];
 };
 
 /** Per-hart counters, each hart writing only its own cache line. */

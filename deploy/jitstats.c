@@ -23,6 +23,18 @@ static uint64_t percentile(const struct jit_stats *s, double q)
 	return 0;
 }
 
+/* The same per guest block: the upper bound (ns) of the 1 us bucket. */
+static uint64_t blk_percentile(const struct jit_stats *s, double q)
+{
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < JIT_BLK_US_BUCKETS; i++) {
+		seen += s->blk_us_hist[i];
+		if (s->blocks && (double)seen >= q * (double)s->blocks)
+			return (i + 1) * 1000ull;
+	}
+	return 0;
+}
+
 int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -53,13 +65,15 @@ int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 	out->code_bytes = hdr.code_used;
 	out->p50_ns = percentile(&hdr.stats, 0.5);
 	out->p99_ns = percentile(&hdr.stats, 0.99);
+	out->blk_p50_ns = blk_percentile(&hdr.stats, 0.5);
+	out->blk_p99_ns = blk_percentile(&hdr.stats, 0.99);
 	return 0;
 }
 
 void jitstats_print(FILE *f, const struct jitstats *s)
 {
 	fprintf(f,
-		"shoal: jit: %llu blocks compiled (%llu guest instructions, %llu refused, %llu "
+		"shoal: jit: %llu translations compiled (%llu guest instructions, %llu refused, %llu "
 		"recompiled), %llu requests (%llu already current), cache %llu KiB\n",
 		(unsigned long long)s->stats.compiled, (unsigned long long)s->stats.guest_insns,
 		(unsigned long long)s->stats.refused, (unsigned long long)s->stats.recompiled,
@@ -74,6 +88,12 @@ void jitstats_print(FILE *f, const struct jitstats *s)
 		(unsigned long long)s->p50_ns, (unsigned long long)s->p99_ns,
 		(unsigned long long)(s->stats.compiled ? s->stats.lat_ns_total / s->stats.compiled
 						       : 0));
+	fprintf(f,
+		"shoal: jit: per guest block (%llu in all): compile latency p50 < %llu ns, p99 < "
+		"%llu ns, mean %llu ns\n",
+		(unsigned long long)s->stats.blocks, (unsigned long long)s->blk_p50_ns,
+		(unsigned long long)s->blk_p99_ns,
+		(unsigned long long)(s->stats.blocks ? s->stats.lat_ns_total / s->stats.blocks : 0));
 	fprintf(f, "shoal: jit: %llu guest instructions retired, %.1f%% of them translated\n",
 		(unsigned long long)s->instret,
 		s->instret ? 100.0 * (double)(s->instret - s->interp) / (double)s->instret : 0.0);

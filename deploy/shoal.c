@@ -898,6 +898,8 @@ static void ctl_status(const void *ident, size_t il, uint64_t id)
 		    {"jit.interp_insns", js.interp},
 		    {"jit.compile_p50_ns", js.p50_ns},
 		    {"jit.compile_p99_ns", js.p99_ns},
+		    {"jit.compile_block_p50_ns", js.blk_p50_ns},
+		    {"jit.compile_block_p99_ns", js.blk_p99_ns},
 		};
 		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
 			struct proto_msg p = {.op = OP_CTL_STAT, .id = id, .value = st[i].v};

@@ -121,13 +121,16 @@ static int index_publish(struct jit *j, uint64_t key, uint64_t val)
 	return -1;
 }
 
-static void note_latency(struct jit_stats *st, uint64_t ns)
+static void note_latency(struct jit_stats *st, uint64_t ns, unsigned blocks)
 {
 	unsigned k = 0;
 	while (k + 1 < JIT_LAT_BUCKETS && (1ull << (k + 1)) <= ns)
 		k++;
 	st->lat_hist[k]++;
 	st->lat_ns_total += ns;
+	uint64_t us = ns / blocks / 1000;
+	st->blk_us_hist[us < JIT_BLK_US_BUCKETS ? us : JIT_BLK_US_BUCKETS - 1] += blocks;
+	st->blocks += blocks;
 }
 
 /* Compiles the block at guest physical `ppc` in `mode` unless a current
@@ -197,7 +200,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	st->compiled++;
 	st->guest_insns += tr.ninsns;
 	st->recompiled += old != 0;
-	note_latency(st, util_now_ns() - t0);
+	note_latency(st, util_now_ns() - t0, tr.nblocks);
 	populate_ahead(j);
 	return 0;
 }

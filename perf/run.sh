@@ -5,6 +5,8 @@
 #   mark_vs_native_ms   the same vs the host build (NATIVE_MARK)
 #   mark_vs_interp_ms   the same vs shoal --jit off
 #   jit_compile_p50_us  median shoal-jit translation latency (shoal only)
+#   jit_block_compile_p50_us  the same per guest basic block a translation
+#                    holds (a translation is a region of blocks)
 #   jit_compiles_4harts translations made for 4 harts vs for 1 (same code)
 #   interp_mips      intloop on one vCPU, shoal's interpreter (--jit off),
 #                    guest MIPS over the whole run (QEMU: TCG, its JIT)
@@ -104,14 +106,16 @@ for i in $(seq "$REPEATS"); do
 	sample mark_vs_native_ms ms lower native "$(ms "$tmp/cn")"
 	sample mark_vs_interp_ms ms lower shoal "$(ms "$tmp/cs")"
 	sample mark_vs_interp_ms ms lower shoal-interp "$(ms "$tmp/ci")"
-	sample jit_compile_p50_us us lower shoal "$(sed -n 's/.*compile latency p50 < \([0-9]*\) ns.*/\1/p' "$tmp/cs" | awk '{print $1 / 1000}')"
+	p50() { sed -n "/$1/s/.*compile latency p50 < \([0-9]*\) ns.*/\1/p" "$tmp/cs" | awk '{print $1 / 1000}'; }
+	sample jit_compile_p50_us us lower shoal "$(p50 lookups)"
+	sample jit_block_compile_p50_us us lower shoal "$(p50 'per guest block')"
 	# Four harts on the same code compile it once: compiles with 4 harts
 	# against compiles with 1 (ratio 1 = shared).
 	for n in 1 4; do
 		run_timed "$tmp/j$n" "$BIN/shoal" run --bios none --smp $n --kernel "$GUEST/jitshare.elf" \
 			--jit-threshold 1 --jit-sync on --stats >/dev/null
 	done
-	compiled() { sed -n 's/.*jit: \([0-9]*\) blocks compiled.*/\1/p' "$1"; }
+	compiled() { sed -n 's/.*jit: \([0-9]*\) translations compiled.*/\1/p' "$1"; }
 	sample jit_compiles_4harts n lower shoal "$(compiled "$tmp/j4")"
 	sample jit_compiles_4harts n lower 1-hart "$(compiled "$tmp/j1")"
 

@@ -28,7 +28,7 @@ run() {
 
 for t in rv64i_alu rv64i_mem rv64i_branch rv64m rv64a rv64c priv vm fp smc; do
 	if run "$t" "$tmp/out" -- --bios none --kernel "$GUEST/$t.elf" $FORCE --stats; then
-		if grep -q "jit: 0 blocks compiled" "$tmp/out.err"; then
+		if grep -q "jit: 0 translations compiled" "$tmp/out.err"; then
 			ko "isa $t, every block translated" "nothing was compiled: $(cat "$tmp/out.err")"
 		else
 			ok "isa $t, every block translated"
@@ -66,7 +66,7 @@ done
 # Four harts, the same code: compiled once per block, shared.
 if run share "$tmp/out" -- --bios none --smp 4 --kernel "$GUEST/jitshare.elf" $FORCE --stats &&
     grep -q "jitshare crc" "$tmp/out" && grep -q " 0 recompiled)" "$tmp/out.err"; then
-	compiled=$(sed -n 's/.*jit: \([0-9]*\) blocks compiled.*/\1/p' "$tmp/out.err")
+	compiled=$(sed -n 's/.*jit: \([0-9]*\) translations compiled.*/\1/p' "$tmp/out.err")
 	bound=$(sed -n 's/.* \([0-9]*\) bound,.*/\1/p' "$tmp/out.err")
 	if [ "$bound" -gt "$compiled" ]; then
 		ok "4 harts share one translation per block ($compiled compiled once, bound $bound times)"
@@ -95,7 +95,7 @@ st=$?
 restarts=$(grep -c "shoal-jit (pid [0-9]*) was killed by signal 9 (KILL); restarted it" "$tmp/err")
 # The last instance compiled what the guest ran after the kills.
 if [ $st = 0 ] && [ "$(grep -o "crc [0-9]*" "$tmp/out")" = "$want" ] && [ "$kills" -ge 1 ] &&
-    [ "$restarts" -ge 1 ] && ! grep -q "jit: 0 blocks compiled" "$tmp/err"; then
+    [ "$restarts" -ge 1 ] && ! grep -q "jit: 0 translations compiled" "$tmp/err"; then
 	ok "SIGKILL of shoal-jit mid-run: restarted $restarts times, same result ($want)"
 else
 	ko "SIGKILL of shoal-jit mid-run" "status $st, kills $kills, restarts $restarts, $(cat "$tmp/out" "$tmp/err" | tail -c 400)"

@@ -57,11 +57,6 @@ static void t_store(struct hart *hh, uint64_t a, uint64_t v, uint64_t info)
 	last_info = info;
 }
 
-static uint64_t t_div(uint64_t a, uint64_t b)
-{
-	return b ? a / b : ~0ull;
-}
-
 /* ---- guest instruction encoders ---- */
 static uint32_t i_type(unsigned op, unsigned f3, unsigned rd, unsigned rs1, int imm)
 {
@@ -86,7 +81,11 @@ static uint32_t b_type(unsigned f3, unsigned rs1, unsigned rs2, int off)
 #define ADD(rd, a, b) r_type(0, 0, rd, a, b)
 #define SUB(rd, a, b) r_type(0x20, 0, rd, a, b)
 #define MUL(rd, a, b) r_type(1, 0, rd, a, b)
+#define DIV(rd, a, b) r_type(1, 4, rd, a, b)
 #define DIVU(rd, a, b) r_type(1, 5, rd, a, b)
+#define REM(rd, a, b) r_type(1, 6, rd, a, b)
+#define OP32 (0x33 ^ 0x3b) /* turns an OP encoding into its OP-32 (W) form */
+#define REMUW(rd, a, b) (r_type(1, 7, rd, a, b) ^ OP32)
 #define SLTU(rd, a, b) r_type(0, 3, rd, a, b)
 #define SRAI(rd, rs, sh) i_type(0x13, 5, rd, rs, 0x400 | (sh))
 #define LW(rd, rs, imm) i_type(0x03, 2, rd, rs, imm)
@@ -115,7 +114,6 @@ static int setup(void **state)
 	e->addend = (uintptr_t)data - DATA_VA;
 	h->jit_helper[JH_LOAD] = (const void *)t_load;
 	h->jit_helper[JH_STORE] = (const void *)t_store;
-	h->jit_helper[JH_DIVU] = (const void *)t_div;
 	h->jcur = jc;
 	return 0;
 }
@@ -160,6 +158,31 @@ static void test_alu(void **state)
 	assert_int_equal(h->x[12], 0);
 	assert_int_equal(h->instret, 10);
 	assert_int_equal(h->x[0], 0);
+}
+
+/* Division inline, with RISC-V's results where x86 would fault. */
+static void test_divide(void **state)
+{
+	(void)state;
+	memset(h->x, 0, sizeof(h->x));
+	h->x[1] = 0x80005000;
+	h->x[5] = 0x8000000000000000ull; /* the most negative */
+	h->x[6] = ~0ull;		 /* -1 */
+	h->x[7] = 1234567;
+	h->x[8] = 0x100000000ull; /* 0 in its low half */
+	const uint32_t p[] = {
+	    DIV(10, 5, 6), REM(11, 5, 6),   DIV(12, 7, 0), REM(13, 7, 0), DIVU(14, 7, 0),
+	    DIV(15, 7, 6), REMUW(16, 7, 8), REM(17, 7, 5), JALR(0, 1, 0),
+	};
+	assert_int_equal(run(p, 9), 0x80005000);
+	assert_int_equal(h->x[10], 0x8000000000000000ull);
+	assert_int_equal(h->x[11], 0);
+	assert_int_equal(h->x[12], ~0ull);
+	assert_int_equal(h->x[13], 1234567);
+	assert_int_equal(h->x[14], ~0ull);
+	assert_int_equal((int64_t)h->x[15], -1234567);
+	assert_int_equal(h->x[16], 1234567); /* by a zero low half: the dividend */
+	assert_int_equal(h->x[17], 1234567);
 }
 
 /* A counted loop stays inside the region: exact sum and instret. */
@@ -313,10 +336,10 @@ static void test_rate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alu),		  cmocka_unit_test(test_loop),
-	    cmocka_unit_test(test_if_converted),  cmocka_unit_test(test_memory_fast),
-	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
-	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_alu),		cmocka_unit_test(test_divide),
+	    cmocka_unit_test(test_loop),	cmocka_unit_test(test_if_converted),
+	    cmocka_unit_test(test_memory_fast), cmocka_unit_test(test_slow_and_trap),
+	    cmocka_unit_test(test_encodings),	cmocka_unit_test(test_rate),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
