@@ -5,6 +5,7 @@
 #define SHOAL_HART_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "../common/board.h"
 #include "../common/shadow.h"
@@ -119,25 +120,34 @@ struct pinsn {
 	uint32_t raw;
 };
 
+/** One translated access's page cache: `page` (4 KiB aligned; ~0 when
+ * empty) hit in the TLB of the current data context with host address =
+ * addend + va. */
+#define JIT_SITES 64 /* per kind: loads, stores */
+struct jit_site {
+	uint64_t page;
+	uintptr_t addend;
+};
+
 /** A predecoded basic block: at most one page, ending at a control op. */
 struct block {
-	uint64_t pc;	      /* virtual */
-	uint64_t ppc;	      /* physical */
-	struct block *hnext;  /* hash chain */
-	uint32_t n;	      /* guest instructions, the synthetic fallthrough excluded */
-	uint16_t stores;      /* 1 if any instruction writes memory or a CSR */
-	uint16_t jit_tries;   /* index look-ups since the first compile request */
-	const void *jit;      /* translated code (RX in the JIT cache), or NULL */
-	const void *jit_hdr;  /* its struct jit_block_hdr */
-	uint32_t epoch;	      /* h->block_epoch when last known to match guest memory */
-	uint32_t hits;	      /* visits, counted until the translation is bound */
-	uint32_t jit_next;    /* hits at which to ask shoal-jit / look again */
+	uint64_t pc;	     /* virtual */
+	uint64_t ppc;	     /* physical */
+	struct block *hnext; /* hash chain */
+	uint32_t n;	     /* guest instructions, the synthetic fallthrough excluded */
+	uint16_t stores;     /* 1 if any instruction writes memory or a CSR */
+	uint16_t jit_tries;  /* index look-ups since the first compile request */
+	const void *jit;     /* translated code (RX in the JIT cache), or NULL */
+	const void *jit_hdr; /* its struct jit_block_hdr */
+	uint32_t epoch;	     /* h->block_epoch when last known to match guest memory */
+	uint32_t hits;	     /* visits, counted until the translation is bound */
+	uint32_t jit_next;   /* hits at which to ask shoal-jit / look again */
 	struct pinsn ins[];
 };
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract). */
-#define JIT_ABI_VERSION 6u
+#define JIT_ABI_VERSION 7u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -146,8 +156,8 @@ enum {
 	 * size | signed << 4 | index in its block << 8 | pc offset << 32 */
 	JH_LOAD,
 	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
-	JH_AMO,	   /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
-		    * with the OP_* in place of size and sign */
+	JH_AMO,	  /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
+		   * with the OP_* in place of size and sign */
 	JH_COUNT
 };
 
@@ -163,7 +173,7 @@ struct hart {
 	uint64_t pc;
 	uint64_t instret;
 	uint64_t interp_insns; /* retired by the interpreter (the rest ran translated) */
-	uint64_t cycle_off; /* mcycle = instret + cycle_off */
+	uint64_t cycle_off;    /* mcycle = instret + cycle_off */
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t tohost; /* guest address of HTIF tohost, or 1 when absent */
@@ -224,6 +234,11 @@ struct hart {
 	uint64_t (*jit_enter)(struct hart *h, const void *code, uint64_t vpc);
 	uint64_t *jit_codebits; /* the cache's has-code bits, NULL when unmapped */
 	uint32_t *jit_gens;	/* page generations */
+	/* Translated loads (then stores) remember the last page they hit in
+	 * the TLB in a slot of their own; emptied with any TLB entry, on a
+	 * data context change and when pages get code. */
+	struct jit_site jit_site[2 * JIT_SITES];
+	uint8_t jit_sites_used; /* set by a fill: a flush has work to do */
 };
 
 /* csr.c */
@@ -341,6 +356,14 @@ void jit_code_write(struct hart *h, uint64_t pa_page);
 /** After a fence.i: keeps the translation bound to `b` only if the guest
  * bytes it was made from are unchanged. */
 void jit_recheck(struct hart *h, struct block *b);
+/** Empties every translated access's page cache (see struct jit_site). */
+static inline void jit_sites_flush(struct hart *h)
+{
+	if (h->jit_sites_used) {
+		memset(h->jit_site, 0xff, sizeof(h->jit_site));
+		h->jit_sites_used = 0;
+	}
+}
 /** Whether RAM page `pa_page` holds translated code (TLB fills mark it). */
 static inline int jit_page_has_code(const struct hart *h, uint64_t pa_page)
 {

@@ -33,6 +33,8 @@ void mmu_init(struct hart *h)
 {
 	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
 		tlb_clear(&h->tlb[c]);
+	h->jit_sites_used = 1;
+	jit_sites_flush(h);
 	mmu_update_ctx(h);
 }
 
@@ -47,6 +49,7 @@ void mmu_flush(struct hart *h)
 {
 	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++)
 		tlb_clear(&h->tlb[c]);
+	jit_sites_flush(h);
 	memset(h->jc[MMU_S], 0, sizeof(h->jc[MMU_S]));
 	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
 }
@@ -81,6 +84,7 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 		for (unsigned v = 0; v < TLB_VICTIMS; v++)
 			entry_drop_page(&t->victim[v], page);
 	}
+	jit_sites_flush(h);
 	memset(h->jc[MMU_S], 0, sizeof(h->jc[MMU_S]));
 	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
 }
@@ -95,6 +99,8 @@ void mmu_update_ctx(struct hart *h)
 	unsigned d = p == PRV_M	  ? MMU_M
 		     : p == PRV_S ? ((h->mstatus & MSTATUS_SUM) ? MMU_SSUM : MMU_S)
 				  : MMU_U;
+	if (d != h->dctx)
+		jit_sites_flush(h); /* their pages were hit in the old context */
 	h->dctx = d;
 	h->dtlb = h->tlb[d].e;
 }
@@ -415,6 +421,7 @@ void *mmu_amo_ptr(struct hart *h, uint64_t va, unsigned size, int acc, int *caus
 
 void mmu_mark_code(struct hart *h)
 {
+	jit_sites_flush(h); /* a store site may hold a page that now has code */
 	for (unsigned c = 0; c < MMU_CTX_COUNT; c++) {
 		struct tlb *t = &h->tlb[c];
 		for (unsigned i = 0; i < TLB_SIZE + TLB_VICTIMS; i++) {

@@ -177,6 +177,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 		return -ENOSPC; /* a region's code is far smaller */
 	memcpy(bh + 1, snap + tr.span_off, tr.span_len);
 	struct xbuf b = {.p = j->code, .len = code_at, .cap = (uint32_t)c->code_size};
+	tr.site_seed = jit_hash(key);
 	if (jit_emit(&tr, &b, &j->stubs))
 		return -ENOSPC;
 	bh->code_len = b.len - code_at;

@@ -29,6 +29,8 @@
 #define O_TAG_R ((int32_t)offsetof(struct tlb_entry, tag_r))
 #define O_TAG_W ((int32_t)offsetof(struct tlb_entry, tag_w))
 #define O_ADDEND ((int32_t)offsetof(struct tlb_entry, addend))
+#define O_SITE(k) ((int32_t)(offsetof(struct hart, jit_site) + sizeof(struct jit_site) * (k)))
+#define O_SITES_USED ((int32_t)offsetof(struct hart, jit_sites_used))
 
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index scaling below assumes 40 bytes");
 _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
@@ -39,10 +41,14 @@ static const int cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
 #define NCACHE 8
 #define NSAVED 4
 
-/* A slow path emitted after the region's blocks. */
+/* A slow path emitted after the region's blocks: the TLB look-up that
+ * refills the access's site, else the helper. */
 struct cold {
 	uint32_t from; /* the jne to patch */
-	uint32_t back; /* where to continue */
+	uint32_t mid;  /* the access, rax = the addend */
+	uint32_t back; /* where to continue after it */
+	uint16_t site;
+	uint8_t size;
 	uint8_t store; /* store helper (else load) */
 	uint8_t rd;
 	uint8_t rs2;
@@ -85,6 +91,7 @@ struct tx {
 	unsigned ntrap;
 	struct cold cold[JIT_REGION_INSNS];
 	unsigned ncold;
+	unsigned nsite[2]; /* load and store sites so far */
 	/* Jumps and calls to the region's shared tails, patched at the end. */
 	struct {
 		uint32_t at;
@@ -469,24 +476,43 @@ static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
 	x_patch(t->b, skip, t->b->len);
 }
 
-/* The TLB fast path of an access of `size` bytes at rs1 + imm: `*addr` =
- * the register holding the address (rs1's own when imm is 0, else rsi),
- * rax = the entry's addend when the tag at `tag_off` matches the page of
- * the access's last byte; else jumps (to be patched). Uses rcx and rdx. */
-static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned size,
-			       int32_t tag_off, int *addr)
+/* The register holding address rs1 + imm: rs1's own when imm is 0, else
+ * rsi. */
+static int emit_addr(struct tx *t, unsigned rs1, int64_t imm)
 {
-	struct xbuf *b = t->b;
 	int a = rget(t, rs1, RSI);
 	if (imm) {
-		x_lea(b, RSI, a, (int32_t)imm);
+		x_lea(t->b, RSI, a, (int32_t)imm);
 		a = RSI;
 	}
-	*addr = a;
+	return a;
+}
+
+/* The fast path of an access of `size` bytes at `a` by a site (load or
+ * store) of its own: if the page its slot remembers is a's and a is
+ * aligned, rax = the addend; else jumps (to be patched). Uses rcx. */
+static uint32_t emit_site_check(struct tx *t, int a, unsigned size, unsigned site)
+{
+	struct xbuf *b = t->b;
+	x_mov(b, RCX, a);
+	x_alu_i(b, ALU_AND, 1, RCX, -4096 | (int32_t)(size - 1));
+	x_alu_m(b, ALU_CMP, 1, RCX, RBX, O_SITE(site));
+	uint32_t miss = x_jcc(b, CC_NE);
+	x_load64(b, RAX, RBX, O_SITE(site) + 8);
+	return miss;
+}
+
+/* The TLB look-up of an access of `size` bytes at `a` (the interpreter's
+ * index and tags): rax = the entry's addend and rcx = the page when the
+ * tag at `tag_off` matches the page of the access's last byte; else
+ * jumps (to be patched). Uses rdx. */
+static uint32_t emit_tlb_lookup(struct tx *t, int a, unsigned size, int32_t tag_off)
+{
+	struct xbuf *b = t->b;
 	x_op_r(b, 0, 0x89, a, RAX); /* mov eax, a32 */
 	x_shift_i(b, SH_SHR, 0, RAX, 12);
-	x_add_al_ah(b); /* tlb_index(): the page number plus its second byte */
-	x_op_r(b, 0, 0x0fb6, RAX, RAX);		  /* movzx eax, al */
+	x_add_al_ah(b);			/* tlb_index(): the page number plus its second byte */
+	x_op_r(b, 0, 0x0fb6, RAX, RAX); /* movzx eax, al */
 	x_op_ms(b, 0, 0x8d, RAX, RAX, RAX, 2, 0); /* lea eax, [rax + rax * 4]: 40-byte entries */
 	x_load64(b, RDX, RBX, O_DTLB);
 	x_lea(b, RCX, a, (int32_t)size - 1);
@@ -495,6 +521,25 @@ static uint32_t emit_tlb_check(struct tx *t, unsigned rs1, int64_t imm, unsigned
 	uint32_t miss = x_jcc(b, CC_NE);
 	x_op_ms(b, 1, 0x8b, RAX, RDX, RAX, 3, O_ADDEND);
 	return miss;
+}
+
+#define NO_SITE 0xffff
+
+/* The fast path of an access of `size` bytes at `a`: rax = the addend, or
+ * a jump (returned, to be patched) to the slow path. Inside a loop the
+ * access gets a site slot (`*site`; consecutive in a region from a start
+ * its entry picks, so its own sites do not share) and checks it first;
+ * elsewhere (code that runs once per entry, where a site would seldom
+ * hit) it looks the TLB up inline. */
+static uint32_t emit_fast_path(struct tx *t, int a, unsigned size, int store, unsigned *site)
+{
+	if (t->cur == 0) {
+		*site = NO_SITE;
+		return emit_tlb_lookup(t, a, size, store ? O_TAG_W : O_TAG_R);
+	}
+	unsigned kind = store ? 1 : 0;
+	*site = kind * JIT_SITES + ((t->tr->site_seed + t->nsite[kind]++) & (JIT_SITES - 1));
+	return emit_site_check(t, a, size, *site);
 }
 
 /* A memory helper's info (cpu-worker/jit.c): `low` (the access size and
@@ -527,12 +572,15 @@ static void emit_helper_call(struct tx *t, int k, int traps)
 	emit_reload(t);
 }
 
-static void add_cold(struct tx *t, uint32_t miss, int store, const struct rv_insn *d, int addr,
-		     uint64_t info)
+static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, unsigned site, unsigned size,
+		     int store, const struct rv_insn *d, int addr, uint64_t info)
 {
 	struct cold *c = &t->cold[t->ncold++];
 	c->from = miss;
+	c->mid = mid;
 	c->back = t->b->len;
+	c->site = (uint16_t)site;
+	c->size = (uint8_t)size;
 	c->store = (uint8_t)store;
 	c->cls = (uint8_t)t->cur;
 	c->addr = (uint8_t)addr;
@@ -554,10 +602,13 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	case OP_LWU: size = 4; break;
 	case OP_LD: size = 8; break;
 	}
-	int a;
-	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_R, &a);
+	int a = emit_addr(t, d->rs1, d->imm);
+	unsigned site;
+	uint32_t miss = emit_fast_path(t, a, size, 0, &site);
+	uint32_t mid = b->len;
 	x_load_idx(b, RAX, RAX, a, size, sgn);
-	add_cold(t, miss, 0, d, a, helper_info(t, size | (unsigned)sgn << 4, idx, off));
+	add_cold(t, miss, mid, site, size, 0, d, a,
+		 helper_info(t, size | (unsigned)sgn << 4, idx, off));
 	rput(t, d->rd, RAX);
 }
 
@@ -565,11 +616,13 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 {
 	struct xbuf *b = t->b;
 	unsigned size = d->op == OP_SB ? 1 : d->op == OP_SH ? 2 : d->op == OP_SW ? 4 : 8;
-	int a;
-	uint32_t miss = emit_tlb_check(t, d->rs1, d->imm, size, O_TAG_W, &a);
+	int a = emit_addr(t, d->rs1, d->imm);
+	unsigned site;
+	uint32_t miss = emit_fast_path(t, a, size, 1, &site);
+	uint32_t mid = b->len;
 	int v = rget(t, d->rs2, RCX);
 	x_store_idx(b, v, RAX, a, size);
-	add_cold(t, miss, 1, d, a, helper_info(t, size, idx, off));
+	add_cold(t, miss, mid, site, size, 1, d, a, helper_info(t, size, idx, off));
 }
 
 /* The slow path: h->x made exact, h->pc = the region's entry pc, the
@@ -579,6 +632,15 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	struct xbuf *b = t->b;
 	use_alloc(t, c->cls);
 	x_patch(b, c->from, b->len);
+	if (c->site != NO_SITE) { /* the TLB, and the site remembers a hit */
+		uint32_t miss = emit_tlb_lookup(t, c->addr, c->size, c->store ? O_TAG_W : O_TAG_R);
+		x_store64(b, RBX, O_SITE(c->site), RCX);
+		x_store64(b, RBX, O_SITE(c->site) + 8, RAX);
+		x_op_m(b, 0, 0xc6, 0, RBX, -1, O_SITES_USED); /* mov byte [used], 1 */
+		xb(b, 1);
+		x_patch(b, x_jmp(b), c->mid);
+		x_patch(b, miss, b->len);
+	}
 	emit_helper_enter(t);
 	if (c->addr != RSI)
 		x_mov(b, RSI, c->addr);
@@ -696,8 +758,9 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		int src2 = -1;
 		unsigned rs1 = d->rs1;
 		if (has_rs2 && d->rs2 == d->rd && rs1 != d->rd) {
-			int commutes = op == OP_ADD || op == OP_XOR || op == OP_OR || op == OP_AND ||
-				       op == OP_ADDW || op == OP_MUL || op == OP_MULW;
+			int commutes = op == OP_ADD || op == OP_XOR || op == OP_OR ||
+				       op == OP_AND || op == OP_ADDW || op == OP_MUL ||
+				       op == OP_MULW;
 			if (commutes) { /* rd = rd op rs1 */
 				src2 = rget(t, rs1, RCX);
 				rs1 = d->rd;
@@ -795,8 +858,8 @@ static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 	if (d->rs1 == 0 && d->rs2 != 0) {
 		int a = rget(t, d->rs2, RAX);
 		x_test(t->b, a, a);
-		static const int swapped[16] = {[CC_E] = CC_E, [CC_NE] = CC_NE, [CC_L] = CC_G,
-						[CC_GE] = CC_LE, [CC_B] = CC_A, [CC_AE] = CC_BE};
+		static const int swapped[16] = {[CC_E] = CC_E,	 [CC_NE] = CC_NE, [CC_L] = CC_G,
+						[CC_GE] = CC_LE, [CC_B] = CC_A,	  [CC_AE] = CC_BE};
 		return swapped[cc];
 	}
 	int a = rget(t, d->rs1, RAX);

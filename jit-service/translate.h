@@ -46,6 +46,7 @@ struct jit_tr {
 	uint32_t span_off; /* page offsets of the guest bytes it depends on */
 	uint32_t span_len;
 	uint32_t entry_off;
+	uint32_t site_seed; /* where its access sites start (jit_emit) */
 	struct rv_insn ins[JIT_REGION_INSNS];
 	uint16_t ins_off[JIT_REGION_INSNS]; /* page offset of each instruction */
 	struct jit_blk blk[JIT_REGION_BLOCKS];

@@ -86,26 +86,29 @@ uint64_t mtrap(struct frame *f, uint64_t cause, uint64_t tval, uint64_t epc)
 
 __attribute__((naked, aligned(4))) static void mtrap_entry(void)
 {
-	__asm__ volatile(
-	    "csrrw sp, mscratch, sp\n\t"
-	    "addi sp, sp, -256\n\t"
-	    ".irp r,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\t"
-	    "sd x\\r, \\r*8(sp)\n\t"
-	    ".endr\n\t"
-	    "csrr t0, mscratch\n\t"
-	    "sd t0, 16(sp)\n\t"
-	    "mv a0, sp\n\t"
-	    "csrr a1, mcause\n\t"
-	    "csrr a2, mtval\n\t"
-	    "csrr a3, mepc\n\t"
-	    "call mtrap\n\t"
-	    "csrw mepc, a0\n\t"
-	    ".irp r,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\t"
-	    "ld x\\r, \\r*8(sp)\n\t"
-	    ".endr\n\t"
-	    "addi sp, sp, 256\n\t"
-	    "csrrw sp, mscratch, sp\n\t"
-	    "mret\n");
+	__asm__ volatile("csrrw sp, mscratch, sp\n\t"
+			 "addi sp, sp, -256\n\t"
+			 ".irp "
+			 "r,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"
+			 "28,29,30,31\n\t"
+			 "sd x\\r, \\r*8(sp)\n\t"
+			 ".endr\n\t"
+			 "csrr t0, mscratch\n\t"
+			 "sd t0, 16(sp)\n\t"
+			 "mv a0, sp\n\t"
+			 "csrr a1, mcause\n\t"
+			 "csrr a2, mtval\n\t"
+			 "csrr a3, mepc\n\t"
+			 "call mtrap\n\t"
+			 "csrw mepc, a0\n\t"
+			 ".irp "
+			 "r,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"
+			 "28,29,30,31\n\t"
+			 "ld x\\r, \\r*8(sp)\n\t"
+			 ".endr\n\t"
+			 "addi sp, sp, 256\n\t"
+			 "csrrw sp, mscratch, sp\n\t"
+			 "mret\n");
 }
 
 /* Probes: 4-byte instructions, so the handler can skip them. */
@@ -118,6 +121,23 @@ static uint64_t probe_ld(uint64_t va)
 			 : "r"(va)
 			 : "memory");
 	return v;
+}
+
+/* The same load in a loop: translated code keeps the page it hit per
+ * access, which every change below must drop. A faulting load adds 0. */
+static __attribute__((noinline)) uint64_t loop_ld(uint64_t va, unsigned n)
+{
+	uint64_t sum = 0;
+	last_cause = ~0ul;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = 0;
+		__asm__ volatile(".option push\n\t.option norvc\n\tld %0, 0(%1)\n\t.option pop"
+				 : "+r"(v)
+				 : "r"(va)
+				 : "memory");
+		sum += v;
+	}
+	return sum;
 }
 
 static void probe_sd(uint64_t va, uint64_t v)
@@ -142,8 +162,14 @@ static uint64_t run_user(uint64_t entry, uint64_t arg)
 	return a0;
 }
 
-static void csr_set_sstatus(uint64_t bits) { __asm__ volatile("csrs sstatus, %0" ::"r"(bits)); }
-static void csr_clear_sstatus(uint64_t bits) { __asm__ volatile("csrc sstatus, %0" ::"r"(bits)); }
+static void csr_set_sstatus(uint64_t bits)
+{
+	__asm__ volatile("csrs sstatus, %0" ::"r"(bits));
+}
+static void csr_clear_sstatus(uint64_t bits)
+{
+	__asm__ volatile("csrc sstatus, %0" ::"r"(bits));
+}
 
 #define VA(k) (TEST_VA + 4096ul * (k))
 #define VAL(k) (0x1000ul * (k) + 0x11)
@@ -205,6 +231,26 @@ static void s_main(void)
 	l0[0] = PTE((uint64_t)pages[8], PTE_V | PTE_R | PTE_A);
 	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(0)) : "memory");
 	CHECK(probe_ld(VA(0)) == VAL(8), 35);
+	/* 16: the same in a loop (its page remembered per access) across a
+	 * remap, SUM and MXR changes; called through a pointer so that every
+	 * call runs the loop's own translation, not a copy in the caller's */
+	uint64_t (*volatile loop_ld_p)(uint64_t, unsigned) = loop_ld;
+#define loop_ld loop_ld_p
+	CHECK(loop_ld(VA(0), 50) == 50 * VAL(8), 49);
+	l0[0] = PTE((uint64_t)pages[7], PTE_V | PTE_R | PTE_A);
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(0)) : "memory");
+	CHECK(loop_ld(VA(0), 50) == 50 * VAL(7), 50);
+	csr_set_sstatus(1ul << 18);
+	CHECK(loop_ld(VA(3), 50) == 50 * VAL(3), 51);
+	csr_clear_sstatus(1ul << 18);
+	CHECK(loop_ld(VA(3), 50) == 0, 52);
+	EXPECT_FAULT(13, VA(3), 53);
+	csr_set_sstatus(1ul << 19);
+	CHECK(loop_ld(VA(2), 50) == 50 * VAL(2), 54);
+	csr_clear_sstatus(1ul << 19);
+	CHECK(loop_ld(VA(2), 50) == 0, 55);
+	EXPECT_FAULT(13, VA(2), 56);
+#undef loop_ld
 	/* 11: a non-canonical address */
 	probe_ld(1ul << 38);
 	EXPECT_FAULT(13, 1ul << 38, 36);
@@ -273,7 +319,7 @@ int main(uint64_t hartid)
 	l1[3] = PTE((uint64_t)l0_hidden, PTE_V);
 	l0_hidden[0] = PTE((uint64_t)pages[11], PTE_V | PTE_R | PTE_A);
 	l1[4] = PTE((uint64_t)l0_ro, PTE_V);
-	l0_ro[0] = PTE((uint64_t)pages[12], PTE_V | PTE_R);	      /* A must be set */
+	l0_ro[0] = PTE((uint64_t)pages[12], PTE_V | PTE_R);	    /* A must be set */
 	l0_ro[1] = PTE((uint64_t)pages[12], PTE_V | PTE_R | PTE_A); /* nothing to set */
 
 	/* PMP (NAPOT, 4 KiB each): entry 0 makes pages[9] read-only for S and

@@ -107,6 +107,8 @@ static int setup(void **state)
 	assert_non_null(h);
 	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
 		memset(&h->tlb[c], 0xff, sizeof(h->tlb[c]));
+	h->jit_sites_used = 1;
+	jit_sites_flush(h);
 	h->dtlb = h->tlb[MMU_M].e;
 	struct tlb_entry *e = &h->dtlb[tlb_index(DATA_VA)];
 	e->tag_r = e->tag_w = DATA_VA;
