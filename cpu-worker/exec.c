@@ -91,6 +91,7 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	b->jit = NULL;
 	b->jit_hdr = NULL;
 	b->epoch = h->block_epoch;
+	b->fence_epoch = h->fence_epoch;
 	b->hits = 0;
 	b->jit_tries = 0;
 	b->jit_next = h->jit_on ? 1 : UINT32_MAX; /* a current translation is bound at once */
@@ -175,8 +176,9 @@ static int block_matches(const struct block *b, const uint8_t *page)
 }
 
 /* Whether `b` (virtual `pc`, physical `ppc` on host page `page`) may run:
- * of the current block epoch, or unchanged since (then it is brought into
- * it). A changed block is never found again (no pc is odd). */
+ * of the current block epoch, or still at `ppc` and (after a fence.i)
+ * unchanged in memory; then it is brought into the epoch. A changed block
+ * is never found again (no pc is odd). */
 static int block_usable(struct hart *h, struct block *b, uint64_t pc, uint64_t ppc,
 			const uint8_t *page)
 {
@@ -184,11 +186,16 @@ static int block_usable(struct hart *h, struct block *b, uint64_t pc, uint64_t p
 		return 0;
 	if (likely(b->epoch == h->block_epoch))
 		return 1;
+	if (b->fence_epoch == h->fence_epoch) { /* only translations changed */
+		b->epoch = h->block_epoch;
+		return 1;
+	}
 	if (!block_matches(b, page)) {
 		b->pc = 1;
 		return 0;
 	}
 	b->epoch = h->block_epoch;
+	b->fence_epoch = h->fence_epoch;
 	if (b->jit)
 		jit_recheck(h, b);
 	return 1;
@@ -615,6 +622,7 @@ L_FENCE_I:
 	h->instret += b->n;
 	pc = IPC + i->len;
 	h->block_epoch++; /* blocks are checked against memory before they run again */
+	h->fence_epoch++;
 	goto dispatch;
 L_SFENCE_VMA:
 	if (h->priv == PRV_U || (h->priv == PRV_S && (h->mstatus & MSTATUS_TVM)))

@@ -131,17 +131,18 @@ struct jit_site {
 
 /** A predecoded basic block: at most one page, ending at a control op. */
 struct block {
-	uint64_t pc;	     /* virtual */
-	uint64_t ppc;	     /* physical */
-	struct block *hnext; /* hash chain */
-	uint32_t n;	     /* guest instructions, the synthetic fallthrough excluded */
-	uint16_t stores;     /* 1 if any instruction writes memory or a CSR */
-	uint16_t jit_tries;  /* index look-ups since the first compile request */
-	const void *jit;     /* translated code (RX in the JIT cache), or NULL */
-	const void *jit_hdr; /* its struct jit_block_hdr */
-	uint32_t epoch;	     /* h->block_epoch when last known to match guest memory */
-	uint32_t hits;	     /* visits, counted until the translation is bound */
-	uint32_t jit_next;   /* hits at which to ask shoal-jit / look again */
+	uint64_t pc;	      /* virtual */
+	uint64_t ppc;	      /* physical */
+	struct block *hnext;  /* hash chain */
+	uint32_t n;	      /* guest instructions, the synthetic fallthrough excluded */
+	uint16_t stores;      /* 1 if any instruction writes memory or a CSR */
+	uint16_t jit_tries;   /* index look-ups since the first compile request */
+	const void *jit;      /* translated code (RX in the JIT cache), or NULL */
+	const void *jit_hdr;  /* its struct jit_block_hdr */
+	uint32_t epoch;	      /* h->block_epoch when last known usable */
+	uint32_t fence_epoch; /* h->fence_epoch when last compared with guest memory */
+	uint32_t hits;	      /* visits, counted until the translation is bound */
+	uint32_t jit_next;    /* hits at which to ask shoal-jit / look again */
 	struct pinsn ins[];
 };
 
@@ -161,7 +162,7 @@ enum {
 	JH_COUNT
 };
 
-#define JC_BITS 12
+#define JC_BITS 14
 #define BH_BITS 14
 
 /** One hart's architectural state and its private caches, owned by the
@@ -211,16 +212,19 @@ struct hart {
 
 	/* Block cache: arena, hash (by virtual and physical pc), one jump cache
 	 * per fetch context (M, S, U; index by MMU_* of the fetch context).
-	 * fence.i starts a new block epoch: a block of an older one is compared
-	 * with guest memory before it runs again (jump caches skip it).
-	 * S and U jump caches are flushed by mmu_flush. */
+	 * fence.i and any change to address translation or fetch permission
+	 * start a new block epoch: jump caches skip a block of an older one
+	 * until block_find has checked its physical pc again (and, after a
+	 * fence.i, its instructions against guest memory).
+	 */
 	uint8_t *arena;
 	uint64_t arena_used, arena_size;
 	struct block *bhash[1u << BH_BITS];
 	struct block *jc[MMU_CTX_COUNT][1u << JC_BITS];
 	struct block **jcur; /* jc[ictx] */
 	uint64_t blocks_built;
-	uint32_t block_epoch;
+	uint32_t block_epoch; /* bumped by fence.i and by dropped translations */
+	uint32_t fence_epoch; /* bumped by fence.i */
 
 	/* Tier 1 (cpu-worker/jit.c). Translated code runs with rbx = h and
 	 * reaches these by offset. jit_trap is set by a helper that took an

@@ -41,7 +41,6 @@ void mmu_init(struct hart *h)
 void mmu_flush_all(struct hart *h)
 {
 	tlb_clear(&h->tlb[MMU_M]);
-	memset(h->jc[MMU_M], 0, sizeof(h->jc[MMU_M]));
 	mmu_flush(h);
 }
 
@@ -50,8 +49,7 @@ void mmu_flush(struct hart *h)
 	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++)
 		tlb_clear(&h->tlb[c]);
 	jit_sites_flush(h);
-	memset(h->jc[MMU_S], 0, sizeof(h->jc[MMU_S]));
-	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
+	h->block_epoch++; /* jump caches: every pc is translated again */
 }
 
 /* Whether entry `e` translates virtual page `page` for any access. */
@@ -85,8 +83,7 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 			entry_drop_page(&t->victim[v], page);
 	}
 	jit_sites_flush(h);
-	memset(h->jc[MMU_S], 0, sizeof(h->jc[MMU_S]));
-	memset(h->jc[MMU_U], 0, sizeof(h->jc[MMU_U]));
+	h->block_epoch++; /* jump caches: every pc is translated again */
 }
 
 void mmu_update_ctx(struct hart *h)
