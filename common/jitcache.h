@@ -39,7 +39,7 @@
 #define JIT_INDEX_ENTRIES (1u << JIT_INDEX_BITS)
 #define JIT_INDEX_PROBES 32 /* a key is within this many slots of its home */
 #define JIT_CODE_SIZE (256ull << 20)
-#define JIT_LAT_BUCKETS 32 /* compile latency histogram: bucket i < 2^i ns */
+#define JIT_LAT_BUCKETS 32     /* compile latency histogram: bucket i < 2^i ns */
 #define JIT_BLK_US_BUCKETS 128 /* per guest block: bucket i in [i, i+1) us, the last open */
 
 /** Compile latency and volume, written by shoal-jit only. */

@@ -120,10 +120,11 @@ struct pinsn {
 	uint32_t raw;
 };
 
+#define JIT_SITES 64 /* per kind: loads, stores */
+
 /** One translated access's page cache: `page` (4 KiB aligned; ~0 when
  * empty) hit in the TLB of the current data context with host address =
  * addend + va. */
-#define JIT_SITES 64 /* per kind: loads, stores */
 struct jit_site {
 	uint64_t page;
 	uintptr_t addend;

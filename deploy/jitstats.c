@@ -72,13 +72,14 @@ int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 
 void jitstats_print(FILE *f, const struct jitstats *s)
 {
-	fprintf(f,
-		"shoal: jit: %llu translations compiled (%llu guest instructions, %llu refused, %llu "
-		"recompiled), %llu requests (%llu already current), cache %llu KiB\n",
-		(unsigned long long)s->stats.compiled, (unsigned long long)s->stats.guest_insns,
-		(unsigned long long)s->stats.refused, (unsigned long long)s->stats.recompiled,
-		(unsigned long long)s->stats.requests, (unsigned long long)s->stats.duplicate,
-		(unsigned long long)(s->code_bytes >> 10));
+	fprintf(
+	    f,
+	    "shoal: jit: %llu translations compiled (%llu guest instructions, %llu refused, %llu "
+	    "recompiled), %llu requests (%llu already current), cache %llu KiB\n",
+	    (unsigned long long)s->stats.compiled, (unsigned long long)s->stats.guest_insns,
+	    (unsigned long long)s->stats.refused, (unsigned long long)s->stats.recompiled,
+	    (unsigned long long)s->stats.requests, (unsigned long long)s->stats.duplicate,
+	    (unsigned long long)(s->code_bytes >> 10));
 	fprintf(f,
 		"shoal: jit: %llu lookups, %llu hits (%.1f%%), %llu bound, %llu stale; compile "
 		"latency p50 < %llu ns, p99 < %llu ns, mean %llu ns\n",
@@ -88,12 +89,13 @@ void jitstats_print(FILE *f, const struct jitstats *s)
 		(unsigned long long)s->p50_ns, (unsigned long long)s->p99_ns,
 		(unsigned long long)(s->stats.compiled ? s->stats.lat_ns_total / s->stats.compiled
 						       : 0));
-	fprintf(f,
-		"shoal: jit: per guest block (%llu in all): compile latency p50 < %llu ns, p99 < "
-		"%llu ns, mean %llu ns\n",
-		(unsigned long long)s->stats.blocks, (unsigned long long)s->blk_p50_ns,
-		(unsigned long long)s->blk_p99_ns,
-		(unsigned long long)(s->stats.blocks ? s->stats.lat_ns_total / s->stats.blocks : 0));
+	fprintf(
+	    f,
+	    "shoal: jit: per guest block (%llu in all): compile latency p50 < %llu ns, p99 < "
+	    "%llu ns, mean %llu ns\n",
+	    (unsigned long long)s->stats.blocks, (unsigned long long)s->blk_p50_ns,
+	    (unsigned long long)s->blk_p99_ns,
+	    (unsigned long long)(s->stats.blocks ? s->stats.lat_ns_total / s->stats.blocks : 0));
 	fprintf(f, "shoal: jit: %llu guest instructions retired, %.1f%% of them translated\n",
 		(unsigned long long)s->instret,
 		s->instret ? 100.0 * (double)(s->instret - s->interp) / (double)s->instret : 0.0);

@@ -13,8 +13,8 @@ struct jitstats {
 	struct jit_stats stats; /* the service's own */
 	uint64_t code_bytes;
 	uint64_t lookups, hits, installs, stale, requests_sent; /* summed over harts */
-	uint64_t instret, interp; /* retired, and of those interpreted (summed over harts) */
-	uint64_t p50_ns, p99_ns; /* upper bounds of the latency buckets */
+	uint64_t instret, interp;	 /* retired, and of those interpreted (summed over harts) */
+	uint64_t p50_ns, p99_ns;	 /* upper bounds of the latency buckets */
 	uint64_t blk_p50_ns, blk_p99_ns; /* per guest block (upper bounds, 1 us buckets) */
 };
 
