@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -73,22 +72,17 @@ static int mem_bind(void *p, uint64_t len, int node)
 static void *populate_thread(void *arg)
 {
 	const struct mem_region *r = arg;
-	/* Only on an otherwise idle core (nice 19 where SCHED_IDLE is refused). */
 	struct sched_param sp = {0};
-	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0)
-		setpriority(PRIO_PROCESS, 0, 19); /* this thread only */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* only on idle cores */
 	uint8_t *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (p == MAP_FAILED)
-		return NULL;
 	const uint64_t chunk = 2u << 20;
-	for (uint64_t off = 0; off < r->size; off += chunk) {
+	for (uint64_t off = 0; p != MAP_FAILED && off < r->size; off += chunk) {
 		uint64_t len = r->size - off < chunk ? r->size - off : chunk;
-		if (madvise(p + off, len, MADV_POPULATE_WRITE) < 0) {
-			for (uint64_t o = 0; o < len; o += 4096) /* older kernels */
-				__atomic_fetch_add(p + off + o, 0, __ATOMIC_RELAXED);
-		}
+		if (madvise(p + off, len, MADV_POPULATE_WRITE) < 0)
+			break; /* the guest faults the rest in */
 	}
-	munmap(p, r->size);
+	if (p != MAP_FAILED)
+		munmap(p, r->size);
 	return NULL;
 }
 
