@@ -125,9 +125,18 @@ static int mem_create(struct mem_region *r, const char *name, uint64_t size, int
 	r->fd = fd;
 	r->size = size;
 	r->host_node = node;
-	pthread_t t;
-	if (kind == REGION_RAM && pthread_create(&t, NULL, populate_thread, r) == 0)
-		pthread_detach(t);
+	if (kind == REGION_RAM) {
+		/* Signals are the main thread's (its signalfd): the thread
+		 * starts with all blocked, or a SIGTERM could end the process
+		 * through it. */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		pthread_t t;
+		if (pthread_create(&t, NULL, populate_thread, r) == 0)
+			pthread_detach(t);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	return 0;
 fail:
 	if (p != MAP_FAILED)
