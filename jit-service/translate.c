@@ -264,6 +264,13 @@ static void alloc_regs(struct tx *t)
 			x_load64(t->b, t->host[g], RBX, OX(g));
 }
 
+/* Whether allocation `c` keeps every guest register where the current one
+ * does (then going there moves nothing). */
+static int same_alloc(const struct tx *t, unsigned c)
+{
+	return c == t->cur || memcmp(t->al[c].host, t->host, sizeof(t->host)) == 0;
+}
+
 /* Code that moves from the current allocation to allocation `c`: the
  * written registers it drops go to h->x, the ones `c` adds come from it. */
 static void emit_switch(struct tx *t, unsigned c)
@@ -441,9 +448,10 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 		return;
 	}
 	unsigned c = t->cls[to];
+	int same = same_alloc(t, c);
 	if ((unsigned)to <= from) {
 		x_alu_i(b, ALU_CMP, 1, R_IC, IC_LIMIT);
-		if (c == t->cur) {
+		if (same) {
 			jump_to_blk(t, x_jcc(b, CC_B), to);
 		} else {
 			uint32_t poll = x_jcc(b, CC_AE);
@@ -455,7 +463,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
-	if (c != t->cur)
+	if (!same)
 		emit_switch(t, c);
 	else if ((unsigned)to == from + 1 && may_fall)
 		return;
@@ -467,7 +475,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
 {
 	int to = find_blk(t->tr, off);
-	if (to > (int)from && t->cls[to] == t->cur) { /* forward, same allocation: one jcc */
+	if (to > (int)from && same_alloc(t, t->cls[to])) { /* forward, nothing to move: one jcc */
 		jump_to_blk(t, x_jcc(t->b, cc), to);
 		return;
 	}
