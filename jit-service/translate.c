@@ -614,10 +614,14 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	unsigned site;
 	uint32_t miss = emit_fast_path(t, a, size, 0, &site);
 	uint32_t mid = b->len;
-	x_load_idx(b, RAX, RAX, a, size, sgn);
+	/* Straight into rd's host register when it has one (the slow path
+	 * puts the helper's result there too). */
+	int dst = d->rd && t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
+	x_load_idx(b, dst, RAX, a, size, sgn);
 	add_cold(t, miss, mid, site, size, 0, d, a,
 		 helper_info(t, size | (unsigned)sgn << 4, idx, off));
-	rput(t, d->rd, RAX);
+	if (dst == RAX)
+		rput(t, d->rd, RAX);
 }
 
 static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
