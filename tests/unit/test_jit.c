@@ -203,6 +203,43 @@ static void test_loop(void **state)
 	assert_int_equal(h->instret, 2 + 3 * 1000 + 1);
 }
 
+/* Two loops with eight registers each: each keeps its own in host
+ * registers, so going from the first to the second moves them all. */
+static void test_two_loops(void **state)
+{
+	(void)state;
+	memset(h->x, 0, sizeof(h->x));
+	h->instret = 0;
+	h->x[1] = 0x8000a000;
+	const uint32_t p[] = {
+	    ADDI(5, 0, 10),  ADDI(6, 0, 0),   ADDI(7, 0, 1),	ADDI(8, 0, 2),	 ADDI(9, 0, 3),
+	    ADDI(10, 0, 4),  ADDI(11, 0, 5),  ADDI(12, 0, 6),	ADD(6, 6, 7),	 ADD(7, 7, 8),
+	    ADD(8, 8, 9),    ADD(9, 9, 10),   ADD(10, 10, 11),	ADD(11, 11, 12), ADDI(12, 12, 1),
+	    ADDI(5, 5, -1),  BNE(5, 0, -32),  ADDI(13, 0, 7),	ADDI(14, 0, 0),	 ADDI(15, 0, 1),
+	    ADDI(16, 0, 2),  ADDI(17, 0, 3),  ADDI(18, 0, 4),	ADDI(19, 0, 5),	 ADDI(20, 0, 6),
+	    ADD(14, 14, 15), ADD(15, 15, 16), ADD(16, 16, 17),	ADD(17, 17, 18), ADD(18, 18, 19),
+	    ADD(19, 19, 20), ADD(20, 20, 6),  ADDI(13, 13, -1), BNE(13, 0, -32), JALR(0, 1, 0),
+	};
+	/* The same computation in C. */
+	uint64_t r[32] = {0};
+	r[5] = 10, r[7] = 1, r[8] = 2, r[9] = 3, r[10] = 4, r[11] = 5, r[12] = 6;
+	do {
+		for (int k = 6; k <= 11; k++)
+			r[k] += r[k + 1];
+		r[12]++;
+	} while (--r[5]);
+	r[13] = 7, r[15] = 1, r[16] = 2, r[17] = 3, r[18] = 4, r[19] = 5, r[20] = 6;
+	do {
+		for (int k = 14; k <= 19; k++)
+			r[k] += r[k + 1];
+		r[20] += r[6];
+	} while (--r[13]);
+	assert_int_equal(run(p, 35), 0x8000a000);
+	for (int k = 5; k <= 20; k++)
+		assert_int_equal(h->x[k], r[k]);
+	assert_int_equal(h->instret, 8 + 10 * 9 + 8 + 7 * 9 + 1);
+}
+
 /* A branch over two ALU instructions on one register becomes a cmov:
  * both outcomes keep the right value and instret. */
 static void test_if_converted(void **state)
@@ -338,10 +375,11 @@ static void test_rate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_alu),		cmocka_unit_test(test_divide),
-	    cmocka_unit_test(test_loop),	cmocka_unit_test(test_if_converted),
-	    cmocka_unit_test(test_memory_fast), cmocka_unit_test(test_slow_and_trap),
-	    cmocka_unit_test(test_encodings),	cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_alu),		  cmocka_unit_test(test_divide),
+	    cmocka_unit_test(test_loop),	  cmocka_unit_test(test_two_loops),
+	    cmocka_unit_test(test_if_converted),  cmocka_unit_test(test_memory_fast),
+	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
+	    cmocka_unit_test(test_rate),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
