@@ -160,6 +160,15 @@ static void use_alloc(struct tx *t, unsigned c)
 	t->cur = c;
 }
 
+/* The blocks that follow the blocks in `set` (`succ`: each block's). */
+static uint32_t succ_of(const uint32_t *succ, uint32_t set)
+{
+	uint32_t r = 0;
+	for (; set; set &= set - 1)
+		r |= succ[__builtin_ctz(set)];
+	return r;
+}
+
 /* Gives the most used registers of each loop of the region (and of the
  * rest) a host register each, and loads those of the entry block's. */
 static void alloc_regs(struct tx *t)
@@ -179,9 +188,7 @@ static void alloc_regs(struct tx *t)
 	for (int changed = 1; changed;) { /* transitive closure */
 		changed = 0;
 		for (unsigned k = 0; k < nb; k++) {
-			uint32_t r = reach[k];
-			for (uint32_t f = reach[k]; f; f &= f - 1)
-				r |= succ[__builtin_ctz(f)];
+			uint32_t r = reach[k] | succ_of(succ, reach[k]);
 			changed |= r != reach[k];
 			reach[k] = r;
 		}
@@ -206,15 +213,12 @@ static void alloc_regs(struct tx *t)
 		unsigned len = 1;
 		while (!((front >> k) & 1)) { /* breadth first, one block a step */
 			seen |= front;
-			uint32_t nf = 0;
-			for (uint32_t f = front; f; f &= f - 1)
-				nf |= succ[__builtin_ctz(f)];
-			front = nf & ~seen;
+			front = succ_of(succ, front) & ~seen;
 			len++;
 		}
 		weight[k] = len < 16 ? 256 / len : 16;
 	}
-	uint32_t written = 0;
+	uint32_t written = 0, used = 0; /* used: the allocations blocks have */
 	unsigned uses[JIT_REGION_BLOCKS][32];
 	memset(uses, 0, sizeof(uses));
 	for (unsigned k = 0; k < nb; k++) {
@@ -226,8 +230,10 @@ static void alloc_regs(struct tx *t)
 			for (unsigned g = 1; g < 32; g++)
 				uses[t->cls[k]][g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
 		}
+		used |= 1u << t->cls[k];
 	}
-	for (unsigned c = 0; c < JIT_REGION_BLOCKS; c++) {
+	for (uint32_t u = used; u; u &= u - 1) {
+		unsigned c = (unsigned)__builtin_ctz(u);
 		struct alloc *a = &t->al[c];
 		memset(a->host, -1, sizeof(a->host));
 		for (unsigned k = 0; k < NCACHE; k++) {
@@ -247,8 +253,8 @@ static void alloc_regs(struct tx *t)
 	/* The blocks outside loops run once per entry: they take the
 	 * allocation of the heaviest loop, so entering it moves nothing. */
 	unsigned heavy = 0, most = 0;
-	for (unsigned c = 1; c < JIT_REGION_BLOCKS; c++) {
-		unsigned sum = 0;
+	for (uint32_t u = used & ~1u; u; u &= u - 1) {
+		unsigned c = (unsigned)__builtin_ctz(u), sum = 0;
 		for (unsigned g = 1; g < 32; g++)
 			sum += uses[c][g];
 		if (sum > most) {
@@ -392,37 +398,40 @@ static void emit_reload(struct tx *t)
 		to_tail(t, TAIL_RELOAD, 1);
 }
 
+/* Tail `k` for allocation `c` (see TAIL_*). */
+static void emit_tail(struct tx *t, unsigned c, int k)
+{
+	struct xbuf *b = t->b;
+	use_alloc(t, c);
+	if (k == TAIL_RELOAD) {
+		reload_volatile(t);
+		x_ret(b);
+		return;
+	}
+	flush(t, t->written);
+	sync_instret(t);
+	if (k == TAIL_SAVE) {
+		x_ret(b);
+	} else if (k == TAIL_POLL) {
+		x_mov_m32i(b, RBX, O_POLL, 0); /* poll_count = 0: poll now */
+		x_patch(b, x_jmp(b), t->st->exit);
+	} else {
+		x_patch(b, x_jmp(b), t->st->chain);
+	}
+}
+
 /* The shared tails this region used, and the jumps and calls to them. */
 static void emit_tails(struct tx *t)
 {
-	struct xbuf *b = t->b;
 	uint32_t at[JIT_REGION_BLOCKS][TAIL_COUNT];
 	for (unsigned c = 0; c < JIT_REGION_BLOCKS; c++)
-		for (int k = 0; k < TAIL_COUNT; k++) {
-			if (!(t->tails_used[c] >> k & 1))
-				continue;
-			use_alloc(t, c);
-			at[c][k] = b->len;
-			if (k == TAIL_RELOAD) {
-				reload_volatile(t);
-				x_ret(b);
-				continue;
+		for (int k = 0; k < TAIL_COUNT; k++)
+			if (t->tails_used[c] >> k & 1) {
+				at[c][k] = t->b->len;
+				emit_tail(t, c, k);
 			}
-			flush(t, t->written);
-			sync_instret(t);
-			if (k == TAIL_SAVE) {
-				x_ret(b);
-			} else if (k == TAIL_POLL) {
-				x_op_m(b, 0, 0xc7, 0, RBX, -1,
-				       O_POLL); /* poll_count = 0: poll now */
-				x32(b, 0);
-				x_patch(b, x_jmp(b), t->st->exit);
-			} else {
-				x_patch(b, x_jmp(b), t->st->chain);
-			}
-		}
 	for (unsigned i = 0; i < t->nlate; i++)
-		x_patch(b, t->late[i].at, at[t->late[i].cls][t->late[i].tail]);
+		x_patch(t->b, t->late[i].at, at[t->late[i].cls][t->late[i].tail]);
 }
 
 /* Records that the rel32 at `at` must point at block `blk` once every
@@ -648,8 +657,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 		uint32_t miss = emit_tlb_lookup(t, c->addr, c->size, c->store ? O_TAG_W : O_TAG_R);
 		x_store64(b, RBX, O_SITE(c->site), RCX);
 		x_store64(b, RBX, O_SITE(c->site) + 8, RAX);
-		x_op_m(b, 0, 0xc6, 0, RBX, -1, O_SITES_USED); /* mov byte [used], 1 */
-		xb(b, 1);
+		x_mov_m8i(b, RBX, O_SITES_USED, 1);
 		x_patch(b, x_jmp(b), c->mid);
 		x_patch(b, miss, b->len);
 	}
@@ -781,10 +789,9 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 				src2 = RCX;
 			}
 		}
-		if (rs1 == 0 && alu_ri[op] && op != OP_ANDI) { /* li */
+		if (rs1 == 0 && alu_ri[op] &&
+		    op != OP_ANDI) { /* li: imm is 12-bit, sign-extended */
 			x_mov_imm(b, hd, (uint64_t)(int64_t)imm);
-			if (op == OP_ADDIW)
-				x_movsxd(b, hd, hd);
 			return;
 		}
 		if (rs1 != d->rd) {
@@ -859,8 +866,6 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		x_movsxd(b, RAX, RAX);
 	rput(t, d->rd, RAX);
 }
-
-static void emit_alu(struct tx *t, const struct rv_insn *d);
 
 /* Sets the flags for branch `d`, taken on condition `cc`; returns the
  * condition to test (swapped when x0 is the first operand: rs2 is then

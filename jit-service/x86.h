@@ -205,6 +205,17 @@ static inline void x_cmp_m8i(struct xbuf *b, int base, int32_t disp, uint8_t imm
 	x_op_m(b, 0, 0x80, ALU_CMP, base, -1, disp);
 	xb(b, imm);
 }
+/* mov byte [base + disp], imm8 / mov dword [base + disp], imm32 */
+static inline void x_mov_m8i(struct xbuf *b, int base, int32_t disp, uint8_t imm)
+{
+	x_op_m(b, 0, 0xc6, 0, base, -1, disp);
+	xb(b, imm);
+}
+static inline void x_mov_m32i(struct xbuf *b, int base, int32_t disp, uint32_t imm)
+{
+	x_op_m(b, 0, 0xc7, 0, base, -1, disp);
+	x32(b, imm);
+}
 
 static inline void x_shift_i(struct xbuf *b, int sh, int w, int r, uint8_t n)
 {
@@ -220,12 +231,6 @@ static inline void x_shift_cl(struct xbuf *b, int sh, int w, int r)
 static inline void x_imul(struct xbuf *b, int w, int dst, int src)
 {
 	x_op_r(b, w, 0x0faf, dst, src);
-}
-/* imul dst, src, imm8 */
-static inline void x_imul_i8(struct xbuf *b, int w, int dst, int src, int8_t imm)
-{
-	x_op_r(b, w, 0x6b, dst, src);
-	xb(b, (uint8_t)imm);
 }
 /* Group 3 on r: neg (/3); mul (/4), imul (/5) of rax by r into rdx:rax;
  * div (/6), idiv (/7) of rdx:rax by r. */
