@@ -249,12 +249,27 @@ static void jit_request(uint64_t ppc, unsigned mode, uint32_t gen)
 		J.hs->requests++;
 }
 
+/* Whether translation `bh` was made from the guest bytes now at its place
+ * for the block at `ppc`. If not, they changed behind the TLB's back (a
+ * store that raced with the page first getting code, a device's DMA): the
+ * page's translations are invalid for every hart. */
+static int jit_source_current(struct hart *h, uint64_t ppc, const struct jit_block_hdr *bh)
+{
+	uint64_t off = ppc - HART_RAM_BASE;
+	if (bh->ppc == ppc && bh->guest_off + bh->guest_len <= 4096 &&
+	    memcmp(h->ram + (off & ~4095ull) + bh->guest_off, bh + 1, bh->guest_len) == 0)
+		return 1;
+	__atomic_fetch_add(&h->jit_gens[off >> 12], 1, __ATOMIC_RELEASE);
+	J.hs->stale++;
+	return 0;
+}
+
 /* Looks `b` up in the index. Returns 1 when the block is settled (bound to
  * its translation, or known untranslatable), 0 when there is no current
  * translation; `*gen` gets the page's generation. */
 static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *gen)
 {
-	uint64_t off = b->ppc - HART_RAM_BASE, page = off >> 12;
+	uint64_t page = (b->ppc - HART_RAM_BASE) >> 12;
 	*gen = __atomic_load_n(&h->jit_gens[page], __ATOMIC_ACQUIRE);
 	/* A page without the has-code bit has no current translation (shoal-jit
 	 * sets it before reading the page; a store clears it and bumps the
@@ -272,30 +287,21 @@ static int jit_bind(struct hart *h, struct block *b, unsigned mode, uint32_t *ge
 		return 1;
 	}
 	const struct jit_block_hdr *bh = (const struct jit_block_hdr *)(J.rx + co);
-	if (bh->ppc == b->ppc && bh->guest_off + bh->guest_len <= 4096 &&
-	    memcmp(h->ram + (off & ~4095ull) + bh->guest_off, bh + 1, bh->guest_len) == 0) {
-		J.hs->hits++;
-		J.hs->installs++;
-		b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
-		b->jit_hdr = bh;
-		return 1;
+	if (!jit_source_current(h, b->ppc, bh)) {
+		(*gen)++;
+		return 0;
 	}
-	/* Changed behind the TLB's back (a store that raced with the page
-	 * first getting code, a device's DMA): invalid for every hart. */
-	__atomic_fetch_add(&h->jit_gens[page], 1, __ATOMIC_RELEASE);
-	(*gen)++;
-	J.hs->stale++;
-	return 0;
+	J.hs->hits++;
+	J.hs->installs++;
+	b->jit = (const uint8_t *)bh + jit_block_code_off(bh);
+	b->jit_hdr = bh;
+	return 1;
 }
 
 void jit_recheck(struct hart *h, struct block *b)
 {
-	const struct jit_block_hdr *bh = b->jit_hdr;
-	uint64_t off = b->ppc - HART_RAM_BASE;
-	if (memcmp(h->ram + (off & ~4095ull) + bh->guest_off, bh + 1, bh->guest_len) == 0)
+	if (jit_source_current(h, b->ppc, b->jit_hdr))
 		return;
-	__atomic_fetch_add(&h->jit_gens[off >> 12], 1, __ATOMIC_RELEASE);
-	J.hs->stale++;
 	b->jit = NULL;
 	b->jit_hdr = NULL;
 	b->jit_next = b->hits + 1; /* look up (and ask for) the new one */
