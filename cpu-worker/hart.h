@@ -224,7 +224,7 @@ struct hart {
 	struct block *jc[MMU_CTX_COUNT][1u << JC_BITS];
 	struct block **jcur; /* jc[ictx] */
 	uint64_t blocks_built;
-	uint32_t block_epoch; /* bumped by fence.i and by dropped translations */
+	uint32_t block_epoch; /* bumped by fence.i and by dropped address translations */
 	uint32_t fence_epoch; /* bumped by fence.i */
 
 	/* Tier 1 (cpu-worker/jit.c). Translated code runs with rbx = h and

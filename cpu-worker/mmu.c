@@ -29,11 +29,20 @@ static void tlb_clear(struct tlb *t)
 	t->vnext = 0;
 }
 
+/* After S/U translations were dropped: what cached their results follows
+ * (the access page caches of translated code; jump caches, through a new
+ * block epoch, so every pc is translated again). */
+static void translations_dropped(struct hart *h)
+{
+	jit_sites_flush(h);
+	h->block_epoch++;
+}
+
 void mmu_init(struct hart *h)
 {
 	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
 		tlb_clear(&h->tlb[c]);
-	h->jit_sites_used = 1;
+	h->jit_sites_used = 1; /* zeroed slots would claim page 0: empty them */
 	jit_sites_flush(h);
 	mmu_update_ctx(h);
 }
@@ -48,8 +57,7 @@ void mmu_flush(struct hart *h)
 {
 	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++)
 		tlb_clear(&h->tlb[c]);
-	jit_sites_flush(h);
-	h->block_epoch++; /* jump caches: every pc is translated again */
+	translations_dropped(h);
 }
 
 /* Whether entry `e` translates virtual page `page` for any access. */
@@ -82,8 +90,7 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 		for (unsigned v = 0; v < TLB_VICTIMS; v++)
 			entry_drop_page(&t->victim[v], page);
 	}
-	jit_sites_flush(h);
-	h->block_epoch++; /* jump caches: every pc is translated again */
+	translations_dropped(h);
 }
 
 void mmu_update_ctx(struct hart *h)

@@ -1,7 +1,7 @@
 /* shoal-mem: owns guest RAM (one sealed memfd per guest NUMA node, bound to
  * its host node before first touch, then prefaulted in the background), the
- * board page and the
- * device shadow pages, and hands their fds to local peers of the same user.
+ * board page and the device shadow pages, and hands their fds to local peers
+ * of the same user.
  *
  * Usage (spawned by shoal):
  *   shoal-mem --listen-fd FD --harts N [--ram SIZE[@HOSTNODE]]... [--shadows K]
