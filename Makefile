@@ -155,11 +155,12 @@ run: all linux-guest
 
 # ---- tests ----
 UNIT_TESTS := test_decode test_proto test_region test_elf test_util test_memserver test_boot test_numa \
-	test_plic test_virtio test_jit
+	test_plic test_virtio test_jit test_postring
 UNIT_BINS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 $(BUILD)/tests/test_decode: $(call obj,tests/unit/test_decode.c cpu-worker/decode.c)
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c $(COMMON_SRC))
 $(BUILD)/tests/test_region: $(call obj,tests/unit/test_region.c $(COMMON_SRC))
+$(BUILD)/tests/test_postring: $(call obj,tests/unit/test_postring.c)
 $(BUILD)/tests/test_elf: $(call obj,tests/unit/test_elf.c deploy/elf.c common/util.c)
 $(BUILD)/tests/test_util: $(call obj,tests/unit/test_util.c $(COMMON_SRC))
 $(BUILD)/tests/test_memserver: $(call obj,tests/unit/test_memserver.c $(COMMON_SRC))

@@ -19,6 +19,7 @@ static const struct op_desc ops[OP_COUNT] = {
     [OP_MMIO_REPLY] = {"mmio_reply", PF_ID | PF_VALUE, PF_ID | PF_VALUE},
     [OP_SYNC] = {"sync", PF_ID, PF_ID},
     [OP_SYNC_REPLY] = {"sync_reply", PF_ID, PF_ID},
+    [OP_KICK] = {"kick", 0, 0},
     [OP_REGION_GET] = {"region_get", PF_KIND | PF_INDEX, PF_KIND | PF_INDEX},
     [OP_REGION] = {"region", PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION,
 		   PF_KIND | PF_INDEX | PF_SIZE | PF_NODE | PF_GENERATION},

@@ -12,10 +12,12 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "postring.h"
 #include "region.h"
 
-#define SHADOW_REGS 512 /* register offsets a shadow can publish: [0, 512) */
-#define SHADOW_SIZE 4096
+#define SHADOW_REGS 512		      /* register offsets a shadow can publish: [0, 512) */
+#define SHADOW_PAGE 4096	      /* the registers and the device's private state */
+#define SHADOW_SIZE (2 * SHADOW_PAGE) /* the second page: the posted-write ring */
 
 /** A device's shadow page: register values the device publishes for vCPUs
  * to read without a round trip, one optional interrupt-status register the
@@ -36,7 +38,14 @@ struct shadow {
 	uint8_t priv[] __attribute__((aligned(64)));
 };
 
-#define SHADOW_PRIV_SIZE (SHADOW_SIZE - sizeof(struct shadow))
+#define SHADOW_PRIV_SIZE (SHADOW_PAGE - sizeof(struct shadow))
+
+/** The device's posted-write ring, in the region's second page. */
+static inline struct post_ring *shadow_ring(struct shadow *s)
+{
+	_Static_assert(sizeof(struct post_ring) <= SHADOW_PAGE, "ring larger than a page");
+	return (struct post_ring *)(void *)((char *)s + SHADOW_PAGE);
+}
 
 /** Returns 1 if every byte of [off, off + size) has been published, so a
  * vCPU may serve the read from the page; 0 means ask the device. */

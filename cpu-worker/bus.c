@@ -3,9 +3,11 @@
  * by device processes (shadow page for hot registers, posted writes, read
  * round trips). */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "../common/futex.h"
@@ -118,6 +120,53 @@ static void sync_device(struct hart *h, struct dev_window *d)
 	}
 }
 
+/* Tells a sleeping device that its ring has writes (common/postring.h). */
+static void kick(struct dev_window *d)
+{
+	struct proto_msg m = {.op = OP_KICK};
+	zmsg_send(d->sock, NULL, 0, &m);
+}
+
+/* One step of waiting for device `d` to make progress on its ring: spins
+ * first, then yields the CPU (the device may need it), then sleeps. Returns
+ * the number of steps so far; says so once when the wait gets long. */
+static unsigned ring_pause(struct hart *h, struct dev_window *d, unsigned tries, const char *what)
+{
+	if (post_ring_needs_kick(shadow_ring(d->shadow)))
+		kick(d);
+	if (tries < 64) {
+		__builtin_ia32_pause();
+	} else if (tries < 1024) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, 100 * 1000};
+		nanosleep(&ts, NULL);
+		if (tries == 1024 + 50000) /* about 5 s */
+			log_err("hart %u: device %s has not %s for 5 s; still waiting", h->hartid,
+				d->name, what);
+	}
+	return tries + 1;
+}
+
+/* A posted write: through the device's ring when it has one (every hart's
+ * writes in one order), else a message on this hart's socket. */
+static int dev_post(struct hart *h, struct dev_window *d, uint64_t off, unsigned size, uint64_t val)
+{
+	if (!d->shadow) {
+		struct proto_msg m = {.op = OP_MMIO_WRITE, .addr = off, .size = size, .value = val};
+		d->posted = 1;
+		return zmsg_send(d->sock, NULL, 0, &m) ? EXC_STORE_ACCESS : 0;
+	}
+	struct post_ring *r = shadow_ring(d->shadow);
+	uint64_t t;
+	for (unsigned tries = 0; !(t = post_ring_push(r, (uint32_t)off, size, val));)
+		tries = ring_pause(h, d, tries, "made room for a write");
+	d->ticket = t;
+	if (post_ring_needs_kick(r))
+		kick(d);
+	return 0;
+}
+
 void bus_sync_devices(struct hart *h)
 {
 	for (uint32_t i = 0; i < h->ndev; i++)
@@ -133,9 +182,18 @@ void bus_fence_io(struct hart *h)
 
 void bus_settle_line(struct hart *h, unsigned src)
 {
-	for (uint32_t i = 0; i < h->ndev; i++)
-		if (h->dev[i].irq == src && h->dev[i].posted)
-			sync_device(h, &h->dev[i]);
+	for (uint32_t i = 0; i < h->ndev; i++) {
+		struct dev_window *d = &h->dev[i];
+		if (d->irq != src)
+			continue;
+		if (d->posted)
+			sync_device(h, d);
+		/* Ring writes: wait (up to about 2 s) until the device has them. */
+		for (unsigned tries = 0; d->shadow &&
+					 !post_ring_done(shadow_ring(d->shadow), d->ticket) &&
+					 tries < 1024 + 20000;)
+			tries = ring_pause(h, d, tries, "handled a write");
+	}
 }
 
 /* Ends this hart's process after asking the VM to stop (BOARD_SHUTDOWN) or
@@ -164,8 +222,7 @@ static int htif_store(struct hart *h, uint64_t addr)
 		bus_guest_exit(h, (int)((v >> 1) & 0x7fffffff), "HTIF tohost");
 	if ((v >> 56) == 1 && ((v >> 48) & 0xff) == 1 && h->ndev) {
 		/* console putchar: hand it to the first device (the UART) */
-		struct proto_msg m = {.op = OP_MMIO_WRITE, .addr = 0, .size = 1, .value = v & 0xff};
-		zmsg_send(h->dev[0].sock, NULL, 0, &m);
+		dev_post(h, &h->dev[0], 0, 1, v & 0xff);
 	}
 	uint64_t zero = 0;
 	memcpy(h->ram + (addr & ~7ull) - 0x80000000ull, &zero, 8);
@@ -294,11 +351,7 @@ int bus_store(struct hart *h, uint64_t addr, unsigned size, uint64_t val)
 		shadow_isr_ack(d->shadow, h->board, (uint32_t)val);
 		return 0;
 	}
-	if (d) {
-		struct proto_msg m = {
-		    .op = OP_MMIO_WRITE, .addr = addr - d->base, .size = size, .value = val};
-		d->posted = 1;
-		return zmsg_send(d->sock, NULL, 0, &m) ? EXC_STORE_ACCESS : 0;
-	}
+	if (d)
+		return dev_post(h, d, addr - d->base, size, val);
 	return EXC_STORE_ACCESS;
 }

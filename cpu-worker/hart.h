@@ -105,6 +105,7 @@ struct dev_window {
 	struct shadow *shadow; /* may be NULL */
 	uint32_t irq;	       /* the PLIC source it drives, 0 if none */
 	int posted;	       /* writes sent since the device last answered */
+	uint64_t ticket;       /* the last write this hart put in the ring */
 	char name[32];
 };
 

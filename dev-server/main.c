@@ -111,7 +111,49 @@ static void fail(const char *arg, const char *what)
 	exit(2);
 }
 
-/* Handles every message waiting on the ROUTER. */
+/* How long the loop keeps polling the ring after a write before it sleeps:
+ * writes come in bursts (a console line, a batch of notifies), and a
+ * sleeping device costs the writer a kick and itself a wake-up. */
+#define LINGER_NS 30000
+
+/* Handles every write published in the device's posted-write ring; returns
+ * how many. */
+static unsigned drain_posted(struct device *d)
+{
+	if (!d->shadow)
+		return 0;
+	struct post_ring *r = shadow_ring(d->shadow);
+	const struct post_slot *s;
+	unsigned n = 0;
+	while ((s = post_ring_peek(r))) {
+		uint32_t size = s->size;
+		if (size == 1 || size == 2 || size == 4 || size == 8)
+			d->ops->mmio_write(d, s->off, size, s->value);
+		post_ring_pop(r);
+		n++;
+	}
+	return n;
+}
+
+/* After a burst of ring writes: polls for more until LINGER_NS pass
+ * without one. */
+static void linger_posted(struct device *d)
+{
+	struct post_ring *r = shadow_ring(d->shadow);
+	uint64_t until = util_now_ns() + LINGER_NS;
+	for (unsigned i = 1;; i++) {
+		if (post_ring_peek(r)) {
+			drain_posted(d);
+			until = util_now_ns() + LINGER_NS;
+		} else if (i % 64 == 0 && util_now_ns() > until) {
+			return;
+		}
+		__builtin_ia32_pause();
+	}
+}
+
+/* Handles every message waiting on the ROUTER. A hart published its ring
+ * writes before it sent a message, so they are handled first. */
 static void serve_zmq(struct device *d, void *sock)
 {
 	for (;;) {
@@ -134,6 +176,7 @@ static void serve_zmq(struct device *d, void *sock)
 		}
 		if (r)
 			return;
+		drain_posted(d);
 		switch (m.op) {
 		case OP_MMIO_WRITE:
 			if (m.size == 1 || m.size == 2 || m.size == 4 || m.size == 8)
@@ -153,6 +196,7 @@ static void serve_zmq(struct device *d, void *sock)
 			}
 			zmsg_send(sock, ident, il, &rep);
 			break;
+		case OP_KICK: break; /* the ring was drained above */
 		case OP_SYNC:
 			rep.op = OP_SYNC_REPLY;
 			rep.id = m.id;
@@ -277,8 +321,12 @@ int main(int argc, char **argv)
 	int zmq_armed = 0, stopping = 0;
 	while (!stopping) {
 		serve_zmq(&dev, sock);
+		if (drain_posted(&dev))
+			linger_posted(&dev);
 		if (dev.ops->idle)
 			dev.ops->idle(&dev);
+		if (dev.shadow && post_ring_sleep(shadow_ring(dev.shadow)))
+			continue; /* a write came in while going to sleep */
 		if (!zmq_armed) {
 			s = get_sqe(&loop);
 			io_uring_prep_poll_add(s, zfd, POLLIN);
@@ -307,10 +355,13 @@ int main(int argc, char **argv)
 			}
 		}
 		io_uring_cq_advance(&loop.ring, seen);
+		if (dev.shadow)
+			post_ring_awake(shadow_ring(dev.shadow));
 	}
 	/* Orderly stop: serve what the vCPUs already sent, let in-flight writes
 	 * land, then flush the rest synchronously. */
 	serve_zmq(&dev, sock);
+	drain_posted(&dev);
 	if (dev.ops->idle)
 		dev.ops->idle(&dev);
 	for (int spins = 0; spins < 100; spins++) {
