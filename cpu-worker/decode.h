@@ -42,6 +42,9 @@ static inline int rv_op_is_jump(unsigned op)
 	return op >= OP_JAL && op <= OP_BGEU;
 }
 
+/** Zihintpause's PAUSE: a FENCE with predecessor W and no successor. */
+#define RV_PAUSE 0x0100000fu
+
 /** One decoded instruction. For CSR ops `imm` is the CSR number and, for the
  * immediate forms, rs1 holds the 5-bit zimm. */
 struct rv_insn {

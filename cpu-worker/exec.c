@@ -616,6 +616,8 @@ L_FENCE:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (i->raw & (1u << 26)) /* pred.O: device output before what follows */
 		bus_fence_io(h);
+	if (i->raw == RV_PAUSE) /* a spin-wait: let the hart it waits for run */
+		sched_yield();
 	NEXT;
 L_FENCE_I:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

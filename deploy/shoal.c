@@ -436,7 +436,7 @@ static void fw_boot_prepare(struct fw_boot *b)
 	struct boot_config cfg = {.nharts = vm.smp,
 				  .nnodes = 1,
 				  .bootargs = vm.append ? vm.append : "console=ttyS0",
-				  .isa = "rv64imafdc_zicsr_zifencei_sstc"};
+				  .isa = "rv64imafdc_zicsr_zifencei_zihintpause_sstc"};
 	uint64_t base = RAM_BASE;
 	cfg.nnodes = vm.nnodes ? vm.nnodes : 1;
 	cfg.numa = vm.nnodes > 0;

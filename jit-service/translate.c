@@ -1005,8 +1005,10 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 			struct rv_insn *d = &tr->ins[tr->ninsns];
 			rv_decode(w, d);
 			/* A fence ordering device output waits for the devices
-			 * (bus_fence_io): the interpreter runs it. */
-			if (!op_translatable(d->op) || (d->op == OP_FENCE && (w & (1u << 26))))
+			 * (bus_fence_io) and a PAUSE yields the host CPU: the
+			 * interpreter runs them. */
+			if (!op_translatable(d->op) ||
+			    (d->op == OP_FENCE && ((w & (1u << 26)) || w == RV_PAUSE)))
 				break;
 			tr->ins_off[tr->ninsns++] = (uint16_t)off;
 			n++;

@@ -43,6 +43,21 @@ test_28: li TESTNUM, 28
 	TEST_TRAP(29, 5, li a1, 0x40000000; ld a4, 0(a1))
 	TEST_TRAP(30, 7, li a1, 0x40000000; sd a4, 0(a1))
 	TEST_EQ(31, s9, 0x40000000)
+test_32: li TESTNUM, 32
+	/* fences, and Zihintpause's PAUSE (fence w,0) in a hot loop: no trap,
+	 * no register changed (the loop runs translated under the JIT) */
+	li a1, 0
+	li a2, 200
+	li a3, 77
+1:	fence rw, rw
+	.word 0x0100000f /* pause */
+	fence w, o
+	addi a1, a1, 1
+	bne a1, a2, 1b
+	li t2, 77
+	bne a3, t2, fail
+	li t2, 200
+	bne a1, t2, fail
 	j pass
 	RVTEST_END
 	.data
