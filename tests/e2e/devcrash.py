@@ -48,13 +48,13 @@ def main(argv):
             out += chunk
         if not started and b"blkcrash: writing" in out:
             started = True
-            next_kill = time.time() + rnd.uniform(0.05, 0.3)
+            next_kill = time.time() + rnd.uniform(0.04, 0.15)
         if started and kills < KILLS and time.time() >= next_kill:
             pid = device_pid(p.pid, "crashdisk")
             if pid:
                 os.kill(pid, 9)
                 kills += 1
-            next_kill = time.time() + rnd.uniform(0.05, 0.3)
+            next_kill = time.time() + rnd.uniform(0.04, 0.15)
         time.sleep(0.01)
     if p.poll() is None:
         p.kill()
@@ -71,7 +71,8 @@ def main(argv):
         problems.append("exit status %d" % status)
     if kills < 20:
         problems.append("only %d kills landed while the guest worked" % kills)
-    if restarts < kills:
+    # The last kill may land as the guest powers off: no restart then.
+    if restarts < kills - 1:
         problems.append("%d restarts for %d kills" % (restarts, kills))
     if "blkcrash: PASS" not in text:
         problems.append("guest said: " + " | ".join(
