@@ -27,6 +27,10 @@
 struct shadow {
 	struct region_hdr hdr;
 	uint64_t valid[SHADOW_REGS / 64];
+	/* Registers the guest also writes: their published value is current
+	 * only once the device has handled every posted write (its ring is
+	 * empty); until then a read goes to the device. */
+	uint64_t after_writes[SHADOW_REGS / 64];
 	uint8_t regs[SHADOW_REGS] __attribute__((aligned(8)));
 	/* Interrupt status (optional; isr_off == 0 means none): the 32-bit
 	 * register at regs[isr_off] holds pending cause bits; the device sets
@@ -61,6 +65,22 @@ static inline int shadow_readable(const struct shadow *s, uint64_t off, unsigned
 	return 1;
 }
 
+/** Returns 1 if the vCPU may serve a read of [off, off + size) from the
+ * page: every byte is published, and a register the guest writes has no
+ * write pending in the ring (the ring is in the page after the shadow). */
+static inline int shadow_current(struct shadow *s, uint64_t off, unsigned size)
+{
+	if (!shadow_readable(s, off, size))
+		return 0;
+	uint64_t mask = ((1ull << size) - 1) << (off % 64);
+	if (off % 64 + size > 64 ||
+	    (__atomic_load_n(&s->after_writes[off / 64], __ATOMIC_ACQUIRE) & mask)) {
+		const struct post_ring *r = shadow_ring(s);
+		return post_ring_done(r, __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE));
+	}
+	return 1;
+}
+
 /** Publishes byte register `off` = `v` (device side). The value is visible
  * before its valid bit, so a reader never sees a stale value as valid. */
 static inline void shadow_publish8(struct shadow *s, unsigned off, uint8_t v)
@@ -74,6 +94,14 @@ static inline void shadow_publish32(struct shadow *s, unsigned off, uint32_t v)
 {
 	__atomic_store_n((uint32_t *)(void *)&s->regs[off], v, __ATOMIC_RELEASE);
 	__atomic_fetch_or(&s->valid[off / 64], 0xfull << (off % 64), __ATOMIC_RELEASE);
+}
+
+/** Publishes byte register `off` = `v` (device side), a register the guest
+ * also writes (see `after_writes`). */
+static inline void shadow_publish8_written(struct shadow *s, unsigned off, uint8_t v)
+{
+	__atomic_fetch_or(&s->after_writes[off / 64], 1ull << (off % 64), __ATOMIC_RELEASE);
+	shadow_publish8(s, off, v);
 }
 
 /** Marks `n` bytes at `off` published without writing them (a register

@@ -242,7 +242,7 @@ static struct dev_window *dev_find(struct hart *h, uint64_t addr, unsigned size)
 static int dev_read(struct hart *h, struct dev_window *d, uint64_t off, unsigned size,
 		    uint64_t *val)
 {
-	if (d->shadow && shadow_readable(d->shadow, off, size)) {
+	if (d->shadow && shadow_current(d->shadow, off, size)) {
 		uint64_t v = 0;
 		if (size == 4 && !(off & 3)) {
 			v = __atomic_load_n((uint32_t *)(void *)&d->shadow->regs[off],

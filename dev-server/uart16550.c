@@ -46,14 +46,38 @@ struct uart {
 	int writing;
 };
 
-/* Publishes LSR and drives the interrupt line: received data with ERBFI,
+/* The value a read of register `off` returns, for the registers whose
+ * read has no side effect (not RBR, IIR). */
+static uint8_t uart_reg(const struct uart_state *s, unsigned off)
+{
+	switch (off) {
+	case IER: return (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
+	case LCR: return s->lcr;
+	case MCR: return s->mcr;
+	case LSR: return LSR_THRE | LSR_TEMT | (s->rx_len ? LSR_DR : 0);
+	case MSR:
+		if (s->mcr & MCR_LOOP)
+			return (uint8_t)(((s->mcr & 0x0c) << 4) | ((s->mcr & 0x01) << 5) |
+					 ((s->mcr & 0x02) << 3));
+		return 0xb0; /* DCD, DSR, CTS */
+	case SCR: return s->scr;
+	}
+	return 0;
+}
+
+/* Publishes the registers whose reads have no side effect (LSR, and those
+ * the guest writes: IER, LCR, MCR, MSR, SCR - Linux reads IER for every
+ * console line) and drives the interrupt line: received data with ERBFI,
  * or a transmitter-empty event with ETBEI. Called after every change. */
 static void uart_publish(struct device *d)
 {
 	struct uart *u = d->priv;
-	uint8_t lsr = LSR_THRE | LSR_TEMT | (u->s->rx_len ? LSR_DR : 0);
-	if (d->shadow)
-		shadow_publish8(d->shadow, LSR, lsr);
+	if (d->shadow) {
+		static const uint8_t written[] = {IER, LCR, MCR, MSR, SCR};
+		shadow_publish8(d->shadow, LSR, uart_reg(u->s, LSR));
+		for (unsigned i = 0; i < sizeof(written); i++)
+			shadow_publish8_written(d->shadow, written[i], uart_reg(u->s, written[i]));
+	}
 	device_irq(d, ((u->s->ier & 1) && u->s->rx_len) || ((u->s->ier & 2) && u->s->thre_pending));
 }
 
@@ -143,7 +167,6 @@ static uint64_t uart_read(struct device *d, uint64_t off, unsigned size)
 			uart_arm_input(d);
 		}
 		break;
-	case IER: v = (u->s->lcr & LCR_DLAB) ? u->s->dlm : u->s->ier; break;
 	case IIR:
 		if ((u->s->ier & 1) && u->s->rx_len)
 			v = 0x04;
@@ -155,17 +178,7 @@ static uint64_t uart_read(struct device *d, uint64_t off, unsigned size)
 		if (u->s->fcr & 1)
 			v |= 0xc0;
 		break;
-	case LCR: v = u->s->lcr; break;
-	case MCR: v = u->s->mcr; break;
-	case LSR: v = LSR_THRE | LSR_TEMT | (u->s->rx_len ? LSR_DR : 0); break;
-	case MSR:
-		if (u->s->mcr & MCR_LOOP)
-			v = (uint8_t)(((u->s->mcr & 0x0c) << 4) | ((u->s->mcr & 0x01) << 5) |
-				      ((u->s->mcr & 0x02) << 3));
-		else
-			v = 0xb0; /* DCD, DSR, CTS */
-		break;
-	case SCR: v = u->s->scr; break;
+	default: v = uart_reg(u->s, (unsigned)off); break;
 	}
 	uart_publish(d);
 	return v;

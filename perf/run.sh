@@ -14,7 +14,7 @@
 #   mem_write_mbps   guest-timed 64-bit stores over 8 MiB
 #   mem_copy_mbps    guest-timed 64-bit copy, bytes read + written
 #   uart_posted_ns   one UART THR write with LSR polled first (guest-timed)
-#   mmio_rtt_ns      one MMIO read round trip to the UART scratch register
+#   mmio_rtt_ns      one MMIO read round trip (the UART IIR, never served from the shadow page)
 #   linux_boot_s     Debian's OpenSBI + the project's Linux to the first
 #                    userspace line (same firmware, kernel and initramfs)
 #   guest_cpu_mops   in-guest CPU benchmark, 1 thread (guest-timed)

@@ -57,6 +57,7 @@ for t in rv64i_alu rv64i_mem rv64i_branch rv64m rv64a rv64c priv; do
 	expect "isa $t" 0 "" -- --bios none --kernel "$GUEST/$t.elf"
 done
 expect "hello over the UART device" 0 "Hello from shoal: RV64 hart 0" -- --bios none --kernel "$GUEST/hello.elf"
+expect "UART: posted writes through the ring; SCR and IER read back each value just written" 0 "scratch ok" -- --bios none --kernel "$GUEST/mmio_bench.elf"
 expect "hello with 8 harts (7 park in WFI)" 0 "Hello from shoal" -- --bios none --smp 8 --kernel "$GUEST/hello.elf"
 expect "AMO and LR/SC contention across 4 hart processes" 0 "amo 800000 lrsc 800000" -- --bios none --smp 4 --kernel "$GUEST/amo_smp.elf"
 expect "IPI wakes a sleeping hart in another process" 0 "woken by hart 1" -- --bios none --smp 2 --kernel "$GUEST/ipi.elf"
