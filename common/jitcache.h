@@ -134,10 +134,25 @@ static inline uint32_t jit_hash(uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - JIT_INDEX_BITS));
 }
 
+/** The first index slot `key` may occupy. The keys of one guest page share
+ * a group of 64 slots (by the entry's offset in the page) at a hashed
+ * place: the translations of a page are looked up in one or two index
+ * pages, not one each (a Linux boot touched some 4500 index pages per
+ * vCPU, each a page fault, before). */
+#define JIT_GROUP_BITS 6
+static inline uint32_t jit_index_home(uint64_t key)
+{
+	uint64_t page = key >> (12 + JIT_MODE_BITS);
+	uint32_t group =
+	    (uint32_t)((page * 0x9e3779b97f4a7c15ull) >> (64 - (JIT_INDEX_BITS - JIT_GROUP_BITS)));
+	uint32_t in_page = (uint32_t)((key >> (JIT_MODE_BITS + 1)) + (key & 7) * 7);
+	return (group << JIT_GROUP_BITS) | (in_page & ((1u << JIT_GROUP_BITS) - 1));
+}
+
 /** Finds `key`'s value in `index`, or 0. Lock-free; see the contract above. */
 static inline uint64_t jit_index_find(const struct jit_index_entry *index, uint64_t key)
 {
-	uint32_t s = jit_hash(key);
+	uint32_t s = jit_index_home(key);
 	for (unsigned i = 0; i < JIT_INDEX_PROBES; i++) {
 		const struct jit_index_entry *e = &index[(s + i) & (JIT_INDEX_ENTRIES - 1)];
 		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);

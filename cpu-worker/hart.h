@@ -149,8 +149,8 @@ struct block {
 };
 
 /** Bumped when anything translated code relies on changes (struct hart
- * offsets, helper signatures, the stubs' contract). */
-#define JIT_ABI_VERSION 7u
+ * offsets, helper signatures, the stubs' contract, the index layout). */
+#define JIT_ABI_VERSION 8u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */

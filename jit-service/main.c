@@ -105,7 +105,7 @@ static int jit_create(struct jit *j, uint64_t generation)
 /* Publishes `val` for `key`. Returns 0, or -1 when no slot is free. */
 static int index_publish(struct jit *j, uint64_t key, uint64_t val)
 {
-	uint32_t s = jit_hash(key);
+	uint32_t s = jit_index_home(key);
 	for (unsigned i = 0; i < JIT_INDEX_PROBES; i++) {
 		struct jit_index_entry *e = &j->index[(s + i) & (JIT_INDEX_ENTRIES - 1)];
 		if (e->key == key) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "../../common/jitcache.h"
 #include "../../cpu-worker/hart.h"
 #include "../../jit-service/translate.h"
 
@@ -372,6 +373,49 @@ static void test_rate(void **state)
 	       insns / 200, us * 1000 / insns);
 }
 
+/* The index: a page's keys share a 64-slot group, pages spread over the
+ * index, a key found after collisions, and a missing key not found. */
+static void test_index(void **state)
+{
+	(void)state;
+	const uint64_t base = 0x80200000ull;
+	uint32_t g0 = jit_index_home(jit_key(base, 1)) >> JIT_GROUP_BITS;
+	unsigned other_groups = 0;
+	for (uint64_t off = 0; off < 4096; off += 2)
+		for (unsigned mode = 0; mode < 8; mode++) {
+			uint32_t h = jit_index_home(jit_key(base + off, mode));
+			assert_true(h < JIT_INDEX_ENTRIES);
+			assert_int_equal(h >> JIT_GROUP_BITS, g0);
+		}
+	for (uint64_t p = 1; p <= 64; p++)
+		other_groups +=
+		    (jit_index_home(jit_key(base + (p << 12), 1)) >> JIT_GROUP_BITS) != g0;
+	assert_true(other_groups >= 63);
+
+	size_t size = JIT_INDEX_ENTRIES * sizeof(struct jit_index_entry);
+	struct jit_index_entry *index = calloc(1, size);
+	assert_non_null(index);
+	/* Keys of one page whose homes collide take the next free slots. */
+	uint64_t keys[8];
+	unsigned n = 0;
+	uint32_t want = jit_index_home(jit_key(base, 3));
+	for (uint64_t off = 0; off < 4096 && n < 8; off += 2)
+		if (jit_index_home(jit_key(base + off, 3)) == want)
+			keys[n++] = jit_key(base + off, 3);
+	assert_true(n >= 2);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t s = want;
+		while (index[s & (JIT_INDEX_ENTRIES - 1)].key)
+			s++;
+		index[s & (JIT_INDEX_ENTRIES - 1)].key = keys[i];
+		index[s & (JIT_INDEX_ENTRIES - 1)].val = 100 + i;
+	}
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(jit_index_find(index, keys[i]), 100 + i);
+	assert_int_equal(jit_index_find(index, jit_key(base + 8192, 3)), 0);
+	free(index);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,7 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_loop),	  cmocka_unit_test(test_two_loops),
 	    cmocka_unit_test(test_if_converted),  cmocka_unit_test(test_memory_fast),
 	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
-	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_rate),	  cmocka_unit_test(test_index),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
