@@ -136,15 +136,21 @@ static unsigned drain_posted(struct device *d)
 }
 
 /* After a burst of ring writes: polls for more until LINGER_NS pass
- * without one. */
+ * without one, or until an I/O the writes started completes. What the
+ * writes queued (a notify's reads, the UART's output) is submitted first. */
 static void linger_posted(struct device *d)
 {
 	struct post_ring *r = shadow_ring(d->shadow);
+	struct io_uring *ring = &d->loop->ring;
+	io_uring_submit(ring);
 	uint64_t until = util_now_ns() + LINGER_NS;
 	for (unsigned i = 1;; i++) {
 		if (post_ring_peek(r)) {
 			drain_posted(d);
+			io_uring_submit(ring);
 			until = util_now_ns() + LINGER_NS;
+		} else if (io_uring_cq_ready(ring)) {
+			return;
 		} else if (i % 64 == 0 && util_now_ns() > until) {
 			return;
 		}
