@@ -37,7 +37,7 @@
 
 #define JIT_INDEX_BITS 20
 #define JIT_INDEX_ENTRIES (1u << JIT_INDEX_BITS)
-#define JIT_INDEX_PROBES 32 /* a key is within this many slots of its home */
+#define JIT_INDEX_PROBES 32 /* slots in each of a key's two probe runs */
 #define JIT_CODE_SIZE (256ull << 20)
 #define JIT_LAT_BUCKETS 32     /* compile latency histogram: bucket i < 2^i ns */
 #define JIT_BLK_US_BUCKETS 128 /* per guest block: bucket i in [i, i+1) us, the last open */
@@ -149,12 +149,23 @@ static inline uint32_t jit_index_home(uint64_t key)
 	return (group << JIT_GROUP_BITS) | (in_page & ((1u << JIT_GROUP_BITS) - 1));
 }
 
+/** The index slot of probe `i` (0 <= i < 2 * JIT_INDEX_PROBES) for `key`:
+ * JIT_INDEX_PROBES slots from its home in its page's group, then as many
+ * from a hash of the whole key, for a page with more translations than its
+ * group holds (every block of a page, with --jit-threshold 1). Slots are
+ * never emptied, so a key is in the second run only if the first is full. */
+static inline uint32_t jit_index_slot(uint64_t key, unsigned i)
+{
+	uint32_t s =
+	    i < JIT_INDEX_PROBES ? jit_index_home(key) + i : jit_hash(key) + (i - JIT_INDEX_PROBES);
+	return s & (JIT_INDEX_ENTRIES - 1);
+}
+
 /** Finds `key`'s value in `index`, or 0. Lock-free; see the contract above. */
 static inline uint64_t jit_index_find(const struct jit_index_entry *index, uint64_t key)
 {
-	uint32_t s = jit_index_home(key);
-	for (unsigned i = 0; i < JIT_INDEX_PROBES; i++) {
-		const struct jit_index_entry *e = &index[(s + i) & (JIT_INDEX_ENTRIES - 1)];
+	for (unsigned i = 0; i < 2 * JIT_INDEX_PROBES; i++) {
+		const struct jit_index_entry *e = &index[jit_index_slot(key, i)];
 		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
 		if (k == key)
 			return __atomic_load_n(&e->val, __ATOMIC_ACQUIRE);

@@ -105,9 +105,8 @@ static int jit_create(struct jit *j, uint64_t generation)
 /* Publishes `val` for `key`. Returns 0, or -1 when no slot is free. */
 static int index_publish(struct jit *j, uint64_t key, uint64_t val)
 {
-	uint32_t s = jit_index_home(key);
-	for (unsigned i = 0; i < JIT_INDEX_PROBES; i++) {
-		struct jit_index_entry *e = &j->index[(s + i) & (JIT_INDEX_ENTRIES - 1)];
+	for (unsigned i = 0; i < 2 * JIT_INDEX_PROBES; i++) {
+		struct jit_index_entry *e = &j->index[jit_index_slot(key, i)];
 		if (e->key == key) {
 			__atomic_store_n(&e->val, val, __ATOMIC_RELEASE);
 			return 0;

@@ -413,6 +413,28 @@ static void test_index(void **state)
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(jit_index_find(index, keys[i]), 100 + i);
 	assert_int_equal(jit_index_find(index, jit_key(base + 8192, 3)), 0);
+
+	/* A page with far more keys than its group holds (every block of a
+	 * page, as with --jit-threshold 1): published the way shoal-jit does,
+	 * every key is found. */
+	memset(index, 0, size);
+	const uint64_t dense = 0x80400000ull;
+	unsigned placed = 0;
+	for (uint64_t off = 0; off < 4096; off += 8) {
+		uint64_t key = jit_key(dense + off, 1);
+		for (unsigned i = 0; i < 2 * JIT_INDEX_PROBES; i++) {
+			struct jit_index_entry *e = &index[jit_index_slot(key, i)];
+			if (!e->key) {
+				e->key = key;
+				e->val = off + 16;
+				placed++;
+				break;
+			}
+		}
+	}
+	assert_int_equal(placed, 512);
+	for (uint64_t off = 0; off < 4096; off += 8)
+		assert_int_equal(jit_index_find(index, jit_key(dense + off, 1)), off + 16);
 	free(index);
 }
 
