@@ -1,6 +1,8 @@
 #!/bin/sh
 # shoal's benchmarks, each against the peer (QEMU TCG, `virt`) in the same
-# run, REPEATS times (default 3), repeats interleaved so drift hits both:
+# run, REPEATS times (default 5: this host's speed drifts by a third within
+# minutes, and a median of 3 moved with it), repeats interleaved so drift
+# hits both:
 #   mark_ms          shoalmark (CoreMark-like) with the JIT vs QEMU TCG
 #   mark_vs_native_ms   the same vs the host build (NATIVE_MARK)
 #   mark_vs_interp_ms   the same vs shoal --jit off
@@ -34,7 +36,7 @@
 set -eu
 BIN=${BIN:?}
 GUEST=${GUEST:?}
-REPEATS=${REPEATS:-3}
+REPEATS=${REPEATS:-5}
 QEMU=${QEMU:-qemu-system-riscv64}
 PEER=qemu-tcg
 here=$(cd "$(dirname "$0")" && pwd)
