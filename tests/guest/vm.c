@@ -47,6 +47,13 @@ __attribute__((section(".text.user"), aligned(4096), naked)) void user_load(void
 	__asm__ volatile("ld a0, 0(a0)\n\tecall\n");
 }
 
+/* U-mode code on another page: hands back a constant (ecall). The test
+ * maps it where user_load was, to see that a fenced page runs its new code. */
+__attribute__((section(".text.user"), aligned(4096), naked)) void user_const(void)
+{
+	__asm__ volatile("li a0, 0x77\n\tecall\n");
+}
+
 /* Called by the M trap entry with the saved registers; returns the pc to
  * resume at. */
 uint64_t mtrap(struct frame *f, uint64_t cause, uint64_t tval, uint64_t epc)
@@ -251,6 +258,16 @@ static void s_main(void)
 	CHECK(loop_ld(VA(2), 50) == 0, 55);
 	EXPECT_FAULT(13, VA(2), 56);
 #undef loop_ld
+	/* 17: code: the user page runs often (translated), is remapped to
+	 * other code, and only that page is fenced: the new code runs */
+	for (int k = 0; k < 100; k++)
+		CHECK(run_user(VA(6), VA(3)) == VAL(3), 57);
+	l0[6] = PTE((uint64_t)user_const, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(6)) : "memory");
+	CHECK(run_user(VA(6), VA(3)) == 0x77, 58);
+	l0[6] = PTE((uint64_t)user_load, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(6)) : "memory");
+	CHECK(run_user(VA(6), VA(3)) == VAL(3), 59);
 	/* 11: a non-canonical address */
 	probe_ld(1ul << 38);
 	EXPECT_FAULT(13, 1ul << 38, 36);
