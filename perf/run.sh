@@ -17,6 +17,8 @@
 #   mem_copy_mbps    guest-timed 64-bit copy, bytes read + written
 #   uart_posted_ns   one UART THR write with LSR polled first (guest-timed)
 #   mmio_rtt_ns      one MMIO read round trip (the UART IIR, never served from the shadow page)
+#   ipi_rtt_ns       2 harts waking each other from WFI with machine software
+#                    interrupts: one round trip (guest-timed)
 #   linux_boot_s     Debian's OpenSBI + the project's Linux to the first
 #                    userspace line (same firmware, kernel and initramfs)
 #   guest_cpu_mops   in-guest CPU benchmark, 1 thread (guest-timed)
@@ -143,6 +145,13 @@ for i in $(seq "$REPEATS"); do
 	sample uart_posted_ns ns lower $PEER "$(field posted_write_ns "$tmp/oq")"
 	sample mmio_rtt_ns ns lower shoal "$(field read_rt_ns "$tmp/os")"
 	sample mmio_rtt_ns ns lower $PEER "$(field read_rt_ns "$tmp/oq")"
+
+	# Cross-hart wake-ups: IPI ping-pong between 2 harts.
+	run_timed "$tmp/is" "$BIN/shoal" run --smp 2 --bios none --kernel "$GUEST/ipi_bench.elf" >/dev/null
+	run_timed "$tmp/iq" timeout 300 "$QEMU" -machine virt -smp 2 -bios none -nographic \
+		-kernel "$GUEST/ipi_bench.elf" >/dev/null
+	sample ipi_rtt_ns ns lower shoal "$(field ipi_rtt_ns "$tmp/is")" "$tmp/is"
+	sample ipi_rtt_ns ns lower $PEER "$(field ipi_rtt_ns "$tmp/iq")" "$tmp/iq"
 	if [ -n "${KERNEL:-}" ]; then
 		fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 		# QEMU 7.2 TCG with -smp 2 occasionally hangs after OpenSBI's

@@ -60,6 +60,7 @@ expect "hello over the UART device" 0 "Hello from shoal: RV64 hart 0" -- --bios 
 expect "UART: posted writes through the ring; SCR and IER read back each value just written" 0 "scratch ok" -- --bios none --kernel "$GUEST/mmio_bench.elf"
 expect "hello with 8 harts (7 park in WFI)" 0 "Hello from shoal" -- --bios none --smp 8 --kernel "$GUEST/hello.elf"
 expect "AMO and LR/SC contention across 4 hart processes" 0 "amo 800000 lrsc 800000" -- --bios none --smp 4 --kernel "$GUEST/amo_smp.elf"
+expect "IPI ping-pong: 2000 wake-ups each way between hart processes, none lost" 0 "ipi ok" -- --bios none --smp 2 --kernel "$GUEST/ipi_bench.elf"
 expect "IPI wakes a sleeping hart in another process" 0 "woken by hart 1" -- --bios none --smp 2 --kernel "$GUEST/ipi.elf"
 expect "self-modifying code with fence.i" 0 "smc ok" -- --bios none --kernel "$GUEST/smc.elf"
 expect "Sv39/Sv48 paging: permissions, A/D, MXR, SUM, U mode, superpages, sfence.vma" 0 "vm: all paging checks passed" -- --bios none --kernel "$GUEST/vm.elf"
