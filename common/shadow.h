@@ -81,26 +81,38 @@ static inline int shadow_current(struct shadow *s, uint64_t off, unsigned size)
 	return 1;
 }
 
+/** Device side: sets `bits` in `word`, writing only when one is missing.
+ * Devices publish after every change (the UART after every character)
+ * while vCPUs poll the same lines: an unchanged page stays in their caches. */
+static inline void shadow_set_bits(uint64_t *word, uint64_t bits)
+{
+	if ((__atomic_load_n(word, __ATOMIC_RELAXED) & bits) != bits)
+		__atomic_fetch_or(word, bits, __ATOMIC_RELEASE);
+}
+
 /** Publishes byte register `off` = `v` (device side). The value is visible
  * before its valid bit, so a reader never sees a stale value as valid. */
 static inline void shadow_publish8(struct shadow *s, unsigned off, uint8_t v)
 {
-	__atomic_store_n(&s->regs[off], v, __ATOMIC_RELEASE);
-	__atomic_fetch_or(&s->valid[off / 64], 1ull << (off % 64), __ATOMIC_RELEASE);
+	if (__atomic_load_n(&s->regs[off], __ATOMIC_RELAXED) != v)
+		__atomic_store_n(&s->regs[off], v, __ATOMIC_RELEASE);
+	shadow_set_bits(&s->valid[off / 64], 1ull << (off % 64));
 }
 
 /** Publishes the 32-bit register at `off` (4-aligned) = `v` (device side). */
 static inline void shadow_publish32(struct shadow *s, unsigned off, uint32_t v)
 {
-	__atomic_store_n((uint32_t *)(void *)&s->regs[off], v, __ATOMIC_RELEASE);
-	__atomic_fetch_or(&s->valid[off / 64], 0xfull << (off % 64), __ATOMIC_RELEASE);
+	uint32_t *r = (uint32_t *)(void *)&s->regs[off];
+	if (__atomic_load_n(r, __ATOMIC_RELAXED) != v)
+		__atomic_store_n(r, v, __ATOMIC_RELEASE);
+	shadow_set_bits(&s->valid[off / 64], 0xfull << (off % 64));
 }
 
 /** Publishes byte register `off` = `v` (device side), a register the guest
  * also writes (see `after_writes`). */
 static inline void shadow_publish8_written(struct shadow *s, unsigned off, uint8_t v)
 {
-	__atomic_fetch_or(&s->after_writes[off / 64], 1ull << (off % 64), __ATOMIC_RELEASE);
+	shadow_set_bits(&s->after_writes[off / 64], 1ull << (off % 64));
 	shadow_publish8(s, off, v);
 }
 
@@ -109,8 +121,7 @@ static inline void shadow_publish8_written(struct shadow *s, unsigned off, uint8
 static inline void shadow_mark_valid(struct shadow *s, unsigned off, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		__atomic_fetch_or(&s->valid[(off + i) / 64], 1ull << ((off + i) % 64),
-				  __ATOMIC_RELEASE);
+		shadow_set_bits(&s->valid[(off + i) / 64], 1ull << ((off + i) % 64));
 }
 
 /** The interrupt-status register (shadow->isr_off must be set). */
