@@ -116,6 +116,13 @@ static void fail(const char *arg, const char *what)
  * sleeping device costs the writer a kick and itself a wake-up. */
 #define LINGER_NS 30000
 
+/* An MMIO access size a device is asked to serve (others are dropped, or
+ * refused for reads). */
+static int access_size_ok(uint64_t size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
 /* Handles every write published in the device's posted-write ring; returns
  * how many. */
 static unsigned drain_posted(struct device *d)
@@ -126,9 +133,8 @@ static unsigned drain_posted(struct device *d)
 	const struct post_slot *s;
 	unsigned n = 0;
 	while ((s = post_ring_peek(r))) {
-		uint32_t size = s->size;
-		if (size == 1 || size == 2 || size == 4 || size == 8)
-			d->ops->mmio_write(d, s->off, size, s->value);
+		if (access_size_ok(s->size))
+			d->ops->mmio_write(d, s->off, s->size, s->value);
 		post_ring_pop(r);
 		n++;
 	}
@@ -185,11 +191,11 @@ static void serve_zmq(struct device *d, void *sock)
 		drain_posted(d);
 		switch (m.op) {
 		case OP_MMIO_WRITE:
-			if (m.size == 1 || m.size == 2 || m.size == 4 || m.size == 8)
+			if (access_size_ok(m.size))
 				d->ops->mmio_write(d, m.addr, (unsigned)m.size, m.value);
 			break; /* posted: no reply, even for a bad size */
 		case OP_MMIO_READ:
-			if (m.size != 1 && m.size != 2 && m.size != 4 && m.size != 8) {
+			if (!access_size_ok(m.size)) {
 				rep.op = OP_ERROR;
 				rep.id = m.id;
 				rep.present = PF_ID;
