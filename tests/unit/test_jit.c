@@ -141,12 +141,18 @@ static uint64_t run(const uint32_t *insns, unsigned n)
 	return enter(h, code + 4096, VPC);
 }
 
+/* Clears the hart's registers and count; the code returns to `ra`. */
+static void fresh_hart(uint64_t ra)
+{
+	memset(h->x, 0, sizeof(h->x));
+	h->instret = 0;
+	h->x[1] = ra;
+}
+
 static void test_alu(void **state)
 {
 	(void)state;
-	memset(h->x, 0, sizeof(h->x));
-	h->instret = 0;
-	h->x[1] = 0x80004000;
+	fresh_hart(0x80004000);
 	const uint32_t p[] = {
 	    ADDI(5, 0, 7),  ADDI(6, 0, -3), ADD(7, 5, 6), SUB(8, 5, 6),	  MUL(9, 5, 6),
 	    SLTU(10, 5, 6), SRAI(11, 6, 1), ADD(5, 5, 5), DIVU(12, 7, 5), JALR(0, 1, 0),
@@ -192,9 +198,7 @@ static void test_divide(void **state)
 static void test_loop(void **state)
 {
 	(void)state;
-	memset(h->x, 0, sizeof(h->x));
-	h->instret = 0;
-	h->x[1] = 0x80009000;
+	fresh_hart(0x80009000);
 	const uint32_t p[] = {
 	    ADDI(5, 0, 1000), ADDI(6, 0, 0), ADD(6, 6, 5),
 	    ADDI(5, 5, -1),   BNE(5, 0, -8), JALR(0, 1, 0),
@@ -209,9 +213,7 @@ static void test_loop(void **state)
 static void test_two_loops(void **state)
 {
 	(void)state;
-	memset(h->x, 0, sizeof(h->x));
-	h->instret = 0;
-	h->x[1] = 0x8000a000;
+	fresh_hart(0x8000a000);
 	const uint32_t p[] = {
 	    ADDI(5, 0, 10),  ADDI(6, 0, 0),   ADDI(7, 0, 1),	ADDI(8, 0, 2),	 ADDI(9, 0, 3),
 	    ADDI(10, 0, 4),  ADDI(11, 0, 5),  ADDI(12, 0, 6),	ADD(6, 6, 7),	 ADD(7, 7, 8),
@@ -247,9 +249,7 @@ static void test_if_converted(void **state)
 {
 	(void)state;
 	for (int taken = 0; taken < 2; taken++) {
-		memset(h->x, 0, sizeof(h->x));
-		h->instret = 0;
-		h->x[1] = 0x80003000;
+		fresh_hart(0x80003000);
 		const uint32_t p[] = {ADDI(5, 0, taken ? 0 : 3),
 				      ADDI(6, 0, 10),
 				      BEQ(5, 0, 12),
