@@ -53,7 +53,8 @@ struct cold {
 	uint8_t rd;
 	uint8_t rs2;
 	uint8_t cls;  /* the allocation at the access */
-	uint8_t addr; /* the register holding the address */
+	uint8_t addr; /* the register holding the address (less disp) */
+	int32_t disp;
 	uint64_t info;
 };
 
@@ -82,8 +83,14 @@ struct tx {
 	int8_t host[32];
 	uint32_t cached, written, volatile_regs;
 	unsigned cur;
+	/* The guest register whose value the host's zero flag tells (the last
+	 * code emitted set it), or -1. */
+	int flags_reg;
 	struct alloc al[JIT_REGION_BLOCKS];
 	uint8_t cls[JIT_REGION_BLOCKS]; /* block -> its allocation */
+	/* Emission order: block -> its place, and place -> block. An edge to
+	 * a block placed at or before its source may close a loop. */
+	uint8_t pos[JIT_REGION_BLOCKS], order[JIT_REGION_BLOCKS];
 	uint32_t label[JIT_REGION_BLOCKS];
 	struct fixup fix[2 * JIT_REGION_BLOCKS];
 	unsigned nfix;
@@ -268,6 +275,32 @@ static void alloc_regs(struct tx *t)
 	for (unsigned g = 1; g < 32; g++)
 		if ((t->cached >> g) & 1)
 			x_load64(t->b, t->host[g], RBX, OX(g));
+}
+
+/* The emission order: each block is followed by the block its code
+ * falls into (the fall-through of a branch, the target of a jal) when
+ * that is not placed yet, else by the first block not placed yet, so most
+ * edges need no jump. */
+static void place_blocks(struct tx *t)
+{
+	const struct jit_tr *tr = t->tr;
+	uint32_t placed = 0;
+	int k = 0;
+	for (unsigned p = 0; p < tr->nblocks; p++) {
+		if (k < 0 || (placed >> k & 1))
+			k = __builtin_ctz(~placed);
+		t->order[p] = (uint8_t)k;
+		t->pos[k] = (uint8_t)p;
+		placed |= 1u << k;
+		const struct jit_blk *bk = &tr->blk[k];
+		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
+		if (!bk->jump || is_branch(last->op))
+			k = find_blk(tr, bk->end_off);
+		else if (last->op == OP_JAL)
+			k = find_blk(tr, (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm);
+		else
+			k = -1;
+	}
 }
 
 /* Whether allocation `c` keeps every guest register where the current one
@@ -458,7 +491,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 	}
 	unsigned c = t->cls[to];
 	int same = same_alloc(t, c);
-	if ((unsigned)to <= from) {
+	if (t->pos[to] <= t->pos[from]) {
 		x_alu_i(b, ALU_CMP, 1, R_IC, IC_LIMIT);
 		if (same) {
 			jump_to_blk(t, x_jcc(b, CC_B), to);
@@ -474,9 +507,8 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 	}
 	if (!same)
 		emit_switch(t, c);
-	else if ((unsigned)to == from + 1 && may_fall)
-		return;
-	jump_to_blk(t, x_jmp(b), to);
+	if (t->pos[to] != t->pos[from] + 1 || !may_fall)
+		jump_to_blk(t, x_jmp(b), to);
 }
 
 /* A conditional edge: on condition `cc` go from block `from` to page
@@ -484,7 +516,8 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
 {
 	int to = find_blk(t->tr, off);
-	if (to > (int)from && same_alloc(t, t->cls[to])) { /* forward, nothing to move: one jcc */
+	if (to >= 0 && t->pos[to] > t->pos[from] &&
+	    same_alloc(t, t->cls[to])) { /* forward, nothing to move: one jcc */
 		jump_to_blk(t, x_jcc(t->b, cc), to);
 		return;
 	}
@@ -505,13 +538,17 @@ static int emit_addr(struct tx *t, unsigned rs1, int64_t imm)
 	return a;
 }
 
-/* The fast path of an access of `size` bytes at `a` by a site (load or
- * store) of its own: if the page its slot remembers is a's and a is
- * aligned, rax = the addend; else jumps (to be patched). Uses rcx. */
-static uint32_t emit_site_check(struct tx *t, int a, unsigned size, unsigned site)
+/* The fast path of an access of `size` bytes at a + disp by a site (load
+ * or store) of its own: if the page its slot remembers is the address's
+ * and the address is aligned, rax = the addend; else jumps (to be
+ * patched). Uses rcx. */
+static uint32_t emit_site_check(struct tx *t, int a, int32_t disp, unsigned size, unsigned site)
 {
 	struct xbuf *b = t->b;
-	x_mov(b, RCX, a);
+	if (disp)
+		x_lea(b, RCX, a, disp);
+	else
+		x_mov(b, RCX, a);
 	x_alu_i(b, ALU_AND, 1, RCX, -4096 | (int32_t)(size - 1));
 	x_alu_m(b, ALU_CMP, 1, RCX, RBX, O_SITE(site));
 	uint32_t miss = x_jcc(b, CC_NE);
@@ -542,21 +579,39 @@ static uint32_t emit_tlb_lookup(struct tx *t, int a, unsigned size, int32_t tag_
 
 #define NO_SITE 0xffff
 
-/* The fast path of an access of `size` bytes at `a`: rax = the addend, or
- * a jump (returned, to be patched) to the slow path. Inside a loop the
- * access gets a site slot (`*site`; consecutive in a region from a start
- * its entry picks, so its own sites do not share) and checks it first;
+/* Where an access is: at register `a` + `disp`, by `site` (or NO_SITE). */
+struct access {
+	int a;
+	int32_t disp;
+	unsigned site;
+};
+
+/* The fast path of an access of `size` bytes at rs1 + imm: rax = the
+ * addend, or a jump (returned, to be patched) to the slow path. Inside a
+ * loop the access gets a site slot (consecutive in a region from a start
+ * its entry picks, so its own sites do not share) and checks it first,
+ * with the offset folded into the access when rs1 has a host register;
  * elsewhere (code that runs once per entry, where a site would seldom
  * hit) it looks the TLB up inline. */
-static uint32_t emit_fast_path(struct tx *t, int a, unsigned size, int store, unsigned *site)
+static uint32_t emit_fast_path(struct tx *t, const struct rv_insn *d, unsigned size, int store,
+			       struct access *ac)
 {
 	if (t->cur == 0) {
-		*site = NO_SITE;
-		return emit_tlb_lookup(t, a, size, store ? O_TAG_W : O_TAG_R);
+		ac->site = NO_SITE;
+		ac->a = emit_addr(t, d->rs1, d->imm);
+		ac->disp = 0;
+		return emit_tlb_lookup(t, ac->a, size, store ? O_TAG_W : O_TAG_R);
+	}
+	if (d->rs1 && t->host[d->rs1] >= 0) {
+		ac->a = t->host[d->rs1];
+		ac->disp = (int32_t)d->imm;
+	} else {
+		ac->a = emit_addr(t, d->rs1, d->imm);
+		ac->disp = 0;
 	}
 	unsigned kind = store ? 1 : 0;
-	*site = kind * JIT_SITES + ((t->tr->site_seed + t->nsite[kind]++) & (JIT_SITES - 1));
-	return emit_site_check(t, a, size, *site);
+	ac->site = kind * JIT_SITES + ((t->tr->site_seed + t->nsite[kind]++) & (JIT_SITES - 1));
+	return emit_site_check(t, ac->a, ac->disp, size, ac->site);
 }
 
 /* A memory helper's info (cpu-worker/jit.c): `low` (the access size and
@@ -589,18 +644,19 @@ static void emit_helper_call(struct tx *t, int k, int traps)
 	emit_reload(t);
 }
 
-static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, unsigned site, unsigned size,
-		     int store, const struct rv_insn *d, int addr, uint64_t info)
+static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct access *ac,
+		     unsigned size, int store, const struct rv_insn *d, uint64_t info)
 {
 	struct cold *c = &t->cold[t->ncold++];
 	c->from = miss;
 	c->mid = mid;
 	c->back = t->b->len;
-	c->site = (uint16_t)site;
+	c->site = (uint16_t)ac->site;
 	c->size = (uint8_t)size;
 	c->store = (uint8_t)store;
 	c->cls = (uint8_t)t->cur;
-	c->addr = (uint8_t)addr;
+	c->addr = (uint8_t)ac->a;
+	c->disp = ac->disp;
 	c->rd = d->rd;
 	c->rs2 = d->rs2;
 	c->info = info;
@@ -619,15 +675,14 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	case OP_LWU: size = 4; break;
 	case OP_LD: size = 8; break;
 	}
-	int a = emit_addr(t, d->rs1, d->imm);
-	unsigned site;
-	uint32_t miss = emit_fast_path(t, a, size, 0, &site);
+	struct access ac;
+	uint32_t miss = emit_fast_path(t, d, size, 0, &ac);
 	uint32_t mid = b->len;
 	/* Straight into rd's host register when it has one (the slow path
 	 * puts the helper's result there too). */
 	int dst = d->rd && t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
-	x_load_idx(b, dst, RAX, a, size, sgn);
-	add_cold(t, miss, mid, site, size, 0, d, a,
+	x_load_idx(b, dst, RAX, ac.a, ac.disp, size, sgn);
+	add_cold(t, miss, mid, &ac, size, 0, d,
 		 helper_info(t, size | (unsigned)sgn << 4, idx, off));
 	if (dst == RAX)
 		rput(t, d->rd, RAX);
@@ -637,13 +692,12 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 {
 	struct xbuf *b = t->b;
 	unsigned size = d->op == OP_SB ? 1 : d->op == OP_SH ? 2 : d->op == OP_SW ? 4 : 8;
-	int a = emit_addr(t, d->rs1, d->imm);
-	unsigned site;
-	uint32_t miss = emit_fast_path(t, a, size, 1, &site);
+	struct access ac;
+	uint32_t miss = emit_fast_path(t, d, size, 1, &ac);
 	uint32_t mid = b->len;
 	int v = rget(t, d->rs2, RCX);
-	x_store_idx(b, v, RAX, a, size);
-	add_cold(t, miss, mid, site, size, 1, d, a, helper_info(t, size, idx, off));
+	x_store_idx(b, v, RAX, ac.a, ac.disp, size);
+	add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
 }
 
 /* The slow path: h->x made exact, h->pc = the region's entry pc, the
@@ -653,8 +707,13 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	struct xbuf *b = t->b;
 	use_alloc(t, c->cls);
 	x_patch(b, c->from, b->len);
+	int addr = c->addr;
+	if (c->disp) { /* rs1 has a host register, which the access reads again */
+		x_lea(b, RSI, addr, c->disp);
+		addr = RSI;
+	}
 	if (c->site != NO_SITE) { /* the TLB, and the site remembers a hit */
-		uint32_t miss = emit_tlb_lookup(t, c->addr, c->size, c->store ? O_TAG_W : O_TAG_R);
+		uint32_t miss = emit_tlb_lookup(t, addr, c->size, c->store ? O_TAG_W : O_TAG_R);
 		x_store64(b, RBX, O_SITE(c->site), RCX);
 		x_store64(b, RBX, O_SITE(c->site) + 8, RAX);
 		x_mov_m8i(b, RBX, O_SITES_USED, 1);
@@ -662,8 +721,8 @@ static void emit_cold(struct tx *t, const struct cold *c)
 		x_patch(b, miss, b->len);
 	}
 	emit_helper_enter(t);
-	if (c->addr != RSI)
-		x_mov(b, RSI, c->addr);
+	if (addr != RSI)
+		x_mov(b, RSI, addr);
 	if (c->store)
 		rget_into(t, c->rs2, RDX);
 	x_mov(b, RDI, RBX);
@@ -752,6 +811,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	    [OP_SLLW] = SH_SHL + 1, [OP_SRLW] = SH_SHR + 1, [OP_SRAW] = SH_SAR + 1};
 	unsigned op = d->op;
 	int w32 = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
+	t->flags_reg = -1;
 	if (op == OP_LUI) {
 		x_mov_imm(b, RAX, (uint64_t)d->imm);
 		rput(t, d->rd, RAX);
@@ -789,9 +849,8 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 				src2 = RCX;
 			}
 		}
-		if (rs1 == 0 && alu_ri[op] &&
-		    op != OP_ANDI) { /* li: imm is 12-bit, sign-extended */
-			x_mov_imm(b, hd, (uint64_t)(int64_t)imm);
+		if (rs1 == 0 && alu_ri[op] && op != OP_ANDI) {
+			x_mov_imm(b, hd, (uint64_t)(int64_t)imm); /* li: imm is sign-extended */
 			return;
 		}
 		if (rs1 != d->rd) {
@@ -805,10 +864,14 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		}
 		if (has_rs2 && src2 < 0)
 			src2 = rget(t, d->rs2, RCX);
-		if (alu_rr[op]) {
-			x_alu(b, alu_rr[op] - 1, 1, hd, src2);
-		} else if (alu_ri[op]) {
-			x_alu_i(b, alu_ri[op] - 1, 1, hd, imm);
+		if (alu_rr[op] || alu_ri[op]) {
+			/* W forms in 32 bits: the zero flag is then rd's (the
+			 * sign extension after it keeps the flags). */
+			if (alu_rr[op])
+				x_alu(b, alu_rr[op] - 1, !w32, hd, src2);
+			else
+				x_alu_i(b, alu_ri[op] - 1, !w32, hd, imm);
+			t->flags_reg = (int)d->rd;
 		} else if (sh_i[op]) {
 			x_shift_i(b, sh_i[op] - 1, !w32, hd, (uint8_t)imm);
 		} else if (sh_r[op]) {
@@ -820,6 +883,11 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		}
 		if (w32)
 			x_movsxd(b, hd, hd);
+		return;
+	}
+	if (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI) {
+		x_mov_imm(b, RAX, (uint64_t)(int64_t)imm);
+		rput(t, d->rd, RAX);
 		return;
 	}
 	rget_into(t, d->rs1, RAX);
@@ -874,12 +942,15 @@ static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 {
 	if (d->rs1 == 0 && d->rs2 != 0) {
 		int a = rget(t, d->rs2, RAX);
-		x_test(t->b, a, a);
+		if ((int)d->rs2 != t->flags_reg || (cc != CC_E && cc != CC_NE))
+			x_test(t->b, a, a);
 		static const int swapped[16] = {[CC_E] = CC_E,	 [CC_NE] = CC_NE, [CC_L] = CC_G,
 						[CC_GE] = CC_LE, [CC_B] = CC_A,	  [CC_AE] = CC_BE};
 		return swapped[cc];
 	}
 	int a = rget(t, d->rs1, RAX);
+	if (d->rs2 == 0 && (int)d->rs1 == t->flags_reg && (cc == CC_E || cc == CC_NE))
+		return cc; /* the ALU instruction that wrote rs1 set the zero flag */
 	if (d->rs2 == 0)
 		x_test(t->b, a, a);
 	else
@@ -945,6 +1016,23 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	x_lea(b, RCX, R_IC, (int32_t)n);
 	x_cmov(b, keep, R_IC, RCX);
 	emit_edge(t, k, target, 0);
+	return 1;
+}
+
+/* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
+ * RV64GC code without Zba/Zbb extends a word, halfword or byte) as one
+ * move with extension. Returns 0 when the pair is not one. */
+static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct rv_insn *d2)
+{
+	if (d->op != OP_SLLI || (d2->op != OP_SRLI && d2->op != OP_SRAI) || d->rd == 0 ||
+	    d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm ||
+	    (d->imm != 32 && d->imm != 48 && d->imm != 56))
+		return 0;
+	int src = rget(t, d->rs1, RAX);
+	int dst = t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
+	x_extend(t->b, dst, src, 64 - (unsigned)d->imm, d2->op == OP_SRAI);
+	if (dst == RAX)
+		rput(t, d->rd, RAX);
 	return 1;
 }
 
@@ -1052,15 +1140,22 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	t.st = st;
 	t.tr = tr;
 	alloc_regs(&t);
+	place_blocks(&t);
 	x_alu(out, ALU_XOR, 0, R_IC, R_IC);
-	for (unsigned k = 0; k < tr->nblocks; k++) {
+	for (unsigned p = 0; p < tr->nblocks; p++) {
+		unsigned k = t.order[p];
 		const struct jit_blk *bk = &tr->blk[k];
 		use_alloc(&t, t.cls[k]);
 		t.label[k] = out->len;
+		t.flags_reg = -1;
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
 			unsigned off = tr->ins_off[bk->first + i];
-			if (rv_op_is_jump(d->op)) {
+			if (!rv_op_is_jump(d->op))
+				t.flags_reg = -1; /* what this emits may change the flags */
+			if (i + 1 < bk->n && emit_extend_pair(&t, d, d + 1)) {
+				i++;
+			} else if (rv_op_is_jump(d->op)) {
 				x_lea(out, R_IC, R_IC, (int32_t)bk->n);
 				emit_jump(&t, k, d, off);
 			} else if (d->op >= OP_LB && d->op <= OP_LWU) {

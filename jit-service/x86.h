@@ -253,6 +253,19 @@ static inline void x_movsxd(struct xbuf *b, int dst, int src)
 	x_op_r(b, 1, 0x63, dst, src);
 }
 
+/* dst = the low `bits` (8, 16 or 32) of src, sign- or zero-extended. */
+static inline void x_extend(struct xbuf *b, int dst, int src, unsigned bits, int sgn)
+{
+	if (bits == 32) {
+		x_op_r(b, sgn, sgn ? 0x63 : 0x8b, dst, src); /* movsxd, or mov r32 */
+		return;
+	}
+	x_rex(b, sgn, dst, 0, src, bits == 8 && src >= 4 && src < 8); /* sil etc. need a REX */
+	xb(b, 0x0f);
+	xb(b, (uint8_t)((bits == 8 ? 0xb6 : 0xb7) | (sgn ? 8 : 0)));
+	xb(b, (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)));
+}
+
 /* setcc r8; movzx r32, r8 (r must be rax, rcx, rdx or rbx) */
 static inline void x_setcc(struct xbuf *b, int cc, int r)
 {
@@ -272,29 +285,32 @@ static inline void x_lea(struct xbuf *b, int dst, int base, int32_t disp)
 	x_op_m(b, 1, 0x8d, dst, base, -1, disp);
 }
 
-/* Loads from [base + index] into r: size 1/2/4/8, sign-extended or not. */
-static inline void x_load_idx(struct xbuf *b, int r, int base, int index, unsigned size, int sgn)
+/* Loads from [base + index + disp] into r: size 1/2/4/8, sign-extended
+ * or not. */
+static inline void x_load_idx(struct xbuf *b, int r, int base, int index, int32_t disp,
+			      unsigned size, int sgn)
 {
 	switch (size) {
-	case 1: x_op_m(b, sgn, sgn ? 0x0fbe : 0x0fb6, r, base, index, 0); break;
-	case 2: x_op_m(b, sgn, sgn ? 0x0fbf : 0x0fb7, r, base, index, 0); break;
-	case 4: x_op_m(b, sgn, sgn ? 0x63 : 0x8b, r, base, index, 0); break;
-	default: x_op_m(b, 1, 0x8b, r, base, index, 0); break;
+	case 1: x_op_m(b, sgn, sgn ? 0x0fbe : 0x0fb6, r, base, index, disp); break;
+	case 2: x_op_m(b, sgn, sgn ? 0x0fbf : 0x0fb7, r, base, index, disp); break;
+	case 4: x_op_m(b, sgn, sgn ? 0x63 : 0x8b, r, base, index, disp); break;
+	default: x_op_m(b, 1, 0x8b, r, base, index, disp); break;
 	}
 }
 
-/* Stores the low `size` bytes of r to [base + index]. */
-static inline void x_store_idx(struct xbuf *b, int r, int base, int index, unsigned size)
+/* Stores the low `size` bytes of r to [base + index + disp]. */
+static inline void x_store_idx(struct xbuf *b, int r, int base, int index, int32_t disp,
+			       unsigned size)
 {
 	if (size == 2)
 		xb(b, 0x66);
 	if (size == 1) {
 		x_rex(b, 0, r, index, base, r >= 4 && r < 8);
 		xb(b, 0x88);
-		x_mem(b, r, base, index, 0);
+		x_mem(b, r, base, index, disp);
 		return;
 	}
-	x_op_m(b, size == 8, 0x89, r, base, index, 0);
+	x_op_m(b, size == 8, 0x89, r, base, index, disp);
 }
 
 /* Jumps: return the position of the rel32 to patch with x_patch. */

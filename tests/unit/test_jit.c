@@ -327,13 +327,33 @@ static void test_encodings(void **state)
 	const uint8_t e1[] = {0x41, 0xb9, 5, 0, 0, 0};
 	assert_memory_equal(buf, e1, sizeof(e1));
 	b.len = 0;
-	x_load_idx(&b, RAX, RAX, RSI, 2, 1); /* movsx rax, word [rax+rsi] */
+	x_load_idx(&b, RAX, RAX, RSI, 0, 2, 1); /* movsx rax, word [rax+rsi] */
 	const uint8_t e2[] = {0x48, 0x0f, 0xbf, 0x04, 0x30};
 	assert_memory_equal(buf, e2, sizeof(e2));
 	b.len = 0;
-	x_store_idx(&b, RSI, RAX, RCX, 1); /* mov [rax+rcx], sil: needs REX */
+	x_store_idx(&b, RSI, RAX, RCX, 0, 1); /* mov [rax+rcx], sil: needs REX */
 	const uint8_t e3[] = {0x40, 0x88, 0x34, 0x08};
 	assert_memory_equal(buf, e3, sizeof(e3));
+	b.len = 0;
+	x_load_idx(&b, R13, RAX, RBP, 0x640, 4, 1); /* movsxd r13, [rax+rbp+0x640] */
+	const uint8_t e5[] = {0x4c, 0x63, 0xac, 0x28, 0x40, 0x06, 0, 0};
+	assert_memory_equal(buf, e5, sizeof(e5));
+	b.len = 0;
+	x_store_idx(&b, R8, RAX, R14, -4, 4); /* mov [rax+r14-4], r8d */
+	const uint8_t e6[] = {0x46, 0x89, 0x44, 0x30, 0xfc};
+	assert_memory_equal(buf, e6, sizeof(e6));
+	b.len = 0;
+	x_extend(&b, RAX, RSI, 8, 0); /* movzx eax, sil: needs REX */
+	const uint8_t e7[] = {0x40, 0x0f, 0xb6, 0xc6};
+	assert_memory_equal(buf, e7, sizeof(e7));
+	b.len = 0;
+	x_extend(&b, R13, RBP, 16, 1); /* movsx r13, bp */
+	const uint8_t e8[] = {0x4c, 0x0f, 0xbf, 0xed};
+	assert_memory_equal(buf, e8, sizeof(e8));
+	b.len = 0;
+	x_extend(&b, R9, R9, 32, 0); /* mov r9d, r9d */
+	const uint8_t e9[] = {0x45, 0x8b, 0xc9};
+	assert_memory_equal(buf, e9, sizeof(e9));
 	b.len = 0;
 	x_lea(&b, RAX, R13, 0); /* lea rax, [r13+0]: r13 needs a displacement */
 	const uint8_t e4[] = {0x49, 0x8d, 0x45, 0x00};
