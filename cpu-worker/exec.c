@@ -30,6 +30,10 @@ void hart_flush_blocks(struct hart *h)
 	memset(h->bhash, 0, sizeof(h->bhash));
 	memset(h->jc, 0, sizeof(h->jc));
 	h->jcur = h->jc[h->ictx];
+	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
+		for (unsigned j = 0; j < 1u << JJ_BITS; j++)
+			h->jit_jc[c][j].pc = 1;
+	h->jit_jcur = h->jit_jc[h->ictx];
 }
 
 /* Control transfers, system instructions, CSR accesses (interrupts are
@@ -233,6 +237,7 @@ static void hart_init_cache(struct hart *h)
 		log_err("hart %u: cannot allocate the block cache", h->hartid);
 		exit(1);
 	}
+	hart_flush_blocks(h);
 	mmu_init(h);
 }
 
@@ -305,7 +310,13 @@ dispatch : {
 	goto * i->h;
 }
 
-run_translated:
+run_translated : {
+	/* From now on the chain stub finds this translation without C. */
+	struct jit_jc *jj = &h->jit_jcur[(pc >> 1) & ((1u << JJ_BITS) - 1)];
+	jj->pc = pc;
+	jj->epoch = h->block_epoch;
+	jj->code = (uint32_t)((const uint8_t *)b->jit - h->jit_rx);
+}
 	pc = h->jit_enter(h, b->jit, pc);
 	if (unlikely(h->jit_trap)) {
 		h->jit_trap = 0;

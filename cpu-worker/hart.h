@@ -148,9 +148,19 @@ struct block {
 	struct pinsn ins[];
 };
 
+/** A jump cache entry of translated code, which the chain stub reads on
+ * its own (one cache line, no block behind it): the translation at offset
+ * `code` of this vCPU's code mapping runs virtual `pc`; it holds while
+ * h->block_epoch is `epoch`. `pc` 1 (never a pc) marks an empty entry. */
+struct jit_jc {
+	uint64_t pc;
+	uint32_t epoch;
+	uint32_t code;
+};
+
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 8u
+#define JIT_ABI_VERSION 9u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -165,6 +175,7 @@ enum {
 };
 
 #define JC_BITS 14
+#define JJ_BITS 12 /* the chain stub's jump caches */
 #define BH_BITS 14
 
 /** One hart's architectural state and its private caches, owned by the
@@ -245,6 +256,12 @@ struct hart {
 	 * data context change and when pages get code. */
 	struct jit_site jit_site[2 * JIT_SITES];
 	uint8_t jit_sites_used; /* set by a fill: a flush has work to do */
+	/* The chain stub's jump caches, one per fetch context like jc[]; an
+	 * entry is written when C code enters a translation, so only
+	 * translations this hart checked are ever chained to. */
+	const uint8_t *jit_rx;	 /* the code mapping, NULL when unmapped */
+	struct jit_jc *jit_jcur; /* jit_jc[ictx] */
+	struct jit_jc jit_jc[MMU_CTX_COUNT][1u << JJ_BITS];
 };
 
 /* csr.c */

@@ -121,6 +121,7 @@ static void jit_unmap(struct hart *h)
 	h->jit_codebits = NULL;
 	h->jit_gens = NULL;
 	h->jit_enter = NULL;
+	h->jit_rx = NULL;
 	mmu_mark_code(h); /* no page holds code now: stores go fast again */
 	struct jit_cache c = *J.hdr;
 	munmap(J.ro, c.index_off + c.index_size);
@@ -163,6 +164,7 @@ static int jit_map(struct hart *h, int fd, const struct jit_cache *hdr)
 	h->jit_gens = (uint32_t *)(J.rw + (hdr->gens_off - hdr->pages_off));
 	h->jit_codebits = (uint64_t *)(J.rw + (hdr->codebits_off - hdr->pages_off));
 	h->jit_enter = (uint64_t(*)(struct hart *, const void *, uint64_t))(J.rx + hdr->enter_off);
+	h->jit_rx = J.rx;
 	J.mapped = 1;
 	J.epoch_seen = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
 	mmu_mark_code(h);

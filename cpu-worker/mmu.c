@@ -98,6 +98,7 @@ void mmu_update_ctx(struct hart *h)
 	unsigned p = h->priv;
 	h->ictx = p == PRV_M ? MMU_M : p == PRV_S ? MMU_S : MMU_U;
 	h->jcur = h->jc[h->ictx];
+	h->jit_jcur = h->jit_jc[h->ictx];
 	if (p == PRV_M && (h->mstatus & MSTATUS_MPRV))
 		p = (unsigned)((h->mstatus & MSTATUS_MPP) >> 11);
 	unsigned d = p == PRV_M	  ? MMU_M

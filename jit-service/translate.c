@@ -21,10 +21,10 @@
 #define O_TRAP ((int32_t)offsetof(struct hart, jit_trap))
 #define O_PC ((int32_t)offsetof(struct hart, pc))
 #define O_DTLB ((int32_t)offsetof(struct hart, dtlb))
-#define O_JCUR ((int32_t)offsetof(struct hart, jcur))
-#define O_BPC ((int32_t)offsetof(struct block, pc))
-#define O_BJIT ((int32_t)offsetof(struct block, jit))
-#define O_BEPOCH ((int32_t)offsetof(struct block, epoch))
+#define O_JJCUR ((int32_t)offsetof(struct hart, jit_jcur))
+#define O_RX ((int32_t)offsetof(struct hart, jit_rx))
+#define O_JJEPOCH ((int32_t)offsetof(struct jit_jc, epoch))
+#define O_JJCODE ((int32_t)offsetof(struct jit_jc, code))
 #define O_HEPOCH ((int32_t)offsetof(struct hart, block_epoch))
 #define O_TAG_R ((int32_t)offsetof(struct tlb_entry, tag_r))
 #define O_TAG_W ((int32_t)offsetof(struct tlb_entry, tag_w))
@@ -1212,30 +1212,27 @@ void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 		x_pop(out, saved[i]);
 	x_ret(out);
 
-	/* chain: b = h->jcur[(pc >> 1) & mask]; if b && b->pc == pc && b is of
-	 * the current block epoch && b->jit, r12 = pc and jump to b->jit; else
-	 * exit. */
+	/* chain: e = &h->jit_jcur[(pc >> 1) & mask]; if e->pc == pc and e is of
+	 * the current block epoch, r12 = pc and jump to h->jit_rx + e->code;
+	 * else exit. */
 	st->chain = out->len;
-	uint32_t out_j[6];
+	uint32_t out_j[3];
 	x_alu_mi(out, ALU_SUB, 0, RBX, O_POLL, 1);
 	out_j[0] = x_jcc(out, CC_S);
+	_Static_assert(sizeof(struct jit_jc) == 16, "the chain stub scales the index by 16");
 	x_mov(out, RCX, RAX);
-	x_shift_i(out, SH_SHR, 0, RCX, 1);
-	x_alu_i(out, ALU_AND, 0, RCX, (1 << JC_BITS) - 1);
-	x_load64(out, RDX, RBX, O_JCUR);
-	x_load64_idx8(out, RDX, RDX, RCX);
-	x_test(out, RDX, RDX);
-	out_j[1] = x_jcc(out, CC_E);
-	x_alu_m(out, ALU_CMP, 1, RAX, RDX, O_BPC);
+	x_shift_i(out, SH_SHL, 0, RCX, 3); /* (pc >> 1) * 16 */
+	x_alu_i(out, ALU_AND, 0, RCX, ((1 << JJ_BITS) - 1) << 4);
+	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_JJCUR);
+	x_alu_m(out, ALU_CMP, 1, RAX, RCX, 0);
+	out_j[1] = x_jcc(out, CC_NE);
+	x_op_m(out, 0, 0x8b, RDX, RCX, -1, O_JJEPOCH); /* mov edx, [rcx + epoch] */
+	x_alu_m(out, ALU_CMP, 0, RDX, RBX, O_HEPOCH);
 	out_j[2] = x_jcc(out, CC_NE);
-	x_op_m(out, 0, 0x8b, RCX, RDX, -1, O_BEPOCH); /* mov ecx, [rdx + epoch] */
-	x_alu_m(out, ALU_CMP, 0, RCX, RBX, O_HEPOCH);
-	out_j[3] = x_jcc(out, CC_NE);
-	x_load64(out, RCX, RDX, O_BJIT);
-	x_test(out, RCX, RCX);
-	out_j[4] = x_jcc(out, CC_E);
+	x_op_m(out, 0, 0x8b, RCX, RCX, -1, O_JJCODE); /* mov ecx, [rcx + code] */
+	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_RX);
 	x_mov(out, R12, RAX);
 	x_jmp_r(out, RCX);
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < 3; i++)
 		x_patch(out, out_j[i], st->exit);
 }

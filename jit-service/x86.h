@@ -127,13 +127,6 @@ static inline void x_op_r(struct xbuf *b, int w, unsigned op, int reg, int rm)
 	xb(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
 }
 
-/* mov r64, [base + index * 8] */
-static inline void x_load64_idx8(struct xbuf *b, int r, int base, int index)
-{
-	x_rex(b, 1, r, index, base, 0);
-	xb(b, 0x8b);
-	x_mem_s(b, r, base, index, 3, 0);
-}
 /* test a, b (64-bit) */
 static inline void x_test(struct xbuf *b, int a, int r)
 {

@@ -27,7 +27,6 @@ static uint8_t *code; /* the RX buffer (RW while emitting) */
 static struct jit_stubs stubs;
 static struct hart *h;
 static uint8_t data[4096] __attribute__((aligned(4096)));
-static struct block *jc[1u << JC_BITS];
 
 /* What the slow-path helpers saw. */
 static unsigned slow_loads, slow_stores;
@@ -117,13 +116,15 @@ static int setup(void **state)
 	e->addend = (uintptr_t)data - DATA_VA;
 	h->jit_helper[JH_LOAD] = (const void *)t_load;
 	h->jit_helper[JH_STORE] = (const void *)t_store;
-	h->jcur = jc;
+	for (unsigned j = 0; j < 1u << JJ_BITS; j++) /* empty: every exit leaves to C */
+		h->jit_jc[MMU_M][j].pc = 1;
+	h->jit_jcur = h->jit_jc[MMU_M];
 	return 0;
 }
 
-/* Translates `n` instructions placed at page offset 0 and runs them from
- * there; returns the pc the code leaves with. */
-static uint64_t run(const uint32_t *insns, unsigned n)
+/* Translates `n` instructions placed at page offset 0 into the code at
+ * offset `at`. */
+static void translate_at(const uint32_t *insns, unsigned n, uint32_t at)
 {
 	static uint8_t page[4096];
 	memset(page, 0, sizeof(page));
@@ -131,14 +132,28 @@ static uint64_t run(const uint32_t *insns, unsigned n)
 	static struct jit_tr tr;
 	assert_int_equal(jit_decode(page, 0, &tr), 0);
 	assert_int_equal(mprotect(code, CODE_SIZE, PROT_READ | PROT_WRITE), 0);
-	struct xbuf b = {.p = code, .len = 4096, .cap = CODE_SIZE};
+	struct xbuf b = {.p = code, .len = at, .cap = CODE_SIZE};
 	assert_int_equal(jit_emit(&tr, &b, &stubs), 0);
 	assert_int_equal(mprotect(code, CODE_SIZE, PROT_READ | PROT_EXEC), 0);
+}
+
+/* Runs the code at offset `at` as virtual pc `vpc`; returns the pc the
+ * code leaves with. */
+static uint64_t enter_at(uint32_t at, uint64_t vpc)
+{
 	uint64_t (*enter)(struct hart *, const void *, uint64_t) =
 	    (uint64_t(*)(struct hart *, const void *, uint64_t))(code + stubs.enter);
 	h->jit_trap = 0;
 	h->poll_count = 1000;
-	return enter(h, code + 4096, VPC);
+	return enter(h, code + at, vpc);
+}
+
+/* Translates `n` instructions placed at page offset 0 and runs them from
+ * there; returns the pc the code leaves with. */
+static uint64_t run(const uint32_t *insns, unsigned n)
+{
+	translate_at(insns, n, 4096);
+	return enter_at(4096, VPC);
 }
 
 /* Clears the hart's registers and count; the code returns to `ra`. */
@@ -317,6 +332,44 @@ static void test_slow_and_trap(void **state)
 	fault_next = 0;
 }
 
+/* The chain stub: a region's exit goes straight on to the translation the
+ * jump cache entry for its target names, only while the entry's block
+ * epoch is the hart's, and counts the step against the poll budget. */
+static void test_chain(void **state)
+{
+	(void)state;
+	const uint64_t vpc2 = VPC + 0x2000;
+	const uint32_t a[] = {JALR(0, 6, 0)};		      /* to x6 */
+	const uint32_t b[] = {ADDI(5, 0, 42), JALR(0, 1, 0)}; /* x5 = 42, back to ra */
+	translate_at(b, 2, 8192);
+	translate_at(a, 1, 4096);
+	h->jit_rx = code;
+	struct jit_jc *e = &h->jit_jcur[(vpc2 >> 1) & ((1u << JJ_BITS) - 1)];
+	*e = (struct jit_jc){.pc = vpc2, .epoch = h->block_epoch, .code = 8192};
+	fresh_hart(0x80004000);
+	h->x[6] = vpc2;
+	assert_int_equal(enter_at(4096, VPC), 0x80004000);
+	assert_int_equal(h->x[5], 42);
+	assert_int_equal(h->instret, 3);
+	assert_int_equal(h->poll_count, 1000 - 2); /* both exits counted */
+
+	h->block_epoch++; /* the entry is stale: the exit leaves to C */
+	fresh_hart(0x80004000);
+	h->x[6] = vpc2;
+	assert_int_equal(enter_at(4096, VPC), vpc2);
+	assert_int_equal(h->x[5], 0);
+	assert_int_equal(h->instret, 1);
+
+	e->epoch = h->block_epoch;
+	e->pc = vpc2 + 2; /* another pc in the same slot */
+	fresh_hart(0x80004000);
+	h->x[6] = vpc2;
+	assert_int_equal(enter_at(4096, VPC), vpc2);
+	assert_int_equal(h->x[5], 0);
+	e->pc = 1;
+	h->jit_rx = NULL;
+}
+
 /* A few encodings, checked against the architecture manual. */
 static void test_encodings(void **state)
 {
@@ -466,6 +519,7 @@ int main(void)
 	    cmocka_unit_test(test_if_converted),  cmocka_unit_test(test_memory_fast),
 	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
 	    cmocka_unit_test(test_rate),	  cmocka_unit_test(test_index),
+	    cmocka_unit_test(test_chain),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
