@@ -192,10 +192,10 @@ static void alloc_regs(struct tx *t)
 		succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
 		reach[k] = succ[k];
 	}
-	for (int changed = 1; changed;) { /* transitive closure */
+	for (int changed = 1; changed;) { /* transitive closure, by squaring */
 		changed = 0;
 		for (unsigned k = 0; k < nb; k++) {
-			uint32_t r = reach[k] | succ_of(succ, reach[k]);
+			uint32_t r = reach[k] | succ_of(reach, reach[k]);
 			changed |= r != reach[k];
 			reach[k] = r;
 		}
@@ -227,15 +227,18 @@ static void alloc_regs(struct tx *t)
 	}
 	uint32_t written = 0, used = 0; /* used: the allocations blocks have */
 	unsigned uses[JIT_REGION_BLOCKS][32];
-	memset(uses, 0, sizeof(uses));
+	memset(uses, 0, sizeof(uses[0]) * (nb < JIT_REGION_BLOCKS ? nb + 1 : nb));
 	for (unsigned k = 0; k < nb; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
+		unsigned *u = uses[t->cls[k]];
 		for (unsigned i = bk->first; i < bk->first + bk->n; i++) {
 			uint32_t r, w;
 			insn_regs(&tr->ins[i], &r, &w);
 			written |= w;
-			for (unsigned g = 1; g < 32; g++)
-				uses[t->cls[k]][g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
+			for (uint32_t m = r | w; m; m &= m - 1) {
+				unsigned g = (unsigned)__builtin_ctz(m);
+				u[g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
+			}
 		}
 		used |= 1u << t->cls[k];
 	}
