@@ -394,14 +394,31 @@ static int64_t rel(const struct tx *t, int64_t off)
 }
 
 /* Instructions retired since the last write-back live in rdi (a memory
- * add per block would chain every loop iteration through a store); they
- * go to h->instret before the region leaves and before any helper call. */
+ * add per block would chain every loop iteration through a store), less
+ * IC_LIMIT: a step back inside the region adds its block's count and
+ * goes on while rdi is negative, one fused add and jump. They go to
+ * h->instret before the region leaves and before any helper call. */
 #define R_IC RDI
 #define IC_LIMIT 16384 /* retired in a region before it leaves to poll */
 
+/* rdi = none retired yet */
+static void reset_instret(struct xbuf *b)
+{
+	x_mov_imm(b, R_IC, (uint64_t) - (int64_t)IC_LIMIT);
+}
+
+/* h->instret += the count in rdi (which is lost) */
 static void sync_instret(struct tx *t)
 {
+	x_lea(t->b, R_IC, R_IC, IC_LIMIT);
 	x_op_m(t->b, 1, 0x01, R_IC, RBX, -1, O_INSTRET); /* add [h->instret], rdi */
+}
+
+/* Counts `n` more retired instructions (keeps the flags). */
+static void count_insns(struct tx *t, unsigned n)
+{
+	if (n)
+		x_lea(t->b, R_IC, R_IC, (int32_t)n);
 }
 
 static void to_tail(struct tx *t, int tail, int call)
@@ -478,16 +495,18 @@ static void jump_to_blk(struct tx *t, uint32_t at, int blk)
 	t->fix[t->nfix++].blk = (uint16_t)blk;
 }
 
-/* Goes from block `from` to page offset `off`: a host jump when the
- * region holds that block (leaving to poll for interrupts when the jump
- * may close a loop and IC_LIMIT instructions ran), else out through the
- * chain stub. With `may_fall`, what follows is the next block's code, so
- * going there needs no jump. */
-static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
+/* Goes from block `from` to page offset `off`, counting `n` retired
+ * instructions on the way: a host jump when the region holds that block
+ * (leaving to poll for interrupts when the jump may close a loop and
+ * IC_LIMIT instructions ran), else out through the chain stub. With
+ * `may_fall`, what follows is the next block's code, so going there needs
+ * no jump. */
+static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, unsigned n)
 {
 	struct xbuf *b = t->b;
 	int to = find_blk(t->tr, off);
 	if (to < 0) {
+		count_insns(t, n);
 		emit_pc(b, RAX, rel(t, off));
 		emit_leave(t);
 		return;
@@ -495,11 +514,11 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 	unsigned c = t->cls[to];
 	int same = same_alloc(t, c);
 	if (t->pos[to] <= t->pos[from]) {
-		x_alu_i(b, ALU_CMP, 1, R_IC, IC_LIMIT);
+		x_alu_i(b, ALU_ADD, 1, R_IC, (int32_t)n); /* sets the flags even when n is 0 */
 		if (same) {
-			jump_to_blk(t, x_jcc(b, CC_B), to);
+			jump_to_blk(t, x_jcc(b, CC_L), to);
 		} else {
-			uint32_t poll = x_jcc(b, CC_AE);
+			uint32_t poll = x_jcc(b, CC_GE);
 			emit_switch(t, c);
 			jump_to_blk(t, x_jmp(b), to);
 			x_patch(b, poll, b->len);
@@ -508,25 +527,31 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall)
 		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
+	count_insns(t, n);
 	if (!same)
 		emit_switch(t, c);
 	if (t->pos[to] != t->pos[from] + 1 || !may_fall)
 		jump_to_blk(t, x_jmp(b), to);
 }
 
-/* A conditional edge: on condition `cc` go from block `from` to page
- * offset `off`; otherwise fall through past what this emits. */
-static void emit_cond_edge(struct tx *t, unsigned from, int64_t off, int cc)
+/* A conditional branch ending block `from`, whose `n` instructions are
+ * not counted yet: on condition `cc` (the flags are set) to page offset
+ * `off`, else to `next`. */
+static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t next, int cc,
+			      unsigned n)
 {
 	int to = find_blk(t->tr, off);
 	if (to >= 0 && t->pos[to] > t->pos[from] &&
 	    same_alloc(t, t->cls[to])) { /* forward, nothing to move: one jcc */
+		count_insns(t, n);	 /* lea keeps the flags */
 		jump_to_blk(t, x_jcc(t->b, cc), to);
+		emit_edge(t, from, next, 1, 0);
 		return;
 	}
 	uint32_t skip = x_jcc(t->b, cc ^ 1); /* the inverse condition */
-	emit_edge(t, from, off, 0);
+	emit_edge(t, from, off, 0, n);
 	x_patch(t->b, skip, t->b->len);
+	emit_edge(t, from, next, 1, n);
 }
 
 /* The register holding address rs1 + imm: rs1's own when imm is 0, else
@@ -643,7 +668,7 @@ static void emit_helper_call(struct tx *t, int k, int traps)
 		x_cmp_m8i(b, RBX, O_TRAP, 0);
 		t->trap_jmp[t->ntrap++] = x_jcc(b, CC_NE);
 	}
-	x_alu(b, ALU_XOR, 0, R_IC, R_IC);
+	reset_instret(b);
 	emit_reload(t);
 }
 
@@ -973,13 +998,30 @@ static int alu_two_address(const struct rv_insn *d)
 	       (op >= OP_ADDIW && op <= OP_SRAW);
 }
 
+/* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
+ * RV64GC code without Zba/Zbb extends a word, halfword or byte) as one
+ * move with extension. Returns 0 when the pair is not one. */
+static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct rv_insn *d2)
+{
+	if (d->op != OP_SLLI || (d2->op != OP_SRLI && d2->op != OP_SRAI) || d->rd == 0 ||
+	    d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm ||
+	    (d->imm != 32 && d->imm != 48 && d->imm != 56))
+		return 0;
+	int src = rget(t, d->rs1, RAX);
+	int dst = t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
+	x_extend(t->b, dst, src, 64 - (unsigned)d->imm, d2->op == OP_SRAI);
+	if (dst == RAX)
+		rput(t, d->rd, RAX);
+	return 1;
+}
+
 /* If-conversion: a branch that skips a short block of ALU instructions
  * writing one register D (neither branch operand) runs that block into
  * rdx unconditionally and keeps the result with a cmov: RISC-V code
  * branches where x86 code would not, and such branches on data bits
  * (CRC loops) mispredict half the time. Returns 0 when `d` does not fit. */
 static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t next,
-			     int64_t target, int cc)
+			     int64_t target, int cc, unsigned nk)
 {
 	int f = find_blk(t->tr, next);
 	if (f < 0 || (unsigned)f == k)
@@ -1006,7 +1048,10 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	rget_into(t, dreg, RDX);
 	t->host[dreg] = RDX;
 	for (unsigned i = 0; i < n; i++)
-		emit_alu(t, &fi[i]);
+		if (i + 1 < n && emit_extend_pair(t, &fi[i], &fi[i + 1]))
+			i++;
+		else
+			emit_alu(t, &fi[i]);
 	t->host[dreg] = (int8_t)home;
 	int keep = emit_compare(t, d, cc) ^ 1; /* not taken: the block ran */
 	if (home >= 0) {
@@ -1018,29 +1063,12 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	}
 	x_lea(b, RCX, R_IC, (int32_t)n);
 	x_cmov(b, keep, R_IC, RCX);
-	emit_edge(t, k, target, 0);
+	emit_edge(t, k, target, 0, nk);
 	return 1;
 }
 
-/* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
- * RV64GC code without Zba/Zbb extends a word, halfword or byte) as one
- * move with extension. Returns 0 when the pair is not one. */
-static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct rv_insn *d2)
-{
-	if (d->op != OP_SLLI || (d2->op != OP_SRLI && d2->op != OP_SRAI) || d->rd == 0 ||
-	    d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm ||
-	    (d->imm != 32 && d->imm != 48 && d->imm != 56))
-		return 0;
-	int src = rget(t, d->rs1, RAX);
-	int dst = t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
-	x_extend(t->b, dst, src, 64 - (unsigned)d->imm, d2->op == OP_SRAI);
-	if (dst == RAX)
-		rput(t, d->rd, RAX);
-	return 1;
-}
-
-/* The jump ending block `k` (its instructions are retired already). */
-static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigned off)
+/* The jump ending block `k`, whose `n` instructions are not counted yet. */
+static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigned off, unsigned n)
 {
 	struct xbuf *b = t->b;
 	int64_t next = (int64_t)off + d->len, target = (int64_t)off + d->imm;
@@ -1053,18 +1081,20 @@ static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigne
 			emit_pc(b, RCX, rel(t, next));
 			rput(t, d->rd, RCX);
 		}
-		if (d->op == OP_JALR)
+		if (d->op == OP_JALR) {
+			count_insns(t, n);
 			emit_leave(t);
-		else
-			emit_edge(t, k, target, 1);
+		} else {
+			emit_edge(t, k, target, 1, n);
+		}
 		return;
 	}
 	static const int cc[RV_OP_COUNT] = {[OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
 					    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
-	if (emit_if_converted(t, k, d, next, target, cc[d->op]))
+	if (emit_if_converted(t, k, d, next, target, cc[d->op], n))
 		return;
-	emit_cond_edge(t, k, target, emit_compare(t, d, cc[d->op]));
-	emit_edge(t, k, next, 1);
+	int c = emit_compare(t, d, cc[d->op]);
+	emit_branch_edges(t, k, target, next, c, n);
 }
 
 int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
@@ -1144,7 +1174,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	t.tr = tr;
 	alloc_regs(&t);
 	place_blocks(&t);
-	x_alu(out, ALU_XOR, 0, R_IC, R_IC);
+	reset_instret(out);
 	for (unsigned p = 0; p < tr->nblocks; p++) {
 		unsigned k = t.order[p];
 		const struct jit_blk *bk = &tr->blk[k];
@@ -1159,8 +1189,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 			if (i + 1 < bk->n && emit_extend_pair(&t, d, d + 1)) {
 				i++;
 			} else if (rv_op_is_jump(d->op)) {
-				x_lea(out, R_IC, R_IC, (int32_t)bk->n);
-				emit_jump(&t, k, d, off);
+				emit_jump(&t, k, d, off, bk->n);
 			} else if (d->op >= OP_LB && d->op <= OP_LWU) {
 				emit_load(&t, d, i, off);
 			} else if (d->op >= OP_SB && d->op <= OP_SD) {
@@ -1178,10 +1207,8 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 				emit_alu(&t, d);
 			}
 		}
-		if (!bk->jump) {
-			x_lea(out, R_IC, R_IC, (int32_t)bk->n);
-			emit_edge(&t, k, bk->end_off, 1);
-		}
+		if (!bk->jump)
+			emit_edge(&t, k, bk->end_off, 1, bk->n);
 	}
 	for (unsigned i = 0; i < t.nfix; i++)
 		x_patch(out, t.fix[i].at, t.label[t.fix[i].blk]);
