@@ -160,7 +160,7 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 9u
+#define JIT_ABI_VERSION 10u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -256,6 +256,13 @@ struct hart {
 	 * data context change and when pages get code. */
 	struct jit_site jit_site[2 * JIT_SITES];
 	uint8_t jit_sites_used; /* set by a fill: a flush has work to do */
+	/* Translated DIVUW/REMUW in loops remember their last divisor d (>= 2,
+	 * zero-extended) and m = ceil(2^64 / d): the quotient of a 32-bit x is
+	 * then the high half of x * m. Never stale; all zero matches only a
+	 * divisor of 0, which the code tests before. */
+	struct {
+		uint64_t d, m;
+	} jit_dsite[JIT_SITES];
 	/* The chain stub's jump caches, one per fetch context like jc[]; an
 	 * entry is written when C code enters a translation, so only
 	 * translations this hart checked are ever chained to. */

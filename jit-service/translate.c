@@ -31,6 +31,7 @@
 #define O_ADDEND ((int32_t)offsetof(struct tlb_entry, addend))
 #define O_SITE(k) ((int32_t)(offsetof(struct hart, jit_site) + sizeof(struct jit_site) * (k)))
 #define O_SITES_USED ((int32_t)offsetof(struct hart, jit_sites_used))
+#define O_DSITE(k) ((int32_t)(offsetof(struct hart, jit_dsite) + 16 * (k)))
 
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index scaling below assumes 40 bytes");
 _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
@@ -98,7 +99,7 @@ struct tx {
 	unsigned ntrap;
 	struct cold cold[JIT_REGION_INSNS];
 	unsigned ncold;
-	unsigned nsite[2]; /* load and store sites so far */
+	unsigned nsite[3]; /* load, store and divisor sites so far */
 	/* Jumps and calls to the region's shared tails, patched at the end. */
 	struct {
 		uint32_t at;
@@ -773,6 +774,62 @@ static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsign
 	rput(t, d->rd, RAX);
 }
 
+/* DIVUW or REMUW inside a loop, where the divisor seldom changes: a
+ * multiply by the reciprocal its site remembers (a divide costs several
+ * times as much), refilled by one divide when the divisor is new. */
+static void emit_divrem_site(struct tx *t, const struct rv_insn *d)
+{
+	struct xbuf *b = t->b;
+	int rem = d->op == OP_REMUW;
+	unsigned site = (t->tr->site_seed + t->nsite[2]++) & (JIT_SITES - 1);
+	rget_into(t, d->rs1, RAX);
+	rget_into(t, d->rs2, RCX);
+	x_extend(b, RSI, RAX, 32, 0); /* x */
+	x_extend(b, RCX, RCX, 32, 0); /* d */
+	x_op_r(b, 0, 0x85, RCX, RCX);
+	uint32_t zero = x_jcc(b, CC_E);
+	x_alu_m(b, ALU_CMP, 1, RCX, RBX, O_DSITE(site));
+	uint32_t refill = x_jcc(b, CC_NE);
+	uint32_t back = b->len;
+	x_mov(b, RAX, RSI);
+	x_op_m(b, 1, 0xf7, G3_MUL, RBX, -1, O_DSITE(site) + 8); /* mul qword [m]: rdx = x / d */
+	if (rem) {
+		x_imul(b, 1, RDX, RCX);
+		x_alu(b, ALU_SUB, 1, RSI, RDX);
+		x_mov(b, RAX, RSI);
+	} else {
+		x_mov(b, RAX, RDX);
+	}
+	uint32_t done[3];
+	done[0] = x_jmp(b);
+	x_patch(b, refill, b->len); /* m = (2^64 - 1) / d + 1, which wraps for d = 1 */
+	x_alu_i(b, ALU_CMP, 0, RCX, 1);
+	uint32_t one = x_jcc(b, CC_E);
+	x_alu(b, ALU_XOR, 0, RDX, RDX);
+	x_mov_imm(b, RAX, ~0ull);
+	x_group3(b, 1, G3_DIV, RCX);
+	x_alu_i(b, ALU_ADD, 1, RAX, 1);
+	x_store64(b, RBX, O_DSITE(site) + 8, RAX);
+	x_store64(b, RBX, O_DSITE(site), RCX);
+	x_patch(b, x_jmp(b), back);
+	x_patch(b, one, b->len); /* by 1: x, remainder 0 */
+	if (rem)
+		x_alu(b, ALU_XOR, 0, RAX, RAX);
+	else
+		x_mov(b, RAX, RSI);
+	done[1] = x_jmp(b);
+	x_patch(b, zero, b->len); /* by 0: all ones, remainder x */
+	if (rem)
+		x_mov(b, RAX, RSI);
+	else
+		x_mov_imm(b, RAX, ~0ull);
+	done[2] = b->len;
+	x_patch(b, done[0], done[2]);
+	x_patch(b, done[1], done[2]);
+	x_movsxd(b, RAX, RAX);
+	rput(t, d->rd, RAX);
+}
+
 /* DIV, REM and their unsigned and 32-bit forms, inline with RISC-V's
  * results where x86 would fault: by zero, all ones (DIV) or the dividend
  * (REM); the most negative number by -1, itself (DIV) or 0 (REM). */
@@ -780,6 +837,10 @@ static void emit_divrem(struct tx *t, const struct rv_insn *d, int w32)
 {
 	struct xbuf *b = t->b;
 	unsigned op = d->op;
+	if ((op == OP_DIVUW || op == OP_REMUW) && t->cur != 0) {
+		emit_divrem_site(t, d);
+		return;
+	}
 	int w = !w32;
 	int sgn = op == OP_DIV || op == OP_REM || op == OP_DIVW || op == OP_REMW;
 	int rem = op == OP_REM || op == OP_REMU || op == OP_REMW || op == OP_REMUW;

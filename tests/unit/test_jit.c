@@ -86,6 +86,7 @@ static uint32_t b_type(unsigned f3, unsigned rs1, unsigned rs2, int off)
 #define REM(rd, a, b) r_type(1, 6, rd, a, b)
 #define OP32 (0x33 ^ 0x3b) /* turns an OP encoding into its OP-32 (W) form */
 #define REMUW(rd, a, b) (r_type(1, 7, rd, a, b) ^ OP32)
+#define DIVUW(rd, a, b) (r_type(1, 5, rd, a, b) ^ OP32)
 #define SLTU(rd, a, b) r_type(0, 3, rd, a, b)
 #define SRAI(rd, rs, sh) i_type(0x13, 5, rd, rs, 0x400 | (sh))
 #define LW(rd, rs, imm) i_type(0x03, 2, rd, rs, imm)
@@ -207,6 +208,31 @@ static void test_divide(void **state)
 	assert_int_equal((int64_t)h->x[15], -1234567);
 	assert_int_equal(h->x[16], 1234567); /* by a zero low half: the dividend */
 	assert_int_equal(h->x[17], 1234567);
+}
+
+/* DIVUW and REMUW in a loop multiply by the divisor's reciprocal: right
+ * for every 32-bit dividend as the divisor changes, including 1 and 0,
+ * with garbage in the operands' upper halves. */
+static void test_divide_in_loop(void **state)
+{
+	(void)state;
+	fresh_hart(0x80009000);
+	h->x[5] = 48;
+	h->x[8] = 0x12345678fffff000ull;
+	const uint32_t p[] = {
+	    SRAI(7, 5, 3),    DIVUW(9, 8, 7), REMUW(10, 8, 7), ADD(11, 11, 9), ADD(12, 12, 10),
+	    ADDI(8, 8, 1999), ADDI(5, 5, -1), BNE(5, 0, -28),  JALR(0, 1, 0),
+	};
+	uint64_t sq = 0, sr = 0, x = h->x[8];
+	for (int i = 48; i > 0; i--, x += 1999) {
+		uint32_t a = (uint32_t)x, d = (uint32_t)(i >> 3);
+		sq += (uint64_t)(int64_t)(int32_t)(d ? a / d : ~0u);
+		sr += (uint64_t)(int64_t)(int32_t)(d ? a % d : a);
+	}
+	assert_int_equal(run(p, 9), 0x80009000);
+	assert_int_equal(h->x[11], sq);
+	assert_int_equal(h->x[12], sr);
+	assert_int_equal(h->instret, 8 * 48 + 1);
 }
 
 /* A counted loop stays inside the region: exact sum and instret. */
@@ -519,7 +545,7 @@ int main(void)
 	    cmocka_unit_test(test_if_converted),  cmocka_unit_test(test_memory_fast),
 	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
 	    cmocka_unit_test(test_rate),	  cmocka_unit_test(test_index),
-	    cmocka_unit_test(test_chain),
+	    cmocka_unit_test(test_chain),	  cmocka_unit_test(test_divide_in_loop),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
