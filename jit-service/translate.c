@@ -184,6 +184,7 @@ static void alloc_regs(struct tx *t)
 	const struct jit_tr *tr = t->tr;
 	unsigned nb = tr->nblocks;
 	uint32_t succ[JIT_REGION_BLOCKS] = {0}, reach[JIT_REGION_BLOCKS];
+	int cyclic = 0; /* an edge to a block at or before its source: maybe a loop */
 	for (unsigned k = 0; k < nb; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
 		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
@@ -192,15 +193,13 @@ static void alloc_regs(struct tx *t)
 		int next = !bk->jump || is_branch(last->op) ? find_blk(tr, bk->end_off) : -1;
 		succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
 		reach[k] = succ[k];
+		cyclic |= (succ[k] & ((2u << k) - 1)) != 0;
 	}
-	for (int changed = 1; changed;) { /* transitive closure, by squaring */
-		changed = 0;
-		for (unsigned k = 0; k < nb; k++) {
-			uint32_t r = reach[k] | succ_of(reach, reach[k]);
-			changed |= r != reach[k];
-			reach[k] = r;
-		}
-	}
+	if (cyclic) /* transitive closure (Warshall, on bit rows) */
+		for (unsigned m = 0; m < nb; m++)
+			for (unsigned k = 0; k < nb; k++)
+				if ((reach[k] >> m) & 1)
+					reach[k] |= reach[m];
 	/* Loops: a block that reaches itself gets the allocation of its
 	 * strongly connected set (1 + the set's first block); the blocks in no
 	 * loop share allocation 0. */
@@ -228,6 +227,7 @@ static void alloc_regs(struct tx *t)
 	}
 	uint32_t written = 0, used = 0; /* used: the allocations blocks have */
 	unsigned uses[JIT_REGION_BLOCKS][32];
+	uint32_t named[JIT_REGION_BLOCKS] = {0}; /* registers each allocation's blocks name */
 	memset(uses, 0, sizeof(uses[0]) * (nb < JIT_REGION_BLOCKS ? nb + 1 : nb));
 	for (unsigned k = 0; k < nb; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
@@ -236,6 +236,7 @@ static void alloc_regs(struct tx *t)
 			uint32_t r, w;
 			insn_regs(&tr->ins[i], &r, &w);
 			written |= w;
+			named[t->cls[k]] |= r | w;
 			for (uint32_t m = r | w; m; m &= m - 1) {
 				unsigned g = (unsigned)__builtin_ctz(m);
 				u[g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
@@ -249,9 +250,11 @@ static void alloc_regs(struct tx *t)
 		memset(a->host, -1, sizeof(a->host));
 		for (unsigned k = 0; k < NCACHE; k++) {
 			unsigned best = 0;
-			for (unsigned g = 1; g < 32; g++)
-				if (!((a->cached >> g) & 1) && uses[c][g] > uses[c][best])
+			for (uint32_t m = named[c] & ~a->cached; m; m &= m - 1) {
+				unsigned g = (unsigned)__builtin_ctz(m);
+				if (uses[c][g] > uses[c][best])
 					best = g;
+			}
 			if (uses[c][best] < 2)
 				break;
 			a->host[best] = (int8_t)cache_regs[k];
@@ -266,8 +269,8 @@ static void alloc_regs(struct tx *t)
 	unsigned heavy = 0, most = 0;
 	for (uint32_t u = used & ~1u; u; u &= u - 1) {
 		unsigned c = (unsigned)__builtin_ctz(u), sum = 0;
-		for (unsigned g = 1; g < 32; g++)
-			sum += uses[c][g];
+		for (uint32_t m = named[c]; m; m &= m - 1)
+			sum += uses[c][__builtin_ctz(m)];
 		if (sum > most) {
 			most = sum;
 			heavy = c;
