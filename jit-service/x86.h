@@ -47,10 +47,43 @@ static inline void xb(struct xbuf *b, uint8_t v)
 	b->len++;
 }
 
+/* An instruction being assembled: its bytes are collected here and then
+ * appended at once (each store through the buffer's byte pointer would
+ * make the compiler reload the buffer's fields before the next byte). */
+struct xins {
+	uint8_t v[16];
+	unsigned n;
+};
+
+static inline void xi_b(struct xins *i, uint8_t v)
+{
+	i->v[i->n++ & 15] = v;
+}
+
+static inline void xi_32(struct xins *i, uint32_t v)
+{
+	for (int k = 0; k < 4; k++)
+		xi_b(i, (uint8_t)(v >> (8 * k)));
+}
+
+/* Appends instruction `i` (its 16-byte array in one copy when room is
+ * left; bytes past i->n are overwritten by what follows). */
+static inline void xput(struct xbuf *b, const struct xins *i)
+{
+	if (b->len <= b->cap && b->cap - b->len >= 16) {
+		__builtin_memcpy(b->p + b->len, i->v, 16);
+		b->len += i->n;
+	} else {
+		for (unsigned k = 0; k < i->n; k++)
+			xb(b, i->v[k]);
+	}
+}
+
 static inline void x32(struct xbuf *b, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		xb(b, (uint8_t)(v >> (8 * i)));
+	struct xins i = {.n = 0};
+	xi_32(&i, v);
+	xput(b, &i);
 }
 
 static inline int fits8(int64_t v)
@@ -65,32 +98,41 @@ static inline int fits32(int64_t v)
 
 /* REX with W, and the high bits of reg, index and base. `force` emits it
  * even when empty (to reach spl/bpl/sil/dil as byte registers). */
-static inline void x_rex(struct xbuf *b, int w, int reg, int index, int base, int force)
+static inline void xi_rex(struct xins *i, int w, int reg, int index, int base, int force)
 {
 	uint8_t v = (uint8_t)(0x40 | (w << 3) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 |
 			      ((base >> 3) & 1));
 	if (v != 0x40 || force)
-		xb(b, v);
+		xi_b(i, v);
+}
+
+static inline void x_rex(struct xbuf *b, int w, int reg, int index, int base, int force)
+{
+	struct xins i = {.n = 0};
+	xi_rex(&i, w, reg, index, base, force);
+	xput(b, &i);
 }
 
 /* ModRM (+SIB, +displacement) for [base + index << scale + disp]; index < 0:
  * none. rsp cannot be an index. */
-static inline void x_mem_s(struct xbuf *b, int reg, int base, int index, int scale, int32_t disp)
+static inline void xi_mem_s(struct xins *i, int reg, int base, int index, int scale, int32_t disp)
 {
 	int sib = index >= 0 || (base & 7) == RSP;
 	int mod = (disp == 0 && (base & 7) != RBP) ? 0 : fits8(disp) ? 1 : 2;
-	xb(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (base & 7))));
+	xi_b(i, (uint8_t)(mod << 6 | (reg & 7) << 3 | (sib ? 4 : (base & 7))));
 	if (sib)
-		xb(b, (uint8_t)(scale << 6 | ((index >= 0 ? index : RSP) & 7) << 3 | (base & 7)));
+		xi_b(i, (uint8_t)(scale << 6 | ((index >= 0 ? index : RSP) & 7) << 3 | (base & 7)));
 	if (mod == 1)
-		xb(b, (uint8_t)disp);
+		xi_b(i, (uint8_t)disp);
 	else if (mod == 2)
-		x32(b, (uint32_t)disp);
+		xi_32(i, (uint32_t)disp);
 }
 
 static inline void x_mem(struct xbuf *b, int reg, int base, int index, int32_t disp)
 {
-	x_mem_s(b, reg, base, index, 0, disp);
+	struct xins i = {.n = 0};
+	xi_mem_s(&i, reg, base, index, 0, disp);
+	xput(b, &i);
 }
 
 /* opcode (1-2 bytes, 0F-prefixed when op > 0xff) with a memory operand
@@ -98,11 +140,13 @@ static inline void x_mem(struct xbuf *b, int reg, int base, int index, int32_t d
 static inline void x_op_ms(struct xbuf *b, int w, unsigned op, int reg, int base, int index,
 			   int scale, int32_t disp)
 {
-	x_rex(b, w, reg, index >= 0 ? index : 0, base, 0);
+	struct xins i = {.n = 0};
+	xi_rex(&i, w, reg, index >= 0 ? index : 0, base, 0);
 	if (op > 0xff)
-		xb(b, (uint8_t)(op >> 8));
-	xb(b, (uint8_t)op);
-	x_mem_s(b, reg, base, index, scale, disp);
+		xi_b(&i, (uint8_t)(op >> 8));
+	xi_b(&i, (uint8_t)op);
+	xi_mem_s(&i, reg, base, index, scale, disp);
+	xput(b, &i);
 }
 static inline void x_op_m(struct xbuf *b, int w, unsigned op, int reg, int base, int index,
 			  int32_t disp)
@@ -120,11 +164,13 @@ static inline void x_add_al_ah(struct xbuf *b)
 /* opcode with a register operand: reg field `reg`, r/m field `rm`. */
 static inline void x_op_r(struct xbuf *b, int w, unsigned op, int reg, int rm)
 {
-	x_rex(b, w, reg, 0, rm, 0);
+	struct xins i = {.n = 0};
+	xi_rex(&i, w, reg, 0, rm, 0);
 	if (op > 0xff)
-		xb(b, (uint8_t)(op >> 8));
-	xb(b, (uint8_t)op);
-	xb(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+		xi_b(&i, (uint8_t)(op >> 8));
+	xi_b(&i, (uint8_t)op);
+	xi_b(&i, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+	xput(b, &i);
 }
 
 /* test a, b (64-bit) */
