@@ -4,7 +4,8 @@
  *
  *   header   struct jit_cache    written by shoal-jit, read by everyone
  *   pages    per guest RAM page: generation (u32) and has-code bit;
- *            per hart: lookup counters  -- read+write in every vCPU
+ *            per hart: lookup counters; the compile request ring
+ *                                 -- read+write in every vCPU
  *   index    open-addressing hash, JIT_INDEX_ENTRIES entries
  *                                 -- written by shoal-jit, read by vCPUs
  *   code     translated blocks    -- written by shoal-jit (its mapping is
@@ -33,6 +34,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "postring.h"
 #include "region.h"
 
 #define JIT_INDEX_BITS 20
@@ -81,6 +83,7 @@ struct jit_cache {
 	uint64_t codebits_off;	 /* uint64_t[(ram_pages + 63) / 64] */
 	uint64_t hstats_off;	 /* struct jit_hart_stats[BOARD_MAX_HARTS] */
 	uint64_t code_epoch_off; /* uint64_t: bumped when a has-code bit goes 0 -> 1 */
+	uint64_t req_ring_off;	 /* struct post_ring: compile requests (jit_req_push) */
 	uint64_t index_off;	 /* part 3: struct jit_index_entry[JIT_INDEX_ENTRIES] */
 	uint64_t index_size;
 	uint64_t code_off; /* part 4 */
@@ -185,6 +188,15 @@ static inline uint64_t jit_pages_round(uint64_t n)
 	return (n + 4095) & ~4095ull;
 }
 
+/** Compile requests travel through a posted-write ring (common/postring.h)
+ * in the pages part, from every vCPU to shoal-jit: a slot's `value` is the
+ * block's guest physical pc, `off` its mode key and `size` its page's
+ * generation. Returns what post_ring_push returns (0: the ring is full). */
+static inline uint64_t jit_req_push(struct post_ring *r, uint64_t ppc, unsigned mode, uint32_t gen)
+{
+	return post_ring_push(r, mode, gen, ppc);
+}
+
 /** Lays out a cache for `ram_pages` guest pages; fills the offsets and
  * sizes of `c` and returns the region's total size. */
 static inline uint64_t jit_cache_layout(struct jit_cache *c, uint64_t ram_base, uint64_t ram_pages)
@@ -196,7 +208,8 @@ static inline uint64_t jit_cache_layout(struct jit_cache *c, uint64_t ram_base, 
 	c->codebits_off = c->gens_off + jit_pages_round(ram_pages * 4);
 	c->hstats_off = c->codebits_off + jit_pages_round((ram_pages + 63) / 64 * 8);
 	c->code_epoch_off = c->hstats_off + BOARD_MAX_HARTS * sizeof(struct jit_hart_stats);
-	c->pages_size = jit_pages_round(c->code_epoch_off + 64) - c->pages_off;
+	c->req_ring_off = c->code_epoch_off + 64;
+	c->pages_size = jit_pages_round(c->req_ring_off + sizeof(struct post_ring)) - c->pages_off;
 	c->index_off = c->pages_off + c->pages_size;
 	c->index_size = JIT_INDEX_ENTRIES * sizeof(struct jit_index_entry);
 	c->code_off = c->index_off + c->index_size;

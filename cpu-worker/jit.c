@@ -46,6 +46,7 @@ static struct {
 	const struct jit_cache *hdr;
 	const struct jit_index_entry *index;
 	const uint64_t *code_epoch;
+	struct post_ring *req; /* compile requests to shoal-jit */
 	uint64_t epoch_seen;
 	struct jit_hart_stats *hs;
 	struct jit_hart_stats local; /* while unmapped */
@@ -160,6 +161,7 @@ static int jit_map(struct hart *h, int fd, const struct jit_cache *hdr)
 	J.hdr = (const struct jit_cache *)J.ro;
 	J.index = (const struct jit_index_entry *)(J.ro + hdr->index_off);
 	J.code_epoch = (const uint64_t *)(J.rw + (hdr->code_epoch_off - hdr->pages_off));
+	J.req = (struct post_ring *)(J.rw + (hdr->req_ring_off - hdr->pages_off));
 	J.hs = (struct jit_hart_stats *)(J.rw + (hdr->hstats_off - hdr->pages_off)) + h->hartid;
 	h->jit_gens = (uint32_t *)(J.rw + (hdr->gens_off - hdr->pages_off));
 	h->jit_codebits = (uint64_t *)(J.rw + (hdr->codebits_off - hdr->pages_off));
@@ -246,13 +248,25 @@ void jit_code_write(struct hart *h, uint64_t pa_page)
 		__atomic_fetch_add(&h->jit_gens[n], 1, __ATOMIC_RELEASE);
 }
 
+/* Asks shoal-jit for a translation: through the request ring in the cache
+ * (no message unless shoal-jit sleeps), or as a message when the ring is
+ * full. A request that is lost is asked again (JIT_RESEND_TRIES). */
 static void jit_request(uint64_t ppc, unsigned mode, uint32_t gen)
 {
 	struct proto_msg m = {.op = OP_JIT_COMPILE, .addr = ppc, .index = mode, .generation = gen};
+	if (J.mapped && jit_req_push(J.req, ppc, mode, gen)) {
+		J.hs->requests++;
+		if (!post_ring_needs_kick(J.req))
+			return;
+		m = (struct proto_msg){.op = OP_KICK};
+	}
 	char buf[128];
 	int n = proto_encode(&m, buf, sizeof(buf));
-	if (n > 0 && zmq_send(J.push, buf, (size_t)n, ZMQ_DONTWAIT) >= 0)
-		J.hs->requests++;
+	int sent = n > 0 && zmq_send(J.push, buf, (size_t)n, ZMQ_DONTWAIT) >= 0;
+	if (m.op == OP_JIT_COMPILE)
+		J.hs->requests += (uint64_t)sent;
+	else if (!sent) /* not connected yet: the next request kicks again */
+		__atomic_store_n(&J.req->sleeping, 1, __ATOMIC_RELEASE);
 }
 
 /* Whether translation `bh` was made from the guest bytes now at its place

@@ -33,6 +33,7 @@
 #include "translate.h"
 
 #define JIT_EXIT_FULL 3
+#define JIT_IDLE_LOOK_MS 10
 
 struct jit {
 	int fd; /* the cache memfd */
@@ -41,6 +42,7 @@ struct jit {
 	uint32_t *gens;
 	uint64_t *codebits;
 	uint64_t *code_epoch;
+	struct post_ring *req; /* compile requests from the vCPUs */
 	struct jit_index_entry *index;
 	uint8_t *code;
 	struct guest_ram ram;
@@ -90,6 +92,7 @@ static int jit_create(struct jit *j, uint64_t generation)
 	j->gens = (uint32_t *)(j->base + lay.gens_off);
 	j->codebits = (uint64_t *)(j->base + lay.codebits_off);
 	j->code_epoch = (uint64_t *)(j->base + lay.code_epoch_off);
+	j->req = (struct post_ring *)(j->base + lay.req_ring_off);
 	j->index = (struct jit_index_entry *)(j->base + lay.index_off);
 	j->code = j->base + lay.code_off;
 	/* Offsets 0 and JIT_NO_CODE are never code: the stubs start at 16. */
@@ -227,6 +230,53 @@ static void serve_fd(struct jit *j, int listen_fd)
 	close(s);
 }
 
+/* Compiles request `ppc` in `mode`; exits (the cache full) when it does
+ * not fit. */
+static void serve_request(struct jit *j, uint64_t ppc, unsigned mode)
+{
+	j->c->stats.requests++;
+	log_debug("compile 0x%llx mode %u", (unsigned long long)ppc, mode);
+	if (jit_compile(j, ppc, mode) == -ENOSPC) {
+		log_err("code cache full (%llu bytes); restarting with an empty one",
+			(unsigned long long)j->c->code_size);
+		exit(JIT_EXIT_FULL);
+	}
+}
+
+/* Serves what came as messages: requests that found the ring full, and
+ * kicks (the ring has requests). */
+static void serve_socket(struct jit *j, void *pull)
+{
+	char why[256];
+	for (;;) {
+		struct proto_msg m;
+		int r = zmsg_recv(pull, NULL, NULL, &m, ZMQ_DONTWAIT, why, sizeof(why));
+		if (r == -EAGAIN || (r && r != -EPROTO))
+			return;
+		if (r == 0 && m.op == OP_KICK)
+			continue;
+		if (r == -EPROTO || m.op != OP_JIT_COMPILE) {
+			log_err("ignored a malformed compile request: %s",
+				r ? why : "not a jit_compile");
+			continue;
+		}
+		serve_request(j, m.addr, (unsigned)m.index);
+	}
+}
+
+/* Serves up to `max` requests from the ring; returns 1 if it has more. */
+static int serve_ring(struct jit *j, unsigned max)
+{
+	const struct post_slot *s;
+	for (unsigned n = 0; n < max && (s = post_ring_peek(j->req)); n++) {
+		uint64_t ppc = s->value;
+		unsigned mode = s->off;
+		post_ring_pop(j->req);
+		serve_request(j, ppc, mode);
+	}
+	return post_ring_peek(j->req) != NULL;
+}
+
 static void fail(const char *arg, const char *what)
 {
 	log_err("%s: %s", arg, what);
@@ -298,37 +348,26 @@ int main(int argc, char **argv)
 	    {.fd = lfd, .events = ZMQ_POLLIN},
 	    {.fd = sfd, .events = ZMQ_POLLIN},
 	};
+	int more = 0;
 	for (;;) {
-		if (zmq_poll(items, 3, -1) < 0) {
+		/* Sleeps only when the ring is empty and says so (a vCPU then
+		 * sends a kick with its next request); else just looks. A kick
+		 * sent before the vCPU's socket connected is lost: sleeping
+		 * looks at the ring again after JIT_IDLE_LOOK_MS anyway. */
+		int busy = more || post_ring_sleep(j.req);
+		if (zmq_poll(items, 3, busy ? 0 : JIT_IDLE_LOOK_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("zmq_poll: %s", zmq_strerror(errno));
 			return 1;
 		}
+		post_ring_awake(j.req);
 		if (items[2].revents)
 			break;
 		if (items[1].revents)
 			serve_fd(&j, lfd);
-		for (;;) {
-			struct proto_msg m;
-			int r = zmsg_recv(pull, NULL, NULL, &m, ZMQ_DONTWAIT, why, sizeof(why));
-			if (r == -EAGAIN || (r && r != -EPROTO))
-				break;
-			if (r == -EPROTO || m.op != OP_JIT_COMPILE) {
-				log_err("ignored a malformed compile request: %s",
-					r ? why : "not a jit_compile");
-				continue;
-			}
-			j.c->stats.requests++;
-			log_debug("compile 0x%llx mode %llu gen %llu", (unsigned long long)m.addr,
-				  (unsigned long long)m.index, (unsigned long long)m.generation);
-			if (jit_compile(&j, m.addr, (unsigned)m.index) == -ENOSPC) {
-				log_err(
-				    "code cache full (%llu bytes); restarting with an empty one",
-				    (unsigned long long)j.c->code_size);
-				return JIT_EXIT_FULL;
-			}
-		}
+		serve_socket(&j, pull);
+		more = serve_ring(&j, 64);
 	}
 	return 0;
 }

@@ -474,6 +474,33 @@ static void test_rate(void **state)
 
 /* The index: a page's keys share a 64-slot group, pages spread over the
  * index, a key found after collisions, and a missing key not found. */
+/* The compile request ring lies inside the part every vCPU maps
+ * read+write, clear of the counters before it and of the index after it,
+ * and a request comes out as it went in. */
+static void test_request_ring(void **state)
+{
+	(void)state;
+	struct jit_cache c;
+	memset(&c, 0, sizeof(c));
+	jit_cache_layout(&c, 0x80000000ull, 32768);
+	assert_true(c.req_ring_off >= c.code_epoch_off + sizeof(uint64_t));
+	assert_int_equal(c.req_ring_off % 64, 0);
+	assert_true(c.req_ring_off + sizeof(struct post_ring) <= c.pages_off + c.pages_size);
+	assert_int_equal(c.index_off, c.pages_off + c.pages_size);
+	struct post_ring *r = aligned_alloc(64, sizeof(*r));
+	assert_non_null(r);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(jit_req_push(r, 0x80201234ull, 5, 77), 1);
+	const struct post_slot *s = post_ring_peek(r);
+	assert_non_null(s);
+	assert_int_equal(s->value, 0x80201234ull);
+	assert_int_equal(s->off, 5);
+	assert_int_equal(s->size, 77);
+	post_ring_pop(r);
+	assert_null(post_ring_peek(r));
+	free(r);
+}
+
 static void test_index(void **state)
 {
 	(void)state;
@@ -546,6 +573,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
 	    cmocka_unit_test(test_rate),	  cmocka_unit_test(test_index),
 	    cmocka_unit_test(test_chain),	  cmocka_unit_test(test_divide_in_loop),
+	    cmocka_unit_test(test_request_ring),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
