@@ -41,6 +41,7 @@
 #define JIT_INDEX_ENTRIES (1u << JIT_INDEX_BITS)
 #define JIT_INDEX_PROBES 32 /* slots in each of a key's two probe runs */
 #define JIT_CODE_SIZE (256ull << 20)
+#define JIT_REQ_SLOTS 1024     /* compile requests a boot's bursts queue */
 #define JIT_LAT_BUCKETS 32     /* compile latency histogram: bucket i < 2^i ns */
 #define JIT_BLK_US_BUCKETS 128 /* per guest block: bucket i in [i, i+1) us, the last open */
 
@@ -209,7 +210,8 @@ static inline uint64_t jit_cache_layout(struct jit_cache *c, uint64_t ram_base, 
 	c->hstats_off = c->codebits_off + jit_pages_round((ram_pages + 63) / 64 * 8);
 	c->code_epoch_off = c->hstats_off + BOARD_MAX_HARTS * sizeof(struct jit_hart_stats);
 	c->req_ring_off = c->code_epoch_off + 64;
-	c->pages_size = jit_pages_round(c->req_ring_off + sizeof(struct post_ring)) - c->pages_off;
+	c->pages_size =
+	    jit_pages_round(c->req_ring_off + post_ring_size(JIT_REQ_SLOTS)) - c->pages_off;
 	c->index_off = c->pages_off + c->pages_size;
 	c->index_size = JIT_INDEX_ENTRIES * sizeof(struct jit_index_entry);
 	c->code_off = c->index_off + c->index_size;

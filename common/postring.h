@@ -18,9 +18,10 @@
 #ifndef SHOAL_POSTRING_H
 #define SHOAL_POSTRING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define POST_RING_SLOTS 128 /* a power of two */
+#define POST_RING_SLOTS 128 /* the capacity of a ring that does not set one */
 
 /** One posted write: `seq` is the slot's ring index + 1 once published. */
 struct post_slot {
@@ -30,26 +31,40 @@ struct post_slot {
 	uint64_t value;
 };
 
-/** The ring (see the file comment). Zero-filled memory is an empty ring. */
+/** The ring (see the file comment): this header, then its slots.
+ * Zero-filled memory of post_ring_size(POST_RING_SLOTS) bytes is an empty
+ * ring; a ring of another capacity has `slots` set before first use. */
 struct post_ring {
 	uint64_t tail __attribute__((aligned(64))); /* next index to reserve */
+	uint32_t slots; /* capacity, a power of two; 0: POST_RING_SLOTS */
 	uint64_t head __attribute__((aligned(64))); /* next index to handle */
 	uint32_t sleeping;			    /* the device waits for a kick */
-	struct post_slot slot[POST_RING_SLOTS] __attribute__((aligned(64)));
+	struct post_slot slot[] __attribute__((aligned(64)));
 };
+
+/** Bytes a ring of `slots` slots takes. */
+#define post_ring_size(slots) \
+	(sizeof(struct post_ring) + (size_t)(slots) * sizeof(struct post_slot))
+
+static inline uint64_t post_ring_cap(const struct post_ring *r)
+{
+	uint32_t n = r->slots;
+	return n ? n : POST_RING_SLOTS;
+}
 
 /** Producer: appends a write; returns its index + 1 (what post_ring_done
  * compares against), or 0 when the ring is full (nothing was written). */
 static inline uint64_t post_ring_push(struct post_ring *r, uint32_t off, uint32_t size,
 				      uint64_t value)
 {
+	uint64_t cap = post_ring_cap(r);
 	uint64_t t = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
 	do {
-		if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) >= POST_RING_SLOTS)
+		if (t - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) >= cap)
 			return 0;
 	} while (!__atomic_compare_exchange_n(&r->tail, &t, t + 1, 1, __ATOMIC_ACQ_REL,
 					      __ATOMIC_RELAXED));
-	struct post_slot *s = &r->slot[t % POST_RING_SLOTS];
+	struct post_slot *s = &r->slot[t & (cap - 1)];
 	s->off = off;
 	s->size = size;
 	s->value = value;
@@ -77,7 +92,7 @@ static inline int post_ring_done(const struct post_ring *r, uint64_t ticket)
 static inline const struct post_slot *post_ring_peek(const struct post_ring *r)
 {
 	uint64_t h = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
-	const struct post_slot *s = &r->slot[h % POST_RING_SLOTS];
+	const struct post_slot *s = &r->slot[h & (post_ring_cap(r) - 1)];
 	return __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == h + 1 ? s : NULL;
 }
 

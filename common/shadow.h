@@ -47,7 +47,7 @@ struct shadow {
 /** The device's posted-write ring, in the region's second page. */
 static inline struct post_ring *shadow_ring(struct shadow *s)
 {
-	_Static_assert(sizeof(struct post_ring) <= SHADOW_PAGE, "ring larger than a page");
+	_Static_assert(post_ring_size(POST_RING_SLOTS) <= SHADOW_PAGE, "ring larger than a page");
 	return (struct post_ring *)(void *)((char *)s + SHADOW_PAGE);
 }
 

@@ -93,6 +93,7 @@ static int jit_create(struct jit *j, uint64_t generation)
 	j->codebits = (uint64_t *)(j->base + lay.codebits_off);
 	j->code_epoch = (uint64_t *)(j->base + lay.code_epoch_off);
 	j->req = (struct post_ring *)(j->base + lay.req_ring_off);
+	j->req->slots = JIT_REQ_SLOTS; /* before any vCPU can map the cache */
 	j->index = (struct jit_index_entry *)(j->base + lay.index_off);
 	j->code = j->base + lay.code_off;
 	/* Offsets 0 and JIT_NO_CODE are never code: the stubs start at 16. */

@@ -485,19 +485,23 @@ static void test_request_ring(void **state)
 	jit_cache_layout(&c, 0x80000000ull, 32768);
 	assert_true(c.req_ring_off >= c.code_epoch_off + sizeof(uint64_t));
 	assert_int_equal(c.req_ring_off % 64, 0);
-	assert_true(c.req_ring_off + sizeof(struct post_ring) <= c.pages_off + c.pages_size);
+	assert_true(c.req_ring_off + post_ring_size(JIT_REQ_SLOTS) <= c.pages_off + c.pages_size);
 	assert_int_equal(c.index_off, c.pages_off + c.pages_size);
-	struct post_ring *r = aligned_alloc(64, sizeof(*r));
+	struct post_ring *r = aligned_alloc(64, post_ring_size(JIT_REQ_SLOTS));
 	assert_non_null(r);
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(jit_req_push(r, 0x80201234ull, 5, 77), 1);
+	memset(r, 0, post_ring_size(JIT_REQ_SLOTS));
+	r->slots = JIT_REQ_SLOTS;
+	for (uint32_t i = 0; i < JIT_REQ_SLOTS; i++) /* the whole capacity, then full */
+		assert_int_equal(jit_req_push(r, 0x80201234ull + 2 * i, 5, 77), i + 1);
+	assert_int_equal(jit_req_push(r, 0x80200000ull, 5, 77), 0);
 	const struct post_slot *s = post_ring_peek(r);
 	assert_non_null(s);
 	assert_int_equal(s->value, 0x80201234ull);
 	assert_int_equal(s->off, 5);
 	assert_int_equal(s->size, 77);
-	post_ring_pop(r);
-	assert_null(post_ring_peek(r));
+	post_ring_pop(r); /* one slot free again, the next request in line */
+	assert_int_equal(post_ring_peek(r)->value, 0x80201236ull);
+	assert_int_equal(jit_req_push(r, 0x80200000ull, 5, 77), JIT_REQ_SLOTS + 1);
 	free(r);
 }
 

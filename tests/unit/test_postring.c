@@ -15,9 +15,9 @@
 
 static struct post_ring *new_ring(void)
 {
-	struct post_ring *r = aligned_alloc(64, sizeof(*r));
+	struct post_ring *r = aligned_alloc(64, post_ring_size(POST_RING_SLOTS));
 	assert_non_null(r);
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, post_ring_size(POST_RING_SLOTS));
 	return r;
 }
 
