@@ -47,7 +47,12 @@ def mem_off(size):
 
 def insn(out, label_base, k, n):
     r = rnd.random()
-    if r < 0.35:
+    if r < 0.03:
+        # A zero or sign extension the RV64GC way (tier 1 makes it one move)
+        d, k = reg(True), rnd.choice([32, 48, 56])
+        out.append("slli %s, %s, %d" % (d, reg(), k))
+        out.append("%s %s, %s, %d" % (rnd.choice(["srli", "srai"]), d, d, k))
+    elif r < 0.35:
         out.append("%s %s, %s, %s" % (rnd.choice(R3), reg(True), reg(), reg()))
     elif r < 0.55:
         out.append("%s %s, %s, %d" % (rnd.choice(RI), reg(True), reg(), imm12()))
@@ -85,7 +90,15 @@ def insn(out, label_base, k, n):
                              "amomax", "amominu", "amomaxu"])
             out.append("%s%s %s, %s, (%s)" % (op, sfx, reg(True), reg(), t))
     elif r < 0.97 and k + 1 < n:
-        out.append("%s %s, %s, %s%d" % (rnd.choice(BR), reg(), reg(), label_base, rnd.randint(k + 1, n)))
+        target = "%s%d" % (label_base, rnd.randint(k + 1, n))
+        if rnd.random() < 0.3:
+            # A test of what the instruction before wrote (tier 1 uses its flags)
+            d = reg(True)
+            out.append("%s %s, %s, %s" % (rnd.choice(["add", "sub", "and", "or", "xor", "addw",
+                                                      "subw"]), d, reg(), reg()))
+            out.append("%s %s, %s" % (rnd.choice(["beqz", "bnez", "bltz", "bgez"]), d, target))
+        else:
+            out.append("%s %s, %s, %s" % (rnd.choice(BR), reg(), reg(), target))
     else:
         out.append("c.nop" if rnd.random() < 0.5 else "fence")
 
