@@ -46,6 +46,7 @@ struct post_ring {
 #define post_ring_size(slots) \
 	(sizeof(struct post_ring) + (size_t)(slots) * sizeof(struct post_slot))
 
+/** The number of slots of `r`. */
 static inline uint64_t post_ring_cap(const struct post_ring *r)
 {
 	uint32_t n = r->slots;
