@@ -207,7 +207,8 @@ lint: deps-test
 		--error-exitcode=1 -I common $(filter %.c,$(C_SOURCES)) && echo "lint: cppcheck clean"
 # The same -Wall -Wextra -Werror build with clang, in its own tree.
 clang-build: deps-test
-	@$(MAKE) --no-print-directory CC=clang BUILD=build-clang $(BINS:$(BUILD)/%=build-clang/%) >/dev/null && echo "clang-build: clean"
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-clang $(BINS:$(BUILD)/%=build-clang/%) \
+		build-clang/perf/jitbench >/dev/null && echo "clang-build: clean"
 # Coverage: an instrumented build in build-cov/ runs the unit and bare-metal
 # end-to-end tests; gcovr reports per folder (terminal + HTML in
 # build/coverage/) and tests/coverage/check.py enforces the floors in
@@ -250,10 +251,16 @@ test: format-check lint docs gates clang-build unit perf-unit e2e e2e-linux cove
 $(BUILD)/perf/shoalmark-native: perf/cpu/native.c perf/cpu/mark.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror perf/cpu/native.c -o $@
-bench: all guest linux-guest $(BUILD)/perf/shoalmark-native
+# Tier 1 alone: translates a kernel image's block starts in a loop.
+$(BUILD)/perf/jitbench: perf/jitbench.c jit-service/translate.c jit-service/translate.h \
+		jit-service/x86.h cpu-worker/decode.c cpu-worker/decode.h cpu-worker/hart.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE perf/jitbench.c jit-service/translate.c \
+		cpu-worker/decode.c -o $@
+bench: all guest linux-guest $(BUILD)/perf/shoalmark-native $(BUILD)/perf/jitbench
 	@sh deploy/deps.sh bench
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/bench.cpio.gz \
-		NATIVE_MARK=$(BUILD)/perf/shoalmark-native \
+		NATIVE_MARK=$(BUILD)/perf/shoalmark-native JITBENCH=$(BUILD)/perf/jitbench \
 		BLK_INITRD=$(LINUX_DIR)/blkbench.cpio.gz sh perf/run.sh
 
 clean:

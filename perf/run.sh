@@ -10,6 +10,9 @@
 #   jit_block_compile_p50_us  the same per guest basic block a translation
 #                    holds (a translation is a region of blocks)
 #   jit_compiles_4harts translations made for 4 harts vs for 1 (same code)
+#   jit_translate_ns_per_insn  tier 1 alone (perf/jitbench.c): the kernel
+#                    image's block starts translated in a loop, per guest
+#                    instruction (shoal only; no sockets or guest around)
 #   interp_mips      intloop on one vCPU, shoal's interpreter (--jit off),
 #                    guest MIPS over the whole run (QEMU: TCG, its JIT)
 #   startup_s        startup.elf: launch to exit, wall seconds
@@ -122,6 +125,11 @@ for i in $(seq "$REPEATS"); do
 	compiled() { sed -n 's/.*jit: \([0-9]*\) translations compiled.*/\1/p' "$1"; }
 	sample jit_compiles_4harts n lower shoal "$(compiled "$tmp/j4")"
 	sample jit_compiles_4harts n lower 1-hart "$(compiled "$tmp/j1")"
+	if [ -n "${JITBENCH:-}" ] && [ -n "${KERNEL:-}" ]; then
+		"$JITBENCH" "$KERNEL" >"$tmp/jb" 2>&1 || { echo "jitbench failed:" >&2; cat "$tmp/jb" >&2; exit 1; }
+		sample jit_translate_ns_per_insn ns lower shoal \
+			"$(sed -n 's/.* ns_per_insn \([0-9.]*\) .*/\1/p' "$tmp/jb")" "$tmp/jb"
+	fi
 
 	# Start-up to exit of the smallest program.
 	sample startup_s s lower shoal "$(shoal_run "$tmp/hs" "$GUEST/startup.elf")"
