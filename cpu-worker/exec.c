@@ -26,6 +26,7 @@
 
 void hart_flush_blocks(struct hart *h)
 {
+	h->flushes++;
 	h->arena_used = 0;
 	memset(h->bhash, 0, sizeof(h->bhash));
 	memset(h->jc, 0, sizeof(h->jc));
@@ -98,6 +99,7 @@ static struct block *block_build(struct hart *h, uint64_t pc, uint64_t ppc, cons
 	b->fence_epoch = h->fence_epoch;
 	b->hits = 0;
 	b->jit_tries = 0;
+	b->succ_pc = 1;
 	b->jit_next = h->jit_on ? 1 : UINT32_MAX; /* a current translation is bound at once */
 	uint32_t n = 0;
 	uint64_t p = pc;
@@ -252,7 +254,8 @@ void hart_run(struct hart *h)
 	uint64_t *const x = h->x;
 	const struct tlb_entry *te;
 	uint64_t pc = h->pc;
-	struct block *b;
+	struct block *b = NULL;
+	uint64_t b_flushes = h->flushes; /* h->flushes when b was found */
 	const struct pinsn *i;
 	uint64_t a, v;
 	int e;
@@ -281,6 +284,13 @@ void hart_run(struct hart *h)
 	} while (0)
 
 dispatch : {
+	/* The block that ran last may know this one (no jump cache miss). */
+	struct block *prev = b_flushes == h->flushes ? b : NULL;
+	if (prev && prev->succ_pc == pc && prev->succ_ctx == h->ictx) {
+		b = prev->succ;
+		if (likely(b->pc == pc && b->epoch == h->block_epoch))
+			goto found;
+	}
 	unsigned j = (unsigned)(pc >> 1) & ((1u << JC_BITS) - 1);
 	b = h->jcur[j];
 	if (unlikely(!b || b->pc != pc || b->epoch != h->block_epoch)) {
@@ -299,6 +309,13 @@ dispatch : {
 		}
 		h->jcur[j] = b;
 	}
+	if (prev && b_flushes == h->flushes) { /* block_find may have flushed */
+		prev->succ = b;
+		prev->succ_pc = pc;
+		prev->succ_ctx = h->ictx;
+	}
+found:
+	b_flushes = h->flushes;
 	if (b->jit)
 		goto run_translated;
 	if (unlikely(++b->hits >= b->jit_next)) {

@@ -145,6 +145,12 @@ struct block {
 	uint32_t fence_epoch; /* h->fence_epoch when last compared with guest memory */
 	uint32_t hits;	      /* visits, counted until the translation is bound */
 	uint32_t jit_next;    /* hits at which to ask shoal-jit / look again */
+	/* The block run after this one last time (in fetch context succ_ctx,
+	 * for virtual succ_pc; 1: none): checked like a jump cache slot, it
+	 * saves the dispatcher the slot's cache miss. */
+	struct block *succ;
+	uint64_t succ_pc;
+	uint32_t succ_ctx;
 	struct pinsn ins[];
 };
 
@@ -269,6 +275,7 @@ struct hart {
 	const uint8_t *jit_rx;	 /* the code mapping, NULL when unmapped */
 	struct jit_jc *jit_jcur; /* jit_jc[ictx] */
 	struct jit_jc jit_jc[MMU_CTX_COUNT][1u << JJ_BITS];
+	uint64_t flushes; /* hart_flush_blocks calls: blocks from before are gone */
 };
 
 /* csr.c */
