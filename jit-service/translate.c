@@ -177,6 +177,18 @@ static uint32_t succ_of(const uint32_t *succ, uint32_t set)
 	return r;
 }
 
+/* The region's blocks that block `k` goes on to: `*to` by its jump (jal
+ * or branch target; -1 for jalr or a target outside the region), `*next`
+ * by falling through (-1 after jal or jalr, or outside). */
+static void blk_succs(const struct jit_tr *tr, unsigned k, int *to, int *next)
+{
+	const struct jit_blk *bk = &tr->blk[k];
+	const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
+	int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
+	*to = bk->jump && last->op != OP_JALR ? find_blk(tr, tgt) : -1;
+	*next = !bk->jump || is_branch(last->op) ? find_blk(tr, bk->end_off) : -1;
+}
+
 /* Gives the most used registers of each loop of the region (and of the
  * rest) a host register each, and loads those of the entry block's. */
 static void alloc_regs(struct tx *t)
@@ -186,11 +198,8 @@ static void alloc_regs(struct tx *t)
 	uint32_t succ[JIT_REGION_BLOCKS] = {0}, reach[JIT_REGION_BLOCKS];
 	int cyclic = 0; /* an edge to a block at or before its source: maybe a loop */
 	for (unsigned k = 0; k < nb; k++) {
-		const struct jit_blk *bk = &tr->blk[k];
-		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
-		int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
-		int to = bk->jump && last->op != OP_JALR ? find_blk(tr, tgt) : -1;
-		int next = !bk->jump || is_branch(last->op) ? find_blk(tr, bk->end_off) : -1;
+		int to, next;
+		blk_succs(tr, k, &to, &next);
 		succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
 		reach[k] = succ[k];
 		cyclic |= (succ[k] & ((2u << k) - 1)) != 0;
@@ -300,13 +309,10 @@ static void place_blocks(struct tx *t)
 		t->pos[k] = (uint8_t)p;
 		placed |= 1u << k;
 		const struct jit_blk *bk = &tr->blk[k];
-		const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
-		if (!bk->jump || is_branch(last->op))
-			k = find_blk(tr, bk->end_off);
-		else if (last->op == OP_JAL)
-			k = find_blk(tr, (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm);
-		else
-			k = -1;
+		int to, next;
+		blk_succs(tr, (unsigned)k, &to, &next);
+		/* a jal's code falls into its target; a jalr's into nothing */
+		k = bk->jump && !is_branch(tr->ins[bk->first + bk->n - 1].op) ? to : next;
 	}
 }
 
