@@ -31,7 +31,9 @@
 #define O_ADDEND ((int32_t)offsetof(struct tlb_entry, addend))
 #define O_SITE(k) ((int32_t)(offsetof(struct hart, jit_site) + sizeof(struct jit_site) * (k)))
 #define O_SITES_USED ((int32_t)offsetof(struct hart, jit_sites_used))
-#define O_DSITE(k) ((int32_t)(offsetof(struct hart, jit_dsite) + 16 * (k)))
+#define O_DSITE(k)                                    \
+	((int32_t)(offsetof(struct hart, jit_dsite) + \
+		   sizeof(((struct hart *)0)->jit_dsite[0]) * (k)))
 
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index scaling below assumes 40 bytes");
 _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
@@ -930,6 +932,13 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		return;
 	}
 	int hd = t->host[d->rd];
+	if (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI) { /* li: imm is sign-extended */
+		int r = hd >= 0 ? hd : RAX;
+		x_mov_imm(b, r, (uint64_t)(int64_t)imm);
+		if (r == RAX)
+			rput(t, d->rd, RAX);
+		return;
+	}
 	int has_rs2 = alu_rr[op] || sh_r[op] || op == OP_MUL || op == OP_MULW;
 	if (hd >= 0 && (has_rs2 || alu_ri[op] || sh_i[op])) {
 		/* Two-address form straight into rd's host register. */
@@ -946,10 +955,6 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 				x_mov(b, RCX, hd); /* read before hd is overwritten */
 				src2 = RCX;
 			}
-		}
-		if (rs1 == 0 && alu_ri[op] && op != OP_ANDI) {
-			x_mov_imm(b, hd, (uint64_t)(int64_t)imm); /* li: imm is sign-extended */
-			return;
 		}
 		if (rs1 != d->rd) {
 			if ((op == OP_ADDI || op == OP_ADDIW) && d->rs1 && t->host[d->rs1] >= 0) {
@@ -981,11 +986,6 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		}
 		if (w32)
 			x_movsxd(b, hd, hd);
-		return;
-	}
-	if (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI) {
-		x_mov_imm(b, RAX, (uint64_t)(int64_t)imm);
-		rput(t, d->rd, RAX);
 		return;
 	}
 	rget_into(t, d->rs1, RAX);
