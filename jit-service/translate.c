@@ -58,6 +58,7 @@ struct cold {
 	uint8_t cls;  /* the allocation at the access */
 	uint8_t addr; /* the register holding the address (less disp) */
 	int32_t disp;
+	uint32_t unext; /* registers to extend before the helper sees them */
 	uint64_t info;
 };
 
@@ -76,6 +77,16 @@ struct alloc {
 	uint32_t cached;	/* guest registers with a host register */
 	uint32_t written;	/* cached registers the region writes */
 	uint32_t volatile_regs; /* cached registers in caller-saved hosts */
+};
+
+/* What find_lazy_ext needs of each instruction, worked out once. */
+struct wfact {
+	uint32_t rd;   /* the registers it reads (insn_regs) */
+	uint32_t wr;   /* the register it writes, as a mask (0: none) */
+	uint32_t req;  /* its result is a word when these registers hold words */
+	uint32_t full; /* the registers it reads whole */
+	uint32_t cmp;  /* a branch: its operands, which it reads whole unless words */
+	uint8_t never; /* its result is never known to be a word */
 };
 
 struct tx {
@@ -97,18 +108,28 @@ struct tx {
 	uint32_t label[JIT_REGION_BLOCKS];
 	struct fixup fix[2 * JIT_REGION_BLOCKS];
 	unsigned nfix;
-	uint32_t trap_jmp[JIT_REGION_INSNS];
+	uint32_t trap_jmp[JIT_TR_INSNS];
 	unsigned ntrap;
-	struct cold cold[JIT_REGION_INSNS];
+	struct cold cold[JIT_TR_INSNS];
 	unsigned ncold;
 	unsigned nsite[3]; /* load, store and divisor sites so far */
 	/* Jumps and calls to the region's shared tails, patched at the end. */
 	struct {
 		uint32_t at;
 		uint8_t tail, cls;
-	} late[4 * JIT_REGION_INSNS];
+	} late[4 * JIT_TR_INSNS];
 	unsigned nlate;
 	uint8_t tails_used[JIT_REGION_BLOCKS]; /* per allocation */
+	/* Lazy sign extension (see find_lazy_ext): per instruction, whether
+	 * its W result stays unextended; per block at its start, and at the
+	 * code being emitted, the registers known to hold a sign-extended
+	 * word (wv) and those that may hold an unextended one (unext). */
+	uint8_t noext[JIT_TR_INSNS];
+	uint32_t wv_in[JIT_REGION_BLOCKS], unext_in[JIT_REGION_BLOCKS];
+	uint32_t wv, unext;
+	uint32_t succ[JIT_REGION_BLOCKS]; /* per block, the blocks it goes on to */
+	/* Not zeroed before a region: filled for every instruction first. */
+	struct wfact wf[JIT_TR_INSNS];
 };
 
 /* Code every region has once, after its blocks, instead of at each use. */
@@ -197,12 +218,10 @@ static void alloc_regs(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
 	unsigned nb = tr->nblocks;
-	uint32_t succ[JIT_REGION_BLOCKS] = {0}, reach[JIT_REGION_BLOCKS];
+	const uint32_t *succ = t->succ;
+	uint32_t reach[JIT_REGION_BLOCKS];
 	int cyclic = 0; /* an edge to a block at or before its source: maybe a loop */
 	for (unsigned k = 0; k < nb; k++) {
-		int to, next;
-		blk_succs(tr, k, &to, &next);
-		succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
 		reach[k] = succ[k];
 		cyclic |= (succ[k] & ((2u << k) - 1)) != 0;
 	}
@@ -244,8 +263,7 @@ static void alloc_regs(struct tx *t)
 		const struct jit_blk *bk = &tr->blk[k];
 		unsigned *u = uses[t->cls[k]];
 		for (unsigned i = bk->first; i < bk->first + bk->n; i++) {
-			uint32_t r, w;
-			insn_regs(&tr->ins[i], &r, &w);
+			uint32_t r = t->wf[i].rd, w = t->wf[i].wr;
 			written |= w;
 			named[t->cls[k]] |= r | w;
 			for (uint32_t m = r | w; m; m &= m - 1) {
@@ -295,6 +313,50 @@ static void alloc_regs(struct tx *t)
 			x_load64(t->b, t->host[g], RBX, OX(g));
 }
 
+/* Whether `d` is an ALU instruction that emit_alu computes straight into
+ * rd's host register (no scratch use of rax). */
+static int alu_two_address(const struct rv_insn *d)
+{
+	unsigned op = d->op;
+	return op == OP_LUI ||
+	       (op >= OP_ADDI && op <= OP_ANDI && op != OP_SLTI && op != OP_SLTIU) ||
+	       (op >= OP_SLLI && op <= OP_SRAI) ||
+	       (op >= OP_ADD && op <= OP_AND && op != OP_SLT && op != OP_SLTU) ||
+	       (op >= OP_ADDIW && op <= OP_SRAW);
+}
+
+/* If-conversion: a branch that skips a short block of ALU instructions
+ * writing one register D (neither branch operand) runs that block into
+ * rdx unconditionally and keeps the result with a cmov: RISC-V code
+ * branches where x86 code would not, and such branches on data bits
+ * (CRC loops) mispredict half the time. Returns how many instructions
+ * block `k`'s branch skips when it is one to convert, else 0. */
+static unsigned if_skipped(const struct jit_tr *tr, unsigned k)
+{
+	const struct jit_blk *bk = &tr->blk[k];
+	const struct rv_insn *d = &tr->ins[bk->first + bk->n - 1];
+	int f = find_blk(tr, bk->end_off);
+	if (!bk->jump || !is_branch(d->op) || f < 0 || (unsigned)f == k)
+		return 0;
+	/* The skipped instructions: the fall-through block up to the target
+	 * (blocks end only at jumps, so the target is usually inside it). */
+	int64_t target = (int64_t)tr->ins_off[bk->first + bk->n - 1] + d->imm;
+	const struct jit_blk *fb = &tr->blk[f];
+	const struct rv_insn *fi = &tr->ins[fb->first];
+	const uint16_t *fo = &tr->ins_off[fb->first];
+	unsigned n = 0;
+	while (n < fb->n && n < 4 && fo[n] != target)
+		n++;
+	unsigned dreg = fi[0].rd;
+	if (n == 0 || n == fb->n || fo[n] != target || dreg == 0 || d->rs1 == dreg ||
+	    d->rs2 == dreg)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (!alu_two_address(&fi[i]) || fi[i].rd != dreg)
+			return 0;
+	return n;
+}
+
 /* The emission order: each block is followed by the block its code
  * falls into (the fall-through of a branch, the target of a jal) when
  * that is not placed yet, else by the first block not placed yet, so most
@@ -313,8 +375,208 @@ static void place_blocks(struct tx *t)
 		const struct jit_blk *bk = &tr->blk[k];
 		int to, next;
 		blk_succs(tr, (unsigned)k, &to, &next);
-		/* a jal's code falls into its target; a jalr's into nothing */
-		k = bk->jump && !is_branch(tr->ins[bk->first + bk->n - 1].op) ? to : next;
+		/* a jal's code falls into its target, and an if-converted
+		 * branch's; a jalr's into nothing */
+		k = (bk->jump && !is_branch(tr->ins[bk->first + bk->n - 1].op)) ||
+			    if_skipped(tr, (unsigned)k)
+			? to
+			: next;
+	}
+}
+
+/* Lazy sign extension. A W instruction (addw, mulw, ...) leaves a word
+ * that RV64 sign-extends to 64 bits: a movsxd after the 32-bit host
+ * operation. Many such results are read only by other W instructions,
+ * stores of a word or less, shift amounts and compares of two words, all
+ * of which look at the low 32 bits alone; then the extension is left out
+ * and the host register's upper half holds whatever the operation left
+ * there ("unextended"). Code that may see a whole register first extends
+ * the unextended ones in place (settle): before a tail (leaving the
+ * region, or a helper call that may trap) and before an allocation
+ * switch. So h->x is exact whenever C sees it, and traps stay precise.
+ *
+ * Two analyses over the region decide it: forward, the registers that
+ * hold a sign-extended word on every path (wv); backward, the registers
+ * whose whole value may still be read (full). A W result is left
+ * unextended when its register has a host register and is not in `full`
+ * after it. A block's start reads in full every register not in wv there,
+ * so an unextended value never meets a path where the register holds
+ * something else: extending it later is always right. */
+
+static int wv_has(uint32_t wv, unsigned g)
+{
+	return (wv >> g) & 1;
+}
+
+/* The facts of `d` (see struct wfact): W instructions and byte, half and
+ * word loads, lui, set-less-than and li leave words; and/or/xor of words,
+ * andi of a word or with a positive immediate, and copies of words too;
+ * srli by 33 or more and srai by 32 or more as well. Not read whole: the
+ * sources of W instructions, the data of a store of a word or less, a
+ * shift amount, the source of an slli by 32 or more, and a branch's
+ * operands when both hold words (it then compares 32 bits: see
+ * emit_compare). */
+static void w_fact(const struct rv_insn *d, struct wfact *f)
+{
+	unsigned op = d->op;
+	uint32_t r, w, rs1 = (1u << d->rs1) & ~1u, rs2 = (1u << d->rs2) & ~1u;
+	insn_regs(d, &r, &w);
+	f->rd = r;
+	f->wr = w;
+	f->req = 0;
+	f->never = 0;
+	f->full = r;
+	f->cmp = 0;
+	int wop = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
+	if (wop || (op == OP_SLLI && d->imm >= 32))
+		f->full = 0;
+	else if (op == OP_SB || op == OP_SH || op == OP_SW || op == OP_SLL || op == OP_SRL ||
+		 op == OP_SRA)
+		f->full = rs1;
+	if (is_branch(op))
+		f->cmp = r;
+	if (wop)
+		return;
+	switch (op) {
+	case OP_LUI:
+	case OP_LB:
+	case OP_LH:
+	case OP_LW:
+	case OP_LBU:
+	case OP_LHU:
+	case OP_SLTI:
+	case OP_SLTIU:
+	case OP_SLT:
+	case OP_SLTU: break;
+	case OP_ADDI: f->never = d->rs1 != 0 && d->imm != 0, f->req = rs1; break;
+	case OP_ANDI: f->req = d->imm >= 0 ? 0 : rs1; break;
+	case OP_ORI:
+	case OP_XORI: f->req = rs1; break;
+	case OP_ADD: f->never = d->rs1 != 0 && d->rs2 != 0, f->req = rs1 | rs2; break;
+	case OP_AND:
+	case OP_OR:
+	case OP_XOR: f->req = rs1 | rs2; break;
+	case OP_SRLI: f->never = d->imm < 33; break;
+	case OP_SRAI: f->never = d->imm < 32; break;
+	default: f->never = 1; break;
+	}
+}
+
+/* Steps wv and unext over the region's instruction `i`. */
+static inline void w_step(const struct tx *t, unsigned i, uint32_t *wv, uint32_t *unext)
+{
+	const struct wfact *f = &t->wf[i];
+	if (!f->wr)
+		return;
+	if (!f->never && (*wv & f->req) == f->req)
+		*wv |= f->wr;
+	else
+		*wv &= ~f->wr;
+	if (t->noext[i])
+		*unext |= f->wr;
+	else
+		*unext &= ~f->wr;
+}
+
+/* The W instructions whose extension settle() can put off: those
+ * emit_alu computes in rd's host register. */
+static int ext_deferrable(const struct rv_insn *d)
+{
+	unsigned op = d->op;
+	return d->rs1 != 0 &&
+	       ((op >= OP_ADDIW && op <= OP_SRAW && !(op == OP_SRLIW && (d->imm & 31))) ||
+		op == OP_MULW);
+}
+
+/* Block `k`'s registers read whole before being written, given those
+ * read whole after it (`full`) and the words at its end (`wv_out`); with
+ * `decide`, marks its W instructions whose results need no extension. */
+static uint32_t full_back(struct tx *t, unsigned k, uint32_t full, uint32_t wv_out, int decide)
+{
+	const struct jit_blk *bk = &t->tr->blk[k];
+	const int8_t *host = t->al[t->cls[k]].host;
+	for (unsigned i = bk->first + bk->n; i-- > bk->first;) {
+		const struct wfact *f = &t->wf[i];
+		if (decide && (f->wr & ~full) && ext_deferrable(&t->tr->ins[i]) &&
+		    host[t->tr->ins[i].rd] >= 0)
+			t->noext[i] = 1;
+		/* only a block's last instruction branches: wv_out is its */
+		uint32_t reads = f->full & ~(f->cmp && (wv_out & f->cmp) == f->cmp ? f->cmp : 0);
+		full = (full & ~f->wr) | reads;
+	}
+	return full | ~t->wv_in[k];
+}
+
+/* The analyses of lazy sign extension (above): t->noext, wv_in and
+ * unext_in. Regions without a W instruction to defer in a loop skip
+ * them. */
+static void find_lazy_ext(struct tx *t)
+{
+	const struct jit_tr *tr = t->tr;
+	unsigned nb = tr->nblocks;
+	const uint32_t *succ = t->succ;
+	int any = 0; /* in a loop: code outside loops runs once an entry */
+	for (unsigned k = 0; k < nb; k++)
+		for (unsigned i = tr->blk[k].first;
+		     t->cls[k] && i < tr->blk[k].first + tr->blk[k].n; i++)
+			any |= ext_deferrable(&tr->ins[i]);
+	uint32_t wv_out[JIT_REGION_BLOCKS], full_in[JIT_REGION_BLOCKS] = {0};
+	for (unsigned k = 0; k < nb; k++) {
+		/* from outside only x0 is known; without W instructions to
+		 * defer, the blocks' own instructions will do (wv is only
+		 * ever less than the truth then) */
+		t->wv_in[k] = k && any ? ~0u : 1u;
+		t->unext_in[k] = 0;
+	}
+	if (!any)
+		return;
+	for (int changed = 1; changed;) { /* wv: intersection, from "all" */
+		changed = 0;
+		for (unsigned k = 0; k < nb; k++) {
+			const struct jit_blk *bk = &tr->blk[k];
+			uint32_t wv = t->wv_in[k], un = 0;
+			for (unsigned i = bk->first; i < bk->first + bk->n; i++)
+				w_step(t, i, &wv, &un);
+			wv_out[k] = wv;
+			for (uint32_t m = succ[k]; m; m &= m - 1) {
+				unsigned s = (unsigned)__builtin_ctz(m);
+				changed |= (t->wv_in[s] & ~wv) != 0;
+				t->wv_in[s] &= wv;
+			}
+		}
+	}
+	for (int changed = 1; changed;) { /* full: union, from none */
+		changed = 0;
+		for (unsigned k = nb; k-- > 0;) {
+			uint32_t full = full_back(t, k, succ_of(full_in, succ[k]), wv_out[k], 0);
+			changed |= full != full_in[k];
+			full_in[k] = full;
+		}
+	}
+	for (unsigned k = 0; k < nb; k++)
+		full_back(t, k, succ_of(full_in, succ[k]), wv_out[k], 1);
+	for (int changed = 1; changed;) { /* unext: union, from none */
+		changed = 0;
+		for (unsigned k = 0; k < nb; k++) {
+			const struct jit_blk *bk = &tr->blk[k];
+			uint32_t wv = t->wv_in[k], un = t->unext_in[k];
+			for (unsigned i = bk->first; i < bk->first + bk->n; i++)
+				w_step(t, i, &wv, &un);
+			for (uint32_t m = succ[k]; m; m &= m - 1) {
+				unsigned s = (unsigned)__builtin_ctz(m);
+				changed |= (un & ~t->unext_in[s]) != 0;
+				t->unext_in[s] |= un;
+			}
+		}
+	}
+}
+
+/* Extends the registers that may be unextended (keeps the flags). */
+static void settle(struct tx *t)
+{
+	for (uint32_t m = t->unext & t->cached; m; m &= m - 1) {
+		int r = t->host[__builtin_ctz(m)];
+		x_movsxd(t->b, r, r);
 	}
 }
 
@@ -330,6 +592,7 @@ static int same_alloc(const struct tx *t, unsigned c)
 static void emit_switch(struct tx *t, unsigned c)
 {
 	const struct alloc *to = &t->al[c];
+	settle(t);
 	for (unsigned g = 1; g < 32; g++)
 		if ((t->written >> g & 1) && to->host[g] != t->host[g])
 			x_store64(t->b, RBX, OX(g), t->host[g]);
@@ -435,6 +698,8 @@ static void count_insns(struct tx *t, unsigned n)
 
 static void to_tail(struct tx *t, int tail, int call)
 {
+	if (tail != TAIL_RELOAD)
+		settle(t); /* the tail writes the registers back */
 	t->late[t->nlate].at = call ? x_call_rel(t->b) : x_jmp(t->b);
 	t->late[t->nlate].cls = (uint8_t)t->cur;
 	t->late[t->nlate++].tail = (uint8_t)tail;
@@ -699,6 +964,7 @@ static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct acc
 	c->disp = ac->disp;
 	c->rd = d->rd;
 	c->rs2 = d->rs2;
+	c->unext = t->unext;
 	c->info = info;
 }
 
@@ -746,6 +1012,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 {
 	struct xbuf *b = t->b;
 	use_alloc(t, c->cls);
+	t->unext = c->unext;
 	x_patch(b, c->from, b->len);
 	int addr = c->addr;
 	if (c->disp) { /* rs1 has a host register, which the access reads again */
@@ -911,6 +1178,10 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 	    [OP_SLLW] = SH_SHL + 1, [OP_SRLW] = SH_SHR + 1, [OP_SRAW] = SH_SAR + 1};
 	unsigned op = d->op;
 	int w32 = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
+	/* srliw by 1..31 leaves a positive word, which the 32-bit shift has
+	 * zero-extended; the others get the extension unless it is put off */
+	int ext = w32 && !(op == OP_SRLIW && (imm & 31));
+	int lazy = t->noext[d - t->tr->ins];
 	t->flags_reg = -1;
 	if (op == OP_LUI) {
 		x_mov_imm(b, RAX, (uint64_t)d->imm);
@@ -959,7 +1230,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		if (rs1 != d->rd) {
 			if ((op == OP_ADDI || op == OP_ADDIW) && d->rs1 && t->host[d->rs1] >= 0) {
 				x_lea(b, hd, t->host[d->rs1], imm);
-				if (op == OP_ADDIW)
+				if (op == OP_ADDIW && !lazy)
 					x_movsxd(b, hd, hd);
 				return;
 			}
@@ -984,7 +1255,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		} else {
 			x_imul(b, op == OP_MUL, hd, src2);
 		}
-		if (w32)
+		if (ext && !lazy)
 			x_movsxd(b, hd, hd);
 		return;
 	}
@@ -1028,7 +1299,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 			break;
 		}
 	}
-	if (w32)
+	if (ext)
 		x_movsxd(b, RAX, RAX);
 	rput(t, d->rd, RAX);
 }
@@ -1038,10 +1309,13 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
  * tested against 0). */
 static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 {
+	/* two words compare as their low halves (which is all an unextended
+	 * register has right: see full_reads) */
+	int w = !(wv_has(t->wv, d->rs1) && wv_has(t->wv, d->rs2));
 	if (d->rs1 == 0 && d->rs2 != 0) {
 		int a = rget(t, d->rs2, RAX);
 		if ((int)d->rs2 != t->flags_reg || (cc != CC_E && cc != CC_NE))
-			x_test(t->b, a, a);
+			x_test(t->b, w, a, a);
 		static const int swapped[16] = {[CC_E] = CC_E,	 [CC_NE] = CC_NE, [CC_L] = CC_G,
 						[CC_GE] = CC_LE, [CC_B] = CC_A,	  [CC_AE] = CC_BE};
 		return swapped[cc];
@@ -1050,22 +1324,10 @@ static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 	if (d->rs2 == 0 && (int)d->rs1 == t->flags_reg && (cc == CC_E || cc == CC_NE))
 		return cc; /* the ALU instruction that wrote rs1 set the zero flag */
 	if (d->rs2 == 0)
-		x_test(t->b, a, a);
+		x_test(t->b, w, a, a);
 	else
-		x_alu(t->b, ALU_CMP, 1, a, rget(t, d->rs2, RCX));
+		x_alu(t->b, ALU_CMP, w, a, rget(t, d->rs2, RCX));
 	return cc;
-}
-
-/* Whether `d` is an ALU instruction that emit_alu computes straight into
- * rd's host register (no scratch use of rax). */
-static int alu_two_address(const struct rv_insn *d)
-{
-	unsigned op = d->op;
-	return op == OP_LUI ||
-	       (op >= OP_ADDI && op <= OP_ANDI && op != OP_SLTI && op != OP_SLTIU) ||
-	       (op >= OP_SLLI && op <= OP_SRAI) ||
-	       (op >= OP_ADD && op <= OP_AND && op != OP_SLT && op != OP_SLTU) ||
-	       (op >= OP_ADDIW && op <= OP_SRAW);
 }
 
 /* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
@@ -1085,34 +1347,23 @@ static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct 
 	return 1;
 }
 
-/* If-conversion: a branch that skips a short block of ALU instructions
- * writing one register D (neither branch operand) runs that block into
- * rdx unconditionally and keeps the result with a cmov: RISC-V code
- * branches where x86 code would not, and such branches on data bits
- * (CRC loops) mispredict half the time. Returns 0 when `d` does not fit. */
-static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t next,
-			     int64_t target, int cc, unsigned nk)
+/* Emits block `k`'s branch `d` if-converted (see if_skipped); its `nk`
+ * instructions are not counted yet. */
+static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t target,
+			     int cc, unsigned nk)
 {
-	int f = find_blk(t->tr, next);
-	if (f < 0 || (unsigned)f == k)
+	unsigned n = if_skipped(t->tr, k);
+	if (!n)
 		return 0;
-	/* The skipped instructions: the fall-through block up to the target
-	 * (blocks end only at jumps, so the target is usually inside it). */
-	const struct jit_blk *fb = &t->tr->blk[f];
+	const struct jit_blk *fb = &t->tr->blk[find_blk(t->tr, t->tr->blk[k].end_off)];
 	const struct rv_insn *fi = &t->tr->ins[fb->first];
-	const uint16_t *fo = &t->tr->ins_off[fb->first];
-	unsigned n = 0;
-	while (n < fb->n && n < 4 && fo[n] != target)
-		n++;
 	unsigned dreg = fi[0].rd;
-	if (n == 0 || n == fb->n || fo[n] != target || dreg == 0 || d->rs1 == dreg ||
-	    d->rs2 == dreg)
-		return 0;
-	for (unsigned i = 0; i < n; i++)
-		if (!alu_two_address(&fi[i]) || fi[i].rd != dreg)
-			return 0;
 	struct xbuf *b = t->b;
 	int home = t->host[dreg];
+	/* What D holds after the block ran (see find_lazy_ext). */
+	uint32_t wv = t->wv, unext = t->unext;
+	for (unsigned i = 0; i < n; i++)
+		w_step(t, fb->first + i, &wv, &unext);
 	/* D is computed in rdx: the two-address forms use only rd's register
 	 * and rcx, and the compare after them uses rax and rcx. */
 	rget_into(t, dreg, RDX);
@@ -1124,16 +1375,20 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 			emit_alu(t, &fi[i]);
 	t->host[dreg] = (int8_t)home;
 	int keep = emit_compare(t, d, cc) ^ 1; /* not taken: the block ran */
+	t->wv &= wv; /* D holds a word after it when it did on both ways */
 	if (home >= 0) {
 		x_cmov(b, keep, home, RDX);
+		t->unext |= unext;
 	} else {
+		if (unext >> dreg & 1)
+			x_movsxd(b, RDX, RDX); /* keeps the flags */
 		x_load64(b, RCX, RBX, OX(dreg));
 		x_cmov(b, keep, RCX, RDX);
 		x_store64(b, RBX, OX(dreg), RCX);
 	}
 	x_lea(b, RCX, R_IC, (int32_t)n);
 	x_cmov(b, keep, R_IC, RCX);
-	emit_edge(t, k, target, 0, nk);
+	emit_edge(t, k, target, 1, nk); /* placed next (place_blocks) */
 	return 1;
 }
 
@@ -1161,7 +1416,7 @@ static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigne
 	}
 	static const int cc[RV_OP_COUNT] = {[OP_BEQ] = CC_E,  [OP_BNE] = CC_NE, [OP_BLT] = CC_L,
 					    [OP_BGE] = CC_GE, [OP_BLTU] = CC_B, [OP_BGEU] = CC_AE};
-	if (emit_if_converted(t, k, d, next, target, cc[d->op], n))
+	if (emit_if_converted(t, k, d, target, cc[d->op], n))
 		return;
 	int c = emit_compare(t, d, cc[d->op]);
 	emit_branch_edges(t, k, target, next, c, n);
@@ -1175,7 +1430,7 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 	memset(tr->blk_at, -1, sizeof(tr->blk_at));
 	unsigned lo = 4096, hi = 0;
 	queue[nq++] = entry_off;
-	while (qi < nq && tr->nblocks < JIT_REGION_BLOCKS && tr->ninsns < JIT_REGION_INSNS) {
+	while (qi < nq && tr->nblocks < JIT_REGION_BLOCKS - 1 && tr->ninsns < JIT_REGION_INSNS) {
 		unsigned off = queue[qi++];
 		if (find_blk(tr, off) >= 0)
 			continue;
@@ -1235,14 +1490,63 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 	return 0;
 }
 
+/* A region entered at a loop's head gets a copy of that block as its
+ * entry, and the jumps inside the region go to the original: what the
+ * registers hold when the region is entered from outside is not known,
+ * and the head's analyses (find_lazy_ext) then see the loop alone.
+ * Makes t->tr the copy (t->succ and t->wf follow), unless the entry is no
+ * loop head, there is no W instruction or no room. */
+static void peel_entry(struct tx *t)
+{
+	static struct jit_tr p;
+	const struct jit_tr *tr = t->tr;
+	unsigned nb = tr->nblocks, n = tr->blk[0].n, ni = tr->ninsns;
+	int head = 0, w = 0; /* w: a W instruction, else there is nothing to gain */
+	for (unsigned k = 0; k < nb; k++)
+		head |= t->succ[k] & 1;
+	for (unsigned i = 0; i < ni; i++)
+		w |= ext_deferrable(&tr->ins[i]);
+	if (!head || !w || nb >= JIT_REGION_BLOCKS || ni + n > JIT_TR_INSNS)
+		return;
+	memcpy(&p, tr, offsetof(struct jit_tr, ins));
+	memcpy(p.ins, tr->ins, ni * sizeof(p.ins[0]));
+	memcpy(p.ins_off, tr->ins_off, ni * sizeof(p.ins_off[0]));
+	memcpy(p.blk, tr->blk, nb * sizeof(p.blk[0]));
+	memcpy(p.blk_at, tr->blk_at, sizeof(p.blk_at));
+	p.blk[nb] = tr->blk[0];
+	p.blk_at[tr->blk[0].off / 2] = (int8_t)nb;
+	p.blk[0].first = (uint16_t)ni;
+	unsigned f = tr->blk[0].first;
+	memcpy(&p.ins[ni], &tr->ins[f], n * sizeof(p.ins[0]));
+	memcpy(&p.ins_off[ni], &tr->ins_off[f], n * sizeof(p.ins_off[0]));
+	memcpy(&t->wf[ni], &t->wf[f], n * sizeof(t->wf[0]));
+	p.ninsns += n;
+	p.nblocks++;
+	for (unsigned k = 0; k < nb; k++) /* the jumps to the head go to the original */
+		if (t->succ[k] & 1)
+			t->succ[k] = (t->succ[k] & ~1u) | 1u << nb;
+	t->succ[nb] = t->succ[0];
+	t->tr = &p;
+}
+
 int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st)
 {
 	static struct tx t;
-	memset(&t, 0, sizeof(t));
+	memset(&t, 0, offsetof(struct tx, wf));
 	t.b = out;
 	t.st = st;
 	t.tr = tr;
+	for (unsigned i = 0; i < tr->ninsns; i++)
+		w_fact(&tr->ins[i], &t.wf[i]);
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		int to, next;
+		blk_succs(tr, k, &to, &next);
+		t.succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
+	}
+	peel_entry(&t);
+	tr = t.tr;
 	alloc_regs(&t);
+	find_lazy_ext(&t);
 	place_blocks(&t);
 	reset_instret(out);
 	for (unsigned p = 0; p < tr->nblocks; p++) {
@@ -1251,15 +1555,21 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		use_alloc(&t, t.cls[k]);
 		t.label[k] = out->len;
 		t.flags_reg = -1;
+		t.wv = t.wv_in[k];
+		t.unext = t.unext_in[k];
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
 			unsigned off = tr->ins_off[bk->first + i];
 			if (!rv_op_is_jump(d->op))
 				t.flags_reg = -1; /* what this emits may change the flags */
 			if (i + 1 < bk->n && emit_extend_pair(&t, d, d + 1)) {
+				w_step(&t, bk->first + i, &t.wv, &t.unext);
 				i++;
 			} else if (rv_op_is_jump(d->op)) {
+				/* before: a link register is written before the edges */
+				w_step(&t, bk->first + i, &t.wv, &t.unext);
 				emit_jump(&t, k, d, off, bk->n);
+				continue;
 			} else if (d->op >= OP_LB && d->op <= OP_LWU) {
 				emit_load(&t, d, i, off);
 			} else if (d->op >= OP_SB && d->op <= OP_SD) {
@@ -1276,6 +1586,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 			} else if (d->rd) {
 				emit_alu(&t, d);
 			}
+			w_step(&t, bk->first + i, &t.wv, &t.unext);
 		}
 		if (!bk->jump)
 			emit_edge(&t, k, bk->end_off, 1, bk->n);

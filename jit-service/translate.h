@@ -26,8 +26,11 @@
 #include "x86.h"
 
 #define JIT_REGION_INSNS 128 /* guest instructions in one translation */
-#define JIT_REGION_BLOCKS 32
-#define JIT_BLOCK_MAX 64 /* instructions in one of its blocks */
+#define JIT_REGION_BLOCKS 32 /* its blocks, one of them kept for jit_emit */
+#define JIT_BLOCK_MAX 64     /* instructions in one of its blocks */
+/* Room for the instructions of a region and a copy of one block, which
+ * jit_emit adds when the entry is a loop's head. */
+#define JIT_TR_INSNS (JIT_REGION_INSNS + JIT_BLOCK_MAX)
 
 /** One basic block of a region. */
 struct jit_blk {
@@ -47,8 +50,8 @@ struct jit_tr {
 	uint32_t span_len;
 	uint32_t entry_off;
 	uint32_t site_seed; /* where its access sites start (jit_emit) */
-	struct rv_insn ins[JIT_REGION_INSNS];
-	uint16_t ins_off[JIT_REGION_INSNS]; /* page offset of each instruction */
+	struct rv_insn ins[JIT_TR_INSNS];
+	uint16_t ins_off[JIT_TR_INSNS]; /* page offset of each instruction */
 	struct jit_blk blk[JIT_REGION_BLOCKS];
 	int8_t blk_at[2048]; /* page offset / 2 -> index in blk[], or -1 */
 };

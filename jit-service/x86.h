@@ -173,10 +173,10 @@ static inline void x_op_r(struct xbuf *b, int w, unsigned op, int reg, int rm)
 	xput(b, &i);
 }
 
-/* test a, b (64-bit) */
-static inline void x_test(struct xbuf *b, int a, int r)
+/* test a, r (64-bit with w, else 32) */
+static inline void x_test(struct xbuf *b, int w, int a, int r)
 {
-	x_op_r(b, 1, 0x85, r, a);
+	x_op_r(b, w, 0x85, r, a);
 }
 
 /* mov r64, [base + disp] / mov [base + disp], r64 */

@@ -3,7 +3,7 @@
 regs, buf)` runs random case n, a straight-line or looping mix of RV64GC
 integer instructions (ALU, M, LR/SC and AMOs, loads and stores around a page boundary of
 `buf`, misaligned ones, accesses that fault, forward branches, counted
-loops, some nested), starting from and ending in the register file at `regs`. Faults go
+loops, some nested, loops of word arithmetic), starting from and ending in the register file at `regs`. Faults go
 to diff_trap, which folds mcause/mtval/mepc into diff_trapsum and skips the
 instruction. x2 (sp), x3, x4 (trap handler) and x8 (buffer) are reserved.
 
@@ -111,9 +111,58 @@ def straight(out, lb, n):
     out.append("%s%d:" % (lb, n))
 
 
+def word_loop(out, lb):
+    """A loop of word (W) arithmetic on a few registers, counted with
+    addiw like C's int loops: tier 1 leaves out sign extensions there and
+    must extend before anything reads whole registers (a 64-bit operation,
+    a fault, leaving the loop)."""
+    ws = ["x%d" % r for r in rnd.sample(FREE, 4)]
+    w = lambda: rnd.choice(ws)
+    out.append("li x31, %d" % rnd.randint(2, 30))
+    out.append("1:")
+    n = rnd.randint(4, 16)
+    for k in range(n):
+        out.append("%s%d:" % (lb, k))
+        r = rnd.random()
+        if r < 0.35:
+            out.append("%s %s, %s, %s" % (rnd.choice(["addw", "subw", "sllw", "srlw", "sraw", "mulw",
+                                                      "divw", "remuw"]), w(), w(), w()))
+        elif r < 0.55:
+            op, mx = rnd.choice([("addiw", 0), ("slliw", 31), ("srliw", 31), ("sraiw", 31)])
+            out.append("%s %s, %s, %d" % (op, w(), w(), imm12() if op == "addiw" else rnd.randint(0, mx)))
+        elif r < 0.65:
+            out.append("%s %s, %d(x8)" % (rnd.choice(["sw", "sh", "sb"]), w(), mem_off(4) & ~3))
+        elif r < 0.78 and k + 1 < n:
+            target = "%s%d" % (lb, rnd.randint(k + 1, n))
+            if rnd.random() < 0.4:
+                d = w()
+                out.append("%s %s, %s, %s" % (rnd.choice(["addw", "subw"]), d, w(), w()))
+                out.append("%s %s, %s" % (rnd.choice(["beqz", "bnez", "bltz", "bgez"]), d, target))
+            else:
+                out.append("%s %s, %s, %s" % (rnd.choice(BR), w(), w(), target))
+        elif r < 0.84:
+            # a whole-register read or write of one of them
+            out.append("%s %s, %s, %s" % (rnd.choice(["add", "xor", "sltu", "srl"]), rnd.choice([w(), reg(True)]),
+                                          w(), reg()))
+        elif r < 0.88:
+            out.append("lw %s, %d(x0)" % (w(), rnd.randint(16, 2000)))  # faults
+        elif r < 0.92:
+            out.append("ld %s, %d(x8)" % (w(), mem_off(8) & ~7))
+        else:
+            out.append("mv %s, %s" % (w(), w()))
+    out.append("%s%d:" % (lb, n))
+    out.append("addiw x31, x31, -1")
+    out.append("bnez x31, 1b")
+
+
 def case(c):
     out = []
     n = rnd.randint(8, 80)
+    if rnd.random() < 0.15:
+        word_loop(out, ".Lw%d_" % c)
+        straight(out, ".Lc%d_" % c, rnd.randint(0, 10))
+        out.append("j case_end")
+        return out
     loop = rnd.random() < 0.3
     if loop:
         out.append("li x31, %d" % rnd.randint(2, 40))
