@@ -9,7 +9,7 @@
 #include "proto.h"
 #include "util.h"
 
-int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, char *why, size_t why_len)
+int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, int *kick, char *why, size_t why_len)
 {
 	int s = fdpass_connect(fdsock);
 	if (s < 0)
@@ -21,7 +21,7 @@ int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, char *why, size_t 
 	struct proto_msg m;
 	struct stat st;
 	int r = -EPROTO;
-	if (n <= 0 || nfd != 1 || proto_decode(buf, (size_t)n, &m, why, why_len) ||
+	if (n <= 0 || nfd != 2 || proto_decode(buf, (size_t)n, &m, why, why_len) ||
 	    m.op != OP_REGION)
 		util_reason(why, why_len, 0, "%s: not a code cache reply", fdsock);
 	else if (fstat(fds[0], &st) < 0 || (uint64_t)st.st_size < sizeof(*hdr) ||
@@ -30,8 +30,10 @@ int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, char *why, size_t 
 	else if ((r = region_hdr_check(&hdr->hdr, REGION_JIT, (uint64_t)st.st_size, why,
 				       why_len)) == 0)
 		r = fds[0];
+	if (r >= 0 && kick)
+		*kick = fds[1];
 	for (int i = 0; i < nfd; i++)
-		if (fds[i] != r)
+		if (fds[i] != r && !(r >= 0 && kick && i == 1))
 			close(fds[i]);
 	return r;
 }

@@ -181,8 +181,10 @@ static inline uint64_t jit_index_find(const struct jit_index_entry *index, uint6
 
 /** Asks shoal-jit at `fdsock` (RUNDIR/jit-fd.sock) for its cache: returns
  * the memfd (the caller owns it) with a checked copy of its header in
- * `*hdr`, or a negative errno with a reason in `why`. */
-int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, char *why, size_t why_len);
+ * `*hdr`, or a negative errno with a reason in `why`. With `kick`, also
+ * shoal-jit's kick eventfd there (the caller owns it too): adding to it
+ * wakes a shoal-jit that sleeps with its request ring empty. */
+int jitcache_fetch(const char *fdsock, struct jit_cache *hdr, int *kick, char *why, size_t why_len);
 
 static inline uint64_t jit_pages_round(uint64_t n)
 {

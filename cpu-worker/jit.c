@@ -47,6 +47,7 @@ static struct {
 	const struct jit_index_entry *index;
 	const uint64_t *code_epoch;
 	struct post_ring *req; /* compile requests to shoal-jit */
+	int kick;	       /* shoal-jit's eventfd: wakes it when it sleeps */
 	uint64_t epoch_seen;
 	struct jit_hart_stats *hs;
 	struct jit_hart_stats local; /* while unmapped */
@@ -128,13 +129,14 @@ static void jit_unmap(struct hart *h)
 	munmap(J.ro, c.index_off + c.index_size);
 	munmap(J.rw, c.pages_size);
 	munmap(J.rx, c.code_size);
+	close(J.kick);
 	J.mapped = 0;
 	J.hs = &J.local;
 }
 
-/* Maps the cache `fd` whose checked header is `hdr`; returns 0 or -1
- * (logged). */
-static int jit_map(struct hart *h, int fd, const struct jit_cache *hdr)
+/* Maps the cache `fd` whose checked header is `hdr`, whose kick eventfd
+ * is `kick` (kept while mapped); returns 0 or -1 (logged). */
+static int jit_map(struct hart *h, int fd, const struct jit_cache *hdr, int kick)
 {
 	if (hdr->ram_pages != h->ram_size >> 12 || hdr->abi != JIT_ABI_VERSION) {
 		log_err("shoal-jit's code cache covers %llu pages (abi %u), this hart has %llu "
@@ -167,6 +169,7 @@ static int jit_map(struct hart *h, int fd, const struct jit_cache *hdr)
 	h->jit_codebits = (uint64_t *)(J.rw + (hdr->codebits_off - hdr->pages_off));
 	h->jit_enter = (uint64_t(*)(struct hart *, const void *, uint64_t))(J.rx + hdr->enter_off);
 	h->jit_rx = J.rx;
+	J.kick = kick;
 	J.mapped = 1;
 	J.epoch_seen = __atomic_load_n(J.code_epoch, __ATOMIC_ACQUIRE);
 	mmu_mark_code(h);
@@ -182,12 +185,14 @@ static void jit_connect(struct hart *h)
 	J.next_try_ns = t + JIT_RETRY_NS;
 	struct jit_cache hdr;
 	char why[160];
-	int fd = jitcache_fetch(J.fdsock, &hdr, why, sizeof(why));
+	int kick = -1;
+	int fd = jitcache_fetch(J.fdsock, &hdr, &kick, why, sizeof(why));
 	if (fd == -EPROTO || fd == -EINVAL)
 		log_err("shoal-jit's code cache: %s; running without it", why);
 	if (fd < 0)
 		return;
-	jit_map(h, fd, &hdr);
+	if (jit_map(h, fd, &hdr, kick))
+		close(kick);
 	close(fd);
 }
 
@@ -249,24 +254,25 @@ void jit_code_write(struct hart *h, uint64_t pa_page)
 }
 
 /* Asks shoal-jit for a translation: through the request ring in the cache
- * (no message unless shoal-jit sleeps), or as a message when the ring is
- * full. A request that is lost is asked again (JIT_RESEND_TRIES). */
+ * (and a kick on its eventfd when it sleeps), or as a message when the
+ * ring is full. A request that is lost is asked again (JIT_RESEND_TRIES). */
 static void jit_request(uint64_t ppc, unsigned mode, uint32_t gen)
 {
-	struct proto_msg m = {.op = OP_JIT_COMPILE, .addr = ppc, .index = mode, .generation = gen};
 	if (J.mapped && jit_req_push(J.req, ppc, mode, gen)) {
 		J.hs->requests++;
-		if (!post_ring_needs_kick(J.req))
-			return;
-		m = (struct proto_msg){.op = OP_KICK};
+		uint64_t one = 1;
+		if (post_ring_needs_kick(J.req) && write(J.kick, &one, sizeof(one)) < 0) {
+			log_err("cannot wake shoal-jit: %s", strerror(errno));
+			/* the next request tries again */
+			__atomic_store_n(&J.req->sleeping, 1, __ATOMIC_RELEASE);
+		}
+		return;
 	}
+	struct proto_msg m = {.op = OP_JIT_COMPILE, .addr = ppc, .index = mode, .generation = gen};
 	char buf[128];
 	int n = proto_encode(&m, buf, sizeof(buf));
-	int sent = n > 0 && zmq_send(J.push, buf, (size_t)n, ZMQ_DONTWAIT) >= 0;
-	if (m.op == OP_JIT_COMPILE)
-		J.hs->requests += (uint64_t)sent;
-	else if (!sent) /* not connected yet: the next request kicks again */
-		__atomic_store_n(&J.req->sleeping, 1, __ATOMIC_RELEASE);
+	if (n > 0 && zmq_send(J.push, buf, (size_t)n, ZMQ_DONTWAIT) >= 0)
+		J.hs->requests++;
 }
 
 /* Whether translation `bh` was made from the guest bytes now at its place

@@ -41,7 +41,7 @@ int jitstats_read(const char *rundir, uint32_t nharts, struct jitstats *out)
 	char path[4200], why[160];
 	snprintf(path, sizeof(path), "%s/jit-fd.sock", rundir);
 	struct jit_cache hdr;
-	int fd = jitcache_fetch(path, &hdr, why, sizeof(why));
+	int fd = jitcache_fetch(path, &hdr, NULL, why, sizeof(why));
 	if (fd < 0)
 		return -1;
 	uint8_t *p = mmap(NULL, hdr.pages_size, PROT_READ, MAP_SHARED, fd, (off_t)hdr.pages_off);

@@ -6,16 +6,17 @@
  * Usage (spawned by shoal):
  *   shoal-jit --mem-sock PATH --ram-nodes K --dir RUNDIR
  *
- * Listens on ipc://RUNDIR/jit.sock (PULL, compile requests) and
- * RUNDIR/jit-fd.sock (hands the cache's fd to local peers of the same
- * user). Exits with status 3 when the code part is full: shoal then starts
- * a new instance with an empty cache. */
+ * Listens on ipc://RUNDIR/jit.sock (PULL, compile requests when the ring
+ * in the cache is full) and RUNDIR/jit-fd.sock (hands the cache's fd and
+ * the kick eventfd to local peers of the same user). Exits with status 3 when the code part is
+ * full: shoal then starts a new instance with an empty cache. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -33,10 +34,10 @@
 #include "translate.h"
 
 #define JIT_EXIT_FULL 3
-#define JIT_IDLE_LOOK_MS 10
 
 struct jit {
-	int fd; /* the cache memfd */
+	int fd;	  /* the cache memfd */
+	int kick; /* eventfd: a vCPU adds to it when shoal-jit sleeps */
 	uint8_t *base;
 	struct jit_cache *c;
 	uint32_t *gens;
@@ -227,7 +228,7 @@ static void serve_fd(struct jit *j, int listen_fd)
 	char buf[512];
 	int n = proto_encode(&m, buf, sizeof(buf));
 	if (n > 0)
-		fdpass_send(s, buf, (size_t)n, &j->fd, 1);
+		fdpass_send(s, buf, (size_t)n, (int[]){j->fd, j->kick}, 2);
 	close(s);
 }
 
@@ -244,8 +245,7 @@ static void serve_request(struct jit *j, uint64_t ppc, unsigned mode)
 	}
 }
 
-/* Serves what came as messages: requests that found the ring full, and
- * kicks (the ring has requests). */
+/* Serves what came as messages: requests that found the ring full. */
 static void serve_socket(struct jit *j, void *pull)
 {
 	char why[256];
@@ -254,8 +254,6 @@ static void serve_socket(struct jit *j, void *pull)
 		int r = zmsg_recv(pull, NULL, NULL, &m, ZMQ_DONTWAIT, why, sizeof(why));
 		if (r == -EAGAIN || (r && r != -EPROTO))
 			return;
-		if (r == 0 && m.op == OP_KICK)
-			continue;
 		if (r == -EPROTO || m.op != OP_JIT_COMPILE) {
 			log_err("ignored a malformed compile request: %s",
 				r ? why : "not a jit_compile");
@@ -327,6 +325,11 @@ int main(int argc, char **argv)
 	j.dump_dir = getenv("SHOAL_JIT_DUMP");
 	if (jit_create(&j, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec))
 		return 1;
+	j.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (j.kick < 0) {
+		log_err("eventfd: %s", strerror(errno));
+		return 1;
+	}
 
 	/* The request socket exists before anyone can map the cache. */
 	char path[PATH_MAX + 32];
@@ -344,19 +347,20 @@ int main(int argc, char **argv)
 		log_err("cannot listen on %s: %s", path, strerror(-lfd));
 		return 1;
 	}
-	zmq_pollitem_t items[3] = {
+	zmq_pollitem_t items[4] = {
 	    {.socket = pull, .events = ZMQ_POLLIN},
 	    {.fd = lfd, .events = ZMQ_POLLIN},
 	    {.fd = sfd, .events = ZMQ_POLLIN},
+	    {.fd = j.kick, .events = ZMQ_POLLIN},
 	};
 	int more = 0;
 	for (;;) {
-		/* Sleeps only when the ring is empty and says so (a vCPU then
-		 * sends a kick with its next request); else just looks. A kick
-		 * sent before the vCPU's socket connected is lost: sleeping
-		 * looks at the ring again after JIT_IDLE_LOOK_MS anyway. */
+		/* Sleeps only when the ring is empty and says so: a vCPU then
+		 * adds to the kick eventfd with its next request (it has the
+		 * eventfd before it can reach the ring, so no kick is lost);
+		 * else just looks. */
 		int busy = more || post_ring_sleep(j.req);
-		if (zmq_poll(items, 3, busy ? 0 : JIT_IDLE_LOOK_MS) < 0) {
+		if (zmq_poll(items, 4, busy ? 0 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("zmq_poll: %s", zmq_strerror(errno));
@@ -365,6 +369,9 @@ int main(int argc, char **argv)
 		post_ring_awake(j.req);
 		if (items[2].revents)
 			break;
+		uint64_t kicks;
+		if (items[3].revents && read(j.kick, &kicks, sizeof(kicks)) < 0 && errno != EAGAIN)
+			log_err("kick eventfd: %s", strerror(errno));
 		if (items[1].revents)
 			serve_fd(&j, lfd);
 		serve_socket(&j, pull);

@@ -2,7 +2,8 @@
 # End-to-end tests of the shared JIT (shoal-jit): the bare-metal ISA tests
 # with every block translated before it first runs, the differential test
 # (random cases, interpreted vs translated), self-modifying code, one
-# compile per block for four harts, and SIGKILL of shoal-jit mid-run. Bad
+# compile per block for four harts, SIGKILL of shoal-jit mid-run, and an
+# idle guest's shoal-jit asleep. Bad
 # --jit options are checked with the other bad input in run.sh. Needs BIN
 # and GUEST; prints one line per test.
 set -u
@@ -99,6 +100,26 @@ if [ $st = 0 ] && [ "$(grep -o "crc [0-9]*" "$tmp/out")" = "$want" ] && [ "$kill
 	ok "SIGKILL of shoal-jit mid-run: restarted $restarts times, same result ($want)"
 else
 	ko "SIGKILL of shoal-jit mid-run" "status $st, kills $kills, restarts $restarts, $(cat "$tmp/out" "$tmp/err" | tail -c 400)"
+fi
+
+# An idle guest leaves shoal-jit asleep: it wakes for a kick on its
+# eventfd, not on a timer (a 10 ms timer would wake it ~100 times here).
+"$SHOAL" run --name "jitidle-$$" --bios none --smp 2 --kernel "$GUEST/park.elf" \
+	</dev/null >"$tmp/out" 2>"$tmp/err" &
+spid=$!
+i=0
+while ! grep -qs parked "$tmp/out" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+v=$(pgrep -P "$spid" -f "shoal-jit" | head -1)
+wakes() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$v/status" 2>/dev/null; }
+a=$(wakes)
+sleep 1
+b=$(wakes)
+kill -TERM "$spid"
+wait "$spid"
+if [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -lt 10 ]; then
+	ok "idle guest: shoal-jit woke $((b - a)) times in 1 s"
+else
+	ko "idle guest: shoal-jit sleeps" "woke ${a:-?} -> ${b:-?} times, $(tail -c 300 "$tmp/err")"
 fi
 
 echo "$pass passed, $fail failed"
