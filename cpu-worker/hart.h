@@ -166,7 +166,7 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 11u
+#define JIT_ABI_VERSION 12u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -177,6 +177,8 @@ enum {
 	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
 	JH_AMO,	  /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
 		   * with the OP_* in place of size and sign */
+	JH_CSR,	  /* uint64_t (h, src, raw, info): a CSR instruction (its bits in
+		   * raw), info as JH_AMO's, bit 16 set when it writes */
 	JH_COUNT
 };
 

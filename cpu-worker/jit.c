@@ -101,6 +101,21 @@ static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 		jh_fault(h, e, a, info);
 }
 
+/* A CSR instruction whose bits are `raw`, with source value `src` (rs1's
+ * or the immediate); info's low byte: the OP_*, bit 16: it writes. Returns
+ * the old value for rd. instret is h->instret plus the instructions of
+ * its block before it, as the interpreter has it. */
+static uint64_t jh_csr(struct hart *h, uint64_t src, uint64_t raw, uint64_t info)
+{
+	jh_at(h, info);
+	uint64_t old = 0;
+	int e = csr_op(h, info & 0xff, (unsigned)(raw >> 20), src, (info >> 16) & 1, 1, &old,
+		       h->instret + ((info >> 8) & 0xff));
+	if (e)
+		jh_fault(h, e, raw, info);
+	return old;
+}
+
 /* LR/SC/AMO; info's low byte: the OP_*. */
 static uint64_t jh_amo(struct hart *h, uint64_t a, uint64_t src, uint64_t info)
 {
@@ -208,6 +223,7 @@ void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync)
 	    [JH_LOAD] = (const void *)jh_load,
 	    [JH_STORE] = (const void *)jh_store,
 	    [JH_AMO] = (const void *)jh_amo,
+	    [JH_CSR] = (const void *)jh_csr,
 	};
 	memcpy(h->jit_helper, helpers, sizeof(helpers));
 	snprintf(J.fdsock, sizeof(J.fdsock), "%s/jit-fd.sock", dir);

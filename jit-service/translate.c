@@ -146,11 +146,19 @@ static int is_branch(unsigned op)
 	return op >= OP_BEQ && op <= OP_BGEU;
 }
 
-/* Tier 1 translates RV64IMA's unprivileged integer instructions. */
+static int is_csr(unsigned op)
+{
+	return op >= OP_CSRRW && op <= OP_CSRRCI;
+}
+
+/* Tier 1 translates RV64IMA's unprivileged integer instructions, and CSR
+ * instructions through a helper (each ends its block and leaves the
+ * region, as it may change what the code after it means). */
 static int op_translatable(unsigned op)
 {
 	return (op >= OP_LUI && op <= OP_SD) || op == OP_FENCE ||
-	       (op >= OP_ADDI && op <= OP_REMUW) || (op >= OP_LR_W && op <= OP_AMOMAXU_D);
+	       (op >= OP_ADDI && op <= OP_REMUW) || (op >= OP_LR_W && op <= OP_AMOMAXU_D) ||
+	       is_csr(op);
 }
 
 /* Which registers an instruction reads and writes (x0 never counts). */
@@ -158,7 +166,8 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 {
 	unsigned op = d->op;
 	uint32_t r = 0, w = 0;
-	int uses_rs1 = op != OP_LUI && op != OP_AUIPC && op != OP_JAL && op != OP_FENCE;
+	int uses_rs1 = op != OP_LUI && op != OP_AUIPC && op != OP_JAL && op != OP_FENCE &&
+		       !(op >= OP_CSRRWI && op <= OP_CSRRCI);
 	int uses_rs2 = is_branch(op) || (op >= OP_SB && op <= OP_SD) ||
 		       (op >= OP_ADD && op <= OP_AND) || (op >= OP_ADDW && op <= OP_SRAW) ||
 		       (op >= OP_MUL && op <= OP_REMUW) ||
@@ -208,7 +217,7 @@ static void blk_succs(const struct jit_tr *tr, unsigned k, int *to, int *next)
 	const struct jit_blk *bk = &tr->blk[k];
 	const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
 	int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
-	*to = bk->jump && last->op != OP_JALR ? find_blk(tr, tgt) : -1;
+	*to = bk->jump && last->op != OP_JALR && !is_csr(last->op) ? find_blk(tr, tgt) : -1;
 	*next = !bk->jump || is_branch(last->op) ? find_blk(tr, bk->end_off) : -1;
 }
 
@@ -1040,6 +1049,32 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	x_patch(b, x_jmp(b), c->back);
 }
 
+/* A CSR instruction, the last of its block (whose `n` instructions are
+ * not counted yet): csr_op through a helper with h->x exact, then out to C
+ * at the next instruction, which polls interrupts (a write may have
+ * enabled one) and finds what runs next in the mode the write may have
+ * changed (privilege, paging, FS). */
+static void emit_csr(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off, unsigned n)
+{
+	struct xbuf *b = t->b;
+	unsigned op = d->op;
+	int writes = op == OP_CSRRW || op == OP_CSRRWI || d->rs1 != 0;
+	emit_helper_enter(t);
+	if (op >= OP_CSRRWI)
+		x_mov_imm(b, RSI, d->rs1); /* the immediate */
+	else
+		rget_into(t, d->rs1, RSI);
+	x_mov_imm(b, RDX, d->raw);
+	x_mov(b, RDI, RBX);
+	x_mov_imm(b, RCX, helper_info(t, op | (unsigned)writes << 16, idx, off));
+	emit_helper_call(t, JH_CSR, 1);
+	rput(t, d->rd, RAX);
+	w_step(t, (unsigned)(d - t->tr->ins), &t->wv, &t->unext); /* before the tail's settle */
+	count_insns(t, n);
+	emit_pc(b, RAX, rel(t, (int64_t)off + d->len));
+	to_tail(t, TAIL_POLL, 0);
+}
+
 /* LR, SC and AMOs: a helper call (amo_exec), with h->x exact. */
 static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
@@ -1459,6 +1494,10 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 			tr->ins_off[tr->ninsns++] = (uint16_t)off;
 			n++;
 			off += d->len;
+			if (is_csr(d->op)) { /* leaves the region (emit_csr) */
+				bk->jump = 1;
+				break;
+			}
 			if (rv_op_is_jump(d->op)) {
 				bk->jump = 1;
 				int64_t tgt = (int64_t)tr->ins_off[tr->ninsns - 1] + d->imm;
@@ -1576,6 +1615,8 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 				emit_store(&t, d, i, off);
 			} else if (d->op >= OP_LR_W && d->op <= OP_AMOMAXU_D) {
 				emit_amo(&t, d, i, off);
+			} else if (is_csr(d->op)) {
+				emit_csr(&t, d, i, off, bk->n);
 			} else if (d->op == OP_FENCE) {
 				x_mfence(out);
 			} else if (d->op == OP_AUIPC) {

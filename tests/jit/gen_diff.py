@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the guest assembly of the JIT differential test: `run_case(n,
 regs, buf)` runs random case n, a straight-line or looping mix of RV64GC
-integer instructions (ALU, M, LR/SC and AMOs, loads and stores around a page boundary of
+integer instructions (ALU, M, LR/SC and AMOs, CSR accesses, loads and stores around a page boundary of
 `buf`, misaligned ones, accesses that fault, forward branches, counted
 loops, some nested, loops of word arithmetic), starting from and ending in the register file at `regs`. Faults go
 to diff_trap, which folds mcause/mtval/mepc into diff_trapsum and skips the
@@ -99,6 +99,26 @@ def insn(out, label_base, k, n):
             out.append("%s %s, %s" % (rnd.choice(["beqz", "bnez", "bltz", "bgez"]), d, target))
         else:
             out.append("%s %s, %s, %s" % (rnd.choice(BR), reg(), reg(), target))
+    elif r < 0.985:
+        # CSR instructions (translated through a helper that ends the
+        # region): scratch registers, instret (exact at each instruction),
+        # and a write to a read-only CSR (illegal instruction)
+        csr = rnd.choice(["mscratch", "sscratch", "minstret", "mhartid"])
+        if csr == "minstret":
+            # how many retired between two reads (each run of a case
+            # starts at another count)
+            d, e = rnd.sample(FREE, 2)
+            out.append("csrr x%d, minstret" % d)
+            out.append("csrr x%d, minstret" % e)
+            out.append("sub x%d, x%d, x%d" % (d, e, d))
+            out.append("mv x%d, %s" % (e, reg()))
+        elif csr == "mhartid":
+            out.append("csrw mhartid, %s" % reg())
+        elif rnd.random() < 0.5:
+            out.append("%s %s, %s, %s" % (rnd.choice(["csrrw", "csrrs", "csrrc"]), reg(True), csr, reg()))
+        else:
+            out.append("%s %s, %s, %d" % (rnd.choice(["csrrwi", "csrrsi", "csrrci"]), reg(True), csr,
+                                          rnd.randint(0, 31)))
     else:
         out.append("c.nop" if rnd.random() < 0.5 else "fence")
 
@@ -214,6 +234,8 @@ run_case:
 	sd t0, 0(sp)
 	la t0, diff_trap
 	csrw mtvec, t0
+	csrw mscratch, zero
+	csrw sscratch, zero
 	mv x8, a2
 	slli t0, a0, 3
 	la t1, case_table
