@@ -28,7 +28,7 @@ COMMON_SRC := common/log.c common/region.c common/proto.c common/fdpass.c common
 MEM_SRC := mem-server/main.c
 CPU_SRC := cpu-worker/main.c cpu-worker/decode.c cpu-worker/exec.c cpu-worker/csr.c cpu-worker/bus.c \
 	cpu-worker/mmu.c cpu-worker/fpu.c cpu-worker/plic.c cpu-worker/jit.c cpu-worker/amo.c
-JIT_SRC := jit-service/main.c jit-service/translate.c cpu-worker/decode.c
+JIT_SRC := jit-service/main.c jit-service/translate.c jit-service/cover.c cpu-worker/decode.c
 DEV_SRC := dev-server/main.c dev-server/uart16550.c dev-server/goldfish_rtc.c dev-server/virtio.c dev-server/virtio_blk.c dev-server/virtio_rng.c dev-server/virtio_net.c dev-server/virtio_console.c
 SHOAL_SRC := deploy/shoal.c deploy/elf.c deploy/boot.c deploy/numa.c deploy/devices.c deploy/ctl.c deploy/vcon.c deploy/jitstats.c
 
@@ -168,7 +168,8 @@ $(BUILD)/tests/test_boot: $(call obj,tests/unit/test_boot.c deploy/boot.c)
 $(BUILD)/tests/test_numa: $(call obj,tests/unit/test_numa.c deploy/numa.c common/util.c)
 $(BUILD)/tests/test_plic: $(call obj,tests/unit/test_plic.c cpu-worker/plic.c)
 $(BUILD)/tests/test_virtio: $(call obj,tests/unit/test_virtio.c dev-server/virtio.c common/log.c)
-$(BUILD)/tests/test_jit: $(call obj,tests/unit/test_jit.c jit-service/translate.c cpu-worker/decode.c)
+$(BUILD)/tests/test_jit: $(call obj,tests/unit/test_jit.c jit-service/translate.c jit-service/cover.c \
+		cpu-worker/decode.c)
 $(BUILD)/tests/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ -o $@ -lcmocka $(LIBS_COMMON) -lnuma -lfdt -lpthread

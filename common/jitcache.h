@@ -51,6 +51,7 @@ struct jit_stats {
 	uint64_t compiled;   /* translations published */
 	uint64_t refused;    /* blocks whose first instruction tier 1 does not translate */
 	uint64_t duplicate;  /* requests for a translation already current */
+	uint64_t put_off;    /* requests for a block inside a translation, put off once */
 	uint64_t recompiled; /* translations of an entry that had an older one */
 	uint64_t guest_insns;
 	uint64_t lat_ns_total;
@@ -128,6 +129,8 @@ static inline uint32_t jit_block_code_off(const struct jit_block_hdr *b)
 /** Index key of a block at guest physical `ppc` translated in mode `mode`
  * (JIT_MODE_BITS bits). Never 0. */
 #define JIT_MODE_BITS 3
+/* In a request's mode: compile now, never put off (--jit-sync). */
+#define JIT_REQ_NOW (1u << 31)
 static inline uint64_t jit_key(uint64_t ppc, unsigned mode)
 {
 	return (ppc << JIT_MODE_BITS) | mode | (1ull << 63);

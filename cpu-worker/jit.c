@@ -379,7 +379,7 @@ void jit_consider(struct hart *h, struct block *b)
 	/* Ask again now and then: a request is dropped, not queued, while
 	 * the socket is not connected (the service starting or restarting). */
 	if (b->jit_tries++ % JIT_RESEND_TRIES == 0)
-		jit_request(b->ppc, mode, gen);
+		jit_request(b->ppc, mode | (h->jit_sync ? JIT_REQ_NOW : 0), gen);
 	if (h->jit_sync) {
 		/* Testing: wait (bounded) for the translation, so every block
 		 * that tier 1 can start runs translated from its first visit. */

@@ -75,11 +75,11 @@ void jitstats_print(FILE *f, const struct jitstats *s)
 	fprintf(
 	    f,
 	    "shoal: jit: %llu translations compiled (%llu guest instructions, %llu refused, %llu "
-	    "recompiled), %llu requests (%llu already current), cache %llu KiB\n",
+	    "recompiled), %llu requests (%llu already current, %llu put off), cache %llu KiB\n",
 	    (unsigned long long)s->stats.compiled, (unsigned long long)s->stats.guest_insns,
 	    (unsigned long long)s->stats.refused, (unsigned long long)s->stats.recompiled,
 	    (unsigned long long)s->stats.requests, (unsigned long long)s->stats.duplicate,
-	    (unsigned long long)(s->code_bytes >> 10));
+	    (unsigned long long)s->stats.put_off, (unsigned long long)(s->code_bytes >> 10));
 	fprintf(f,
 		"shoal: jit: %llu lookups, %llu hits (%.1f%%), %llu bound, %llu stale; compile "
 		"latency p50 < %llu ns, p99 < %llu ns, mean %llu ns\n",

@@ -31,6 +31,7 @@
 #include "../common/util.h"
 #include "../common/zmsg.h"
 #include "../cpu-worker/hart.h"
+#include "cover.h"
 #include "translate.h"
 
 #define JIT_EXIT_FULL 3
@@ -50,7 +51,8 @@ struct jit {
 	uint64_t index_full; /* translations dropped: no free slot near home */
 	struct jit_stubs stubs;
 	const char *dump_dir;
-	uint64_t populated; /* bytes of the code part faulted in */
+	uint64_t populated;	/* bytes of the code part faulted in */
+	struct jit_cover cover; /* block starts inside translations */
 };
 
 /* Faults in the code part ahead of use, after a translation is published,
@@ -137,10 +139,13 @@ static void note_latency(struct jit_stats *st, uint64_t ns, unsigned blocks)
 	st->blocks += blocks;
 }
 
-/* Compiles the block at guest physical `ppc` in `mode` unless a current
- * translation exists. Returns 0, or -ENOSPC when the cache is full. */
+/* Compiles the block at guest physical `ppc` in `mode` (JIT_REQ_NOW:
+ * never put off) unless a current translation exists. Returns 0, or
+ * -ENOSPC when the cache is full. */
 static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 {
+	int now = (mode & JIT_REQ_NOW) != 0;
+	mode &= ~JIT_REQ_NOW;
 	struct jit_cache *c = j->c;
 	struct jit_stats *st = &c->stats;
 	uint64_t off = ppc - RAM_BASE;
@@ -149,8 +154,13 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	uint64_t t0 = util_now_ns();
 	uint64_t page = off >> 12, key = jit_key(ppc, mode);
 	uint64_t old = jit_index_find(j->index, key);
-	if (old && (uint32_t)(old >> 32) == __atomic_load_n(&j->gens[page], __ATOMIC_ACQUIRE)) {
+	uint32_t cur = __atomic_load_n(&j->gens[page], __ATOMIC_ACQUIRE);
+	if (old && (uint32_t)(old >> 32) == cur) {
 		st->duplicate++;
+		return 0;
+	}
+	if (!now && jit_cover_put_off(&j->cover, key, cur)) {
+		st->put_off++;
 		return 0;
 	}
 	/* Mark the page before reading it: a store from then on bumps the
@@ -202,6 +212,7 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 		j->index_full++;
 		return 0;
 	}
+	jit_cover_note(&j->cover, &tr, ppc & ~4095ull, mode, gen);
 	st->compiled++;
 	st->guest_insns += tr.ninsns;
 	st->recompiled += old != 0;
@@ -328,6 +339,10 @@ int main(int argc, char **argv)
 	j.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (j.kick < 0) {
 		log_err("eventfd: %s", strerror(errno));
+		return 1;
+	}
+	if (jit_cover_init(&j.cover)) {
+		log_err("out of memory");
 		return 1;
 	}
 

@@ -17,6 +17,7 @@
 
 #include "../../common/jitcache.h"
 #include "../../cpu-worker/hart.h"
+#include "../../jit-service/cover.h"
 #include "../../jit-service/translate.h"
 
 #define CODE_SIZE (1u << 20)
@@ -236,6 +237,35 @@ static void test_divide_in_loop(void **state)
 }
 
 /* A counted loop stays inside the region: exact sum and instret. */
+/* The blocks a translation holds besides its entry: a request for one is
+ * put off once, only while the page holds the bytes it was made from, and
+ * never for the entry or in another mode. */
+static void test_cover(void **state)
+{
+	(void)state;
+	static uint8_t page[4096];
+	const uint32_t p[] = {ADDI(5, 0, 3), BNE(5, 0, 8), ADDI(6, 0, 1), ADDI(7, 0, 2),
+			      JALR(0, 1, 0)};
+	memcpy(page, p, sizeof(p));
+	static struct jit_tr tr;
+	assert_int_equal(jit_decode(page, 0, &tr), 0);
+	assert_int_equal(tr.nblocks, 3); /* the entry, its fall-through at 8, its target at 12 */
+	struct jit_cover c;
+	assert_int_equal(jit_cover_init(&c), 0);
+	const uint64_t pa = 0x80001000;
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 8, 1), 5), 0); /* nothing noted yet */
+	jit_cover_note(&c, &tr, pa, 1, 5);
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 8, 1), 5), 1);
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 8, 1), 5), 0);  /* only once */
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 12, 1), 6), 0); /* bytes changed */
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 12, 0), 5), 0); /* another mode */
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa, 1), 5), 0);	    /* its own entry */
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 12, 1), 5), 1);
+	jit_cover_note(&c, &tr, pa, 1, 7); /* made again from new bytes: put off once more */
+	assert_int_equal(jit_cover_put_off(&c, jit_key(pa + 12, 1), 7), 1);
+	free(c.slot);
+}
+
 static void test_loop(void **state)
 {
 	(void)state;
@@ -577,7 +607,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_and_trap), cmocka_unit_test(test_encodings),
 	    cmocka_unit_test(test_rate),	  cmocka_unit_test(test_index),
 	    cmocka_unit_test(test_chain),	  cmocka_unit_test(test_divide_in_loop),
-	    cmocka_unit_test(test_request_ring),
+	    cmocka_unit_test(test_request_ring),  cmocka_unit_test(test_cover),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
