@@ -81,12 +81,12 @@ struct alloc {
 
 /* What find_lazy_ext needs of each instruction, worked out once. */
 struct wfact {
-	uint32_t rd;   /* the registers it reads (insn_regs) */
-	uint32_t wr;   /* the register it writes, as a mask (0: none) */
-	uint32_t req;  /* its result is a word when these registers hold words */
-	uint32_t full; /* the registers it reads whole */
-	uint32_t cmp;  /* a branch: its operands, which it reads whole unless words */
-	uint8_t never; /* its result is never known to be a word */
+	uint32_t reads; /* the registers it reads (insn_regs) */
+	uint32_t wr;	/* the register it writes, as a mask (0: none) */
+	uint32_t req;	/* its result is a word when these registers hold words */
+	uint32_t full;	/* the registers it reads whole */
+	uint32_t cmp;	/* a branch: its operands, which it reads whole unless words */
+	uint8_t never;	/* its result is never known to be a word */
 };
 
 struct tx {
@@ -272,7 +272,7 @@ static void alloc_regs(struct tx *t)
 		const struct jit_blk *bk = &tr->blk[k];
 		unsigned *u = uses[t->cls[k]];
 		for (unsigned i = bk->first; i < bk->first + bk->n; i++) {
-			uint32_t r = t->wf[i].rd, w = t->wf[i].wr;
+			uint32_t r = t->wf[i].reads, w = t->wf[i].wr;
 			written |= w;
 			named[t->cls[k]] |= r | w;
 			for (uint32_t m = r | w; m; m &= m - 1) {
@@ -430,7 +430,7 @@ static void w_fact(const struct rv_insn *d, struct wfact *f)
 	unsigned op = d->op;
 	uint32_t r, w, rs1 = (1u << d->rs1) & ~1u, rs2 = (1u << d->rs2) & ~1u;
 	insn_regs(d, &r, &w);
-	f->rd = r;
+	f->reads = r;
 	f->wr = w;
 	f->req = 0;
 	f->never = 0;
