@@ -85,11 +85,24 @@ want=$(grep -o "crc [0-9]*" "$tmp/ref")
 "$SHOAL" run --name "jitkill-$$" --bios none --kernel "$GUEST/shoalmark_long.elf" --stats \
 	</dev/null >"$tmp/out" 2>"$tmp/err" &
 spid=$!
+# Two kills, each 0.1 s after an instance is up, early in the run (at
+# fixed times a late kill could leave the last instance nothing to do).
 kills=0
-for i in 1 2 3; do
-	sleep 0.25
-	v=$(pgrep -P "$spid" -f "shoal-jit" | head -1)
-	[ -n "$v" ] && kill -9 "$v" && kills=$((kills + 1))
+prev=
+for i in 1 2; do
+	v=
+	n=0
+	while [ $n -lt 100 ] && kill -0 "$spid" 2>/dev/null; do
+		v=$(pgrep -P "$spid" -f "shoal-jit" | head -1)
+		[ -n "$v" ] && [ "$v" != "$prev" ] && break
+		v=
+		sleep 0.05
+		n=$((n + 1))
+	done
+	[ -z "$v" ] && break
+	sleep 0.1
+	kill -9 "$v" 2>/dev/null && kills=$((kills + 1))
+	prev=$v
 done
 wait "$spid"
 st=$?
