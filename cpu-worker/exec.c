@@ -175,7 +175,14 @@ static int block_matches(const struct block *b, const uint8_t *page)
 	unsigned po = (unsigned)(b->ppc & 0xfff);
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct pinsn *pi = &b->ins[i];
-		if (memcmp(page + po + pi->pc_off, &pi->raw, pi->len) != 0)
+		const uint8_t *p = page + po + pi->pc_off;
+		/* inline: a memcmp call per 2- or 4-byte instruction was 1.2%
+		 * of a boot's vCPU time (Linux fences the icache on every hart
+		 * whenever it maps an executable user page) */
+		uint32_t w = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+		if (pi->len == 4)
+			w |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		if (w != pi->raw)
 			return 0;
 	}
 	return 1;
