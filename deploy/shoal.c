@@ -890,6 +890,7 @@ static void ctl_status(const void *ident, size_t il, uint64_t id)
 		    {"jit.guest_insns", js.stats.guest_insns},
 		    {"jit.cache_bytes", js.code_bytes},
 		    {"jit.requests", js.stats.requests},
+		    {"jit.put_off", js.stats.put_off},
 		    {"jit.lookups", js.lookups},
 		    {"jit.hits", js.hits},
 		    {"jit.bound", js.installs},
