@@ -25,8 +25,8 @@ enum proto_op {
 	OP_MMIO_REPLY,	/* device -> vCPU: id, value */
 	OP_SYNC,	/* any -> device: id; replied once all earlier messages are done */
 	OP_SYNC_REPLY,	/* device -> any: id */
-	OP_KICK,	/* vCPU -> device or shoal-jit, posted: its ring (posted writes,
-			 * compile requests) has entries */
+	OP_KICK,	/* vCPU -> device, posted: its posted-write ring has writes
+			 * (shoal-jit is kicked through an eventfd) */
 	OP_REGION_GET,	/* client -> shoal-mem: kind, index */
 	OP_REGION,	/* shoal-mem -> client: kind, index, size, node, generation; one fd */
 	OP_ERROR,	/* any reply: error (a one-line reason), id when known */

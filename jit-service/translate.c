@@ -127,7 +127,8 @@ struct tx {
 	uint8_t noext[JIT_TR_INSNS];
 	uint32_t wv_in[JIT_REGION_BLOCKS], unext_in[JIT_REGION_BLOCKS];
 	uint32_t wv, unext;
-	uint32_t succ[JIT_REGION_BLOCKS]; /* per block, the blocks it goes on to */
+	uint32_t succ[JIT_REGION_BLOCKS];  /* per block, the blocks it goes on to */
+	uint8_t ifskip[JIT_REGION_BLOCKS]; /* per block, if_skipped() */
 	/* Not zeroed before a region: filled for every instruction first. */
 	struct wfact wf[JIT_TR_INSNS];
 };
@@ -386,8 +387,7 @@ static void place_blocks(struct tx *t)
 		blk_succs(tr, (unsigned)k, &to, &next);
 		/* a jal's code falls into its target, and an if-converted
 		 * branch's; a jalr's into nothing */
-		k = (bk->jump && !is_branch(tr->ins[bk->first + bk->n - 1].op)) ||
-			    if_skipped(tr, (unsigned)k)
+		k = (bk->jump && !is_branch(tr->ins[bk->first + bk->n - 1].op)) || t->ifskip[k]
 			? to
 			: next;
 	}
@@ -1345,7 +1345,7 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 {
 	/* two words compare as their low halves (which is all an unextended
-	 * register has right: see full_reads) */
+	 * register has right: see w_fact) */
 	int w = !(wv_has(t->wv, d->rs1) && wv_has(t->wv, d->rs2));
 	if (d->rs1 == 0 && d->rs2 != 0) {
 		int a = rget(t, d->rs2, RAX);
@@ -1387,7 +1387,7 @@ static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct 
 static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t target,
 			     int cc, unsigned nk)
 {
-	unsigned n = if_skipped(t->tr, k);
+	unsigned n = t->ifskip[k];
 	if (!n)
 		return 0;
 	const struct jit_blk *fb = &t->tr->blk[find_blk(t->tr, t->tr->blk[k].end_off)];
@@ -1584,6 +1584,8 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	}
 	peel_entry(&t);
 	tr = t.tr;
+	for (unsigned k = 0; k < tr->nblocks; k++)
+		t.ifskip[k] = (uint8_t)if_skipped(tr, k);
 	alloc_regs(&t);
 	find_lazy_ext(&t);
 	place_blocks(&t);
@@ -1615,8 +1617,9 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 				emit_store(&t, d, i, off);
 			} else if (d->op >= OP_LR_W && d->op <= OP_AMOMAXU_D) {
 				emit_amo(&t, d, i, off);
-			} else if (is_csr(d->op)) {
+			} else if (is_csr(d->op)) { /* the last: it steps wv itself */
 				emit_csr(&t, d, i, off, bk->n);
+				continue;
 			} else if (d->op == OP_FENCE) {
 				x_mfence(out);
 			} else if (d->op == OP_AUIPC) {
