@@ -122,6 +122,7 @@ struct pinsn {
 };
 
 #define JIT_SITES 64 /* per kind: loads, stores */
+#define JIT_GROUPS 4 /* access groups a translated block keeps open at once */
 
 /** One translated access's page cache: `page` (4 KiB aligned; ~0 when
  * empty) hit in the TLB of the current data context with host address =
@@ -166,7 +167,7 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 13u
+#define JIT_ABI_VERSION 14u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -264,6 +265,11 @@ struct hart {
 	 * data context change and when pages get code. */
 	struct jit_site jit_site[2 * JIT_SITES];
 	uint8_t jit_sites_used; /* set by a fill: a flush has work to do */
+	/* Accesses off one base register in a translated block share one
+	 * TLB check: the first (the group's leader) checks the bytes of all
+	 * and leaves the addend here, 0 when the check failed; the others
+	 * read it. Only meaningful inside one run of the block. */
+	uintptr_t jit_group[JIT_GROUPS];
 	/* Translated DIVUW/REMUW in loops remember their last divisor d (>= 2,
 	 * zero-extended) and m = ceil(2^64 / d): the quotient of a 32-bit x is
 	 * then the high half of x * m. Never stale; all zero matches only a

@@ -31,6 +31,7 @@
 #define O_ADDEND ((int32_t)offsetof(struct tlb_entry, addend))
 #define O_SITE(k) ((int32_t)(offsetof(struct hart, jit_site) + sizeof(struct jit_site) * (k)))
 #define O_SITES_USED ((int32_t)offsetof(struct hart, jit_sites_used))
+#define O_GROUP(k) ((int32_t)(offsetof(struct hart, jit_group) + sizeof(uintptr_t) * (k)))
 #define O_DSITE(k)                                    \
 	((int32_t)(offsetof(struct hart, jit_dsite) + \
 		   sizeof(((struct hart *)0)->jit_dsite[0]) * (k)))
@@ -53,6 +54,8 @@ struct cold {
 	uint16_t site;
 	uint8_t size;
 	uint8_t store; /* store helper (else load) */
+	uint8_t group; /* the access's role in its group (GROUP_*) */
+	uint8_t slot;  /* the group's slot in h->jit_group */
 	uint8_t rd;
 	uint8_t rs2;
 	uint8_t cls;  /* the allocation at the access */
@@ -77,6 +80,22 @@ struct alloc {
 	uint32_t cached;	/* guest registers with a host register */
 	uint32_t written;	/* cached registers the region writes */
 	uint32_t volatile_regs; /* cached registers in caller-saved hosts */
+};
+
+/* Loads and stores off one base register in a block outside loops form
+ * a group when the bytes they touch span at most GROUP_SPAN: the leader
+ * (the first) looks the TLB up for the whole span and leaves the addend
+ * in a slot of h->jit_group, 0 when that failed; the members only test
+ * the slot. A stack frame's spills and a struct's fields then cost one
+ * look-up instead of one each. */
+enum { GROUP_NONE, GROUP_LEADER, GROUP_MEMBER };
+#define GROUP_SPAN 256
+
+struct group {
+	uint8_t role, slot;
+	uint8_t store; /* leader: a member stores (the span needs write access) */
+	int16_t lo;    /* leader: the span, as offsets from the base register */
+	uint16_t len;
 };
 
 /* What find_lazy_ext needs of each instruction, worked out once. */
@@ -131,6 +150,7 @@ struct tx {
 	uint8_t ifskip[JIT_REGION_BLOCKS]; /* per block, if_skipped() */
 	/* Not zeroed before a region: filled for every instruction first. */
 	struct wfact wf[JIT_TR_INSNS];
+	struct group grp[JIT_TR_INSNS];
 };
 
 /* Code every region has once, after its blocks, instead of at each use. */
@@ -365,6 +385,111 @@ static unsigned if_skipped(const struct jit_tr *tr, unsigned k)
 		if (!alu_two_address(&fi[i]) || fi[i].rd != dreg)
 			return 0;
 	return n;
+}
+
+/* Bytes a load or store accesses, else 0. */
+static unsigned access_size(unsigned op)
+{
+	switch (op) {
+	case OP_LB:
+	case OP_LBU:
+	case OP_SB: return 1;
+	case OP_LH:
+	case OP_LHU:
+	case OP_SH: return 2;
+	case OP_LW:
+	case OP_LWU:
+	case OP_SW: return 4;
+	case OP_LD:
+	case OP_SD: return 8;
+	}
+	return 0;
+}
+
+/* An open group while find_groups scans a block. */
+struct open_group {
+	int base; /* -1: the slot is free */
+	unsigned leader, members;
+	int32_t lo, hi;
+};
+
+/* Ends group `o`: its leader leads only when it has members. */
+static void close_group(struct tx *t, struct open_group *o)
+{
+	if (o->base < 0)
+		return;
+	struct group *g = &t->grp[o->leader];
+	if (o->members) {
+		g->role = GROUP_LEADER;
+		g->lo = (int16_t)o->lo;
+		g->len = (uint16_t)(o->hi - o->lo);
+	}
+	o->base = -1;
+}
+
+/* Groups the accesses of the blocks outside loops (see struct group; in
+ * loops each access has a site). A group ends where its base register is
+ * written; at most JIT_GROUPS are open at once (a new one takes a free
+ * slot, else the oldest group's). */
+static void find_groups(struct tx *t)
+{
+	const struct jit_tr *tr = t->tr;
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		const struct jit_blk *bk = &tr->blk[k];
+		struct open_group open[JIT_GROUPS];
+		unsigned next = 0;
+		for (unsigned s = 0; s < JIT_GROUPS; s++)
+			open[s].base = -1;
+		for (unsigned i = bk->first; i < bk->first + bk->n; i++) {
+			const struct rv_insn *d = &tr->ins[i];
+			struct group *g = &t->grp[i];
+			unsigned size = access_size(d->op);
+			g->role = GROUP_NONE;
+			if (size && d->rs1 && t->cls[k] == 0) {
+				int32_t lo = (int32_t)d->imm, hi = lo + (int32_t)size;
+				unsigned s = 0;
+				while (s < JIT_GROUPS && open[s].base != d->rs1)
+					s++;
+				if (s < JIT_GROUPS) {
+					int32_t nlo = lo < open[s].lo ? lo : open[s].lo;
+					int32_t nhi = hi > open[s].hi ? hi : open[s].hi;
+					if (nhi - nlo <= GROUP_SPAN) {
+						open[s].lo = nlo;
+						open[s].hi = nhi;
+						open[s].members++;
+						g->role = GROUP_MEMBER;
+						g->slot = (uint8_t)s;
+						t->grp[open[s].leader].store |= d->op >= OP_SB;
+					}
+				} else {
+					s = 0;
+					while (s < JIT_GROUPS && open[s].base >= 0)
+						s++;
+					if (s == JIT_GROUPS) {
+						s = next;
+						next = (next + 1) % JIT_GROUPS;
+					}
+				}
+				if (g->role == GROUP_NONE) { /* leads a new group in slot s */
+					close_group(t, &open[s]);
+					open[s].base = d->rs1;
+					open[s].leader = i;
+					open[s].members = 0;
+					open[s].lo = lo;
+					open[s].hi = hi;
+					g->slot = (uint8_t)s;
+					g->store = d->op >= OP_SB;
+				}
+			}
+			uint32_t rd, wr;
+			insn_regs(d, &rd, &wr);
+			for (unsigned s = 0; s < JIT_GROUPS; s++)
+				if (open[s].base >= 0 && ((wr >> open[s].base) & 1))
+					close_group(t, &open[s]);
+		}
+		for (unsigned s = 0; s < JIT_GROUPS; s++)
+			close_group(t, &open[s]);
+	}
 }
 
 /* The emission order: each block is followed by the block its code
@@ -840,18 +965,6 @@ static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t 
 	emit_edge(t, from, next, 1, n);
 }
 
-/* The register holding address rs1 + imm: rs1's own when imm is 0, else
- * rsi. */
-static int emit_addr(struct tx *t, unsigned rs1, int64_t imm)
-{
-	int a = rget(t, rs1, RSI);
-	if (imm) {
-		x_lea(t->b, RSI, a, (int32_t)imm);
-		a = RSI;
-	}
-	return a;
-}
-
 /* The fast path of an access of `size` bytes at a + disp by a site (load
  * or store) of its own: if the page its slot remembers is the address's
  * and the address is aligned, rax = the addend; else jumps (to be
@@ -870,20 +983,23 @@ static uint32_t emit_site_check(struct tx *t, int a, int32_t disp, unsigned size
 	return miss;
 }
 
-/* The TLB look-up of an access of `size` bytes at `a` (the interpreter's
+/* The TLB look-up of the `len` bytes at a + disp (the interpreter's
  * index and tags): rax = the entry's addend and rcx = the page when the
- * tag at `tag_off` matches the page of the access's last byte; else
- * jumps (to be patched). Uses rdx. */
-static uint32_t emit_tlb_lookup(struct tx *t, int a, unsigned size, int32_t tag_off)
+ * tag at `tag_off` matches the page of the last byte; else jumps (to be
+ * patched). Uses rdx. */
+static uint32_t emit_tlb_lookup(struct tx *t, int a, int32_t disp, unsigned len, int32_t tag_off)
 {
 	struct xbuf *b = t->b;
-	x_op_r(b, 0, 0x89, a, RAX); /* mov eax, a32 */
+	if (disp)
+		x_op_m(b, 0, 0x8d, RAX, a, -1, disp); /* lea eax, [a + disp] */
+	else
+		x_op_r(b, 0, 0x89, a, RAX); /* mov eax, a32 */
 	x_shift_i(b, SH_SHR, 0, RAX, 12);
 	x_add_al_ah(b);			/* tlb_index(): the page number plus its second byte */
 	x_op_r(b, 0, 0x0fb6, RAX, RAX); /* movzx eax, al */
 	x_op_ms(b, 0, 0x8d, RAX, RAX, RAX, 2, 0); /* lea eax, [rax + rax * 4]: 40-byte entries */
 	x_load64(b, RDX, RBX, O_DTLB);
-	x_lea(b, RCX, a, (int32_t)size - 1);
+	x_lea(b, RCX, a, disp + (int32_t)len - 1);
 	x_alu_i(b, ALU_AND, 1, RCX, -4096);
 	x_op_ms(b, 1, 0x3b, RCX, RDX, RAX, 3, tag_off); /* cmp rcx, [rdx + rax * 8 + tag] */
 	uint32_t miss = x_jcc(b, CC_NE);
@@ -900,28 +1016,33 @@ struct access {
 	unsigned site;
 };
 
-/* The fast path of an access of `size` bytes at rs1 + imm: rax = the
- * addend, or a jump (returned, to be patched) to the slow path. Inside a
- * loop the access gets a site slot (consecutive in a region from a start
- * its entry picks, so its own sites do not share) and checks it first,
- * with the offset folded into the access when rs1 has a host register;
- * elsewhere (code that runs once per entry, where a site would seldom
- * hit) it looks the TLB up inline. */
+/* The fast path of an access of `size` bytes at rs1 + imm (the offset
+ * folded into the access): rax = the addend, or a jump (returned, to be
+ * patched) to the slow path. Inside a loop the access gets a site slot
+ * (consecutive in a region from a start its entry picks, so its own
+ * sites do not share) and checks it first; elsewhere (code that runs once
+ * per entry, where a site would seldom hit) it looks the TLB up inline,
+ * once for its group (see struct group). */
 static uint32_t emit_fast_path(struct tx *t, const struct rv_insn *d, unsigned size, int store,
 			       struct access *ac)
 {
+	struct xbuf *b = t->b;
+	const struct group *g = &t->grp[d - t->tr->ins];
+	ac->a = rget(t, d->rs1, RSI);
+	ac->disp = (int32_t)d->imm;
 	if (t->cur == 0) {
 		ac->site = NO_SITE;
-		ac->a = emit_addr(t, d->rs1, d->imm);
-		ac->disp = 0;
-		return emit_tlb_lookup(t, ac->a, size, store ? O_TAG_W : O_TAG_R);
-	}
-	if (d->rs1 && t->host[d->rs1] >= 0) {
-		ac->a = t->host[d->rs1];
-		ac->disp = (int32_t)d->imm;
-	} else {
-		ac->a = emit_addr(t, d->rs1, d->imm);
-		ac->disp = 0;
+		if (g->role == GROUP_MEMBER) {
+			x_load64(b, RAX, RBX, O_GROUP(g->slot));
+			x_test(b, 1, RAX, RAX);
+			return x_jcc(b, CC_E);
+		}
+		if (g->role == GROUP_NONE)
+			return emit_tlb_lookup(t, ac->a, ac->disp, size, store ? O_TAG_W : O_TAG_R);
+		uint32_t miss =
+		    emit_tlb_lookup(t, ac->a, g->lo, g->len, g->store ? O_TAG_W : O_TAG_R);
+		x_store64(b, RBX, O_GROUP(g->slot), RAX);
+		return miss;
 	}
 	unsigned kind = store ? 1 : 0;
 	ac->site = kind * JIT_SITES + ((t->tr->site_seed + t->nsite[kind]++) & (JIT_SITES - 1));
@@ -968,6 +1089,8 @@ static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct acc
 	c->site = (uint16_t)ac->site;
 	c->size = (uint8_t)size;
 	c->store = (uint8_t)store;
+	c->group = t->grp[d - t->tr->ins].role;
+	c->slot = t->grp[d - t->tr->ins].slot;
 	c->cls = (uint8_t)t->cur;
 	c->addr = (uint8_t)ac->a;
 	c->disp = ac->disp;
@@ -1024,17 +1147,26 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	t->unext = c->unext;
 	x_patch(b, c->from, b->len);
 	int addr = c->addr;
-	if (c->disp) { /* rs1 has a host register, which the access reads again */
-		x_lea(b, RSI, addr, c->disp);
-		addr = RSI;
+	if (c->group == GROUP_LEADER) { /* its members take their own slow paths */
+		x_alu(b, ALU_XOR, 0, RAX, RAX);
+		x_store64(b, RBX, O_GROUP(c->slot), RAX);
 	}
-	if (c->site != NO_SITE) { /* the TLB, and the site remembers a hit */
-		uint32_t miss = emit_tlb_lookup(t, addr, c->size, c->store ? O_TAG_W : O_TAG_R);
-		x_store64(b, RBX, O_SITE(c->site), RCX);
-		x_store64(b, RBX, O_SITE(c->site) + 8, RAX);
-		x_mov_m8i(b, RBX, O_SITES_USED, 1);
+	if (c->site != NO_SITE || c->group != GROUP_NONE) {
+		/* A site or a group missed: the TLB for this access alone (and
+		 * the site remembers a hit). */
+		uint32_t miss =
+		    emit_tlb_lookup(t, addr, c->disp, c->size, c->store ? O_TAG_W : O_TAG_R);
+		if (c->site != NO_SITE) {
+			x_store64(b, RBX, O_SITE(c->site), RCX);
+			x_store64(b, RBX, O_SITE(c->site) + 8, RAX);
+			x_mov_m8i(b, RBX, O_SITES_USED, 1);
+		}
 		x_patch(b, x_jmp(b), c->mid);
 		x_patch(b, miss, b->len);
+	}
+	if (c->disp) { /* the access reads the base register again */
+		x_lea(b, RSI, addr, c->disp);
+		addr = RSI;
 	}
 	emit_helper_enter(t);
 	if (addr != RSI)
@@ -1587,6 +1719,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	for (unsigned k = 0; k < tr->nblocks; k++)
 		t.ifskip[k] = (uint8_t)if_skipped(tr, k);
 	alloc_regs(&t);
+	find_groups(&t);
 	find_lazy_ext(&t);
 	place_blocks(&t);
 	reset_instret(out);

@@ -147,6 +147,34 @@ static __attribute__((noinline)) uint64_t loop_ld(uint64_t va, unsigned n)
 	return sum;
 }
 
+/* Two loads off one base register in one block, which translated code
+ * checks with one TLB look-up for both: va - 8 to *lo, va to *hi. */
+static __attribute__((noinline)) void group_ld2(uint64_t va, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t a = 0, b = 0;
+	last_cause = ~0ul;
+	__asm__ volatile(".option push\n\t.option norvc\n\t"
+			 "ld %0, -8(%2)\n\tld %1, 0(%2)\n\t.option pop"
+			 : "+&r"(a), "+&r"(b)
+			 : "r"(va)
+			 : "memory");
+	*lo = a;
+	*hi = b;
+}
+
+/* A load, then a store 8 bytes on, off one base register in one block:
+ * the one look-up for both must be a store's. */
+static __attribute__((noinline)) void group_ld_sd(uint64_t va, uint64_t v)
+{
+	uint64_t a = 0;
+	last_cause = ~0ul;
+	__asm__ volatile(".option push\n\t.option norvc\n\t"
+			 "ld %0, 0(%1)\n\tsd %2, 8(%1)\n\t.option pop"
+			 : "+&r"(a)
+			 : "r"(va), "r"(v)
+			 : "memory");
+}
+
 static void probe_sd(uint64_t va, uint64_t v)
 {
 	last_cause = ~0ul;
@@ -268,6 +296,26 @@ static void s_main(void)
 	l0[6] = PTE((uint64_t)user_load, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
 	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(6)) : "memory");
 	CHECK(run_user(VA(6), VA(3)) == VAL(3), 59);
+	/* 18: accesses off one base register sharing one TLB check: across
+	 * two pages mapped in reverse order (the second access must not use
+	 * the first page's translation), into an unmapped page (a precise
+	 * fault on the second), and a store after a load on a read-only page;
+	 * twice each, the second time with the TLB warm where no trap came
+	 * between */
+	for (int k = 0; k < 2; k++) {
+		uint64_t lo = 0, hi = 0;
+		group_ld2(VA(11), &lo, &hi);
+		CHECK(lo == 0x1234 && hi == VAL(13), 60);
+		EXPECT_OK(61);
+		hi = 0;
+		group_ld2(VA(12), &lo, &hi);
+		CHECK(lo == 0x5678 && hi == 0, 62);
+		EXPECT_FAULT(13, VA(12), 63);
+		CHECK(probe_ld(VA(0)) == VAL(7), 66); /* no trap: the TLB stays warm */
+		group_ld_sd(VA(0), 1);
+		EXPECT_FAULT(15, VA(0) + 8, 64);
+		CHECK(((volatile uint64_t *)pages[7])[1] == 0, 65);
+	}
 	/* 11: a non-canonical address */
 	probe_ld(1ul << 38);
 	EXPECT_FAULT(13, 1ul << 38, 36);
@@ -317,6 +365,8 @@ int main(uint64_t hartid)
 	for (int k = 0; k < 16; k++)
 		*(uint64_t *)pages[k] = VAL(k);
 	superpage[0x12340] = 0x5e;
+	((uint64_t *)pages[14])[511] = 0x1234;
+	((uint64_t *)pages[13])[511] = 0x5678;
 	/* Low 1 GiB (devices) and RAM identity-mapped as gigapages, not U. */
 	root39[0] = PTE(0, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
 	root39[2] = PTE(0x80000000ul, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D);
@@ -333,6 +383,8 @@ int main(uint64_t hartid)
 	l0[5] = PTE((uint64_t)pages[5], PTE_V | PTE_W | PTE_A | PTE_D);
 	l0[6] = PTE((uint64_t)user_load, PTE_V | PTE_R | PTE_X | PTE_U | PTE_A);
 	l0[7] = PTE((uint64_t)pages[7], PTE_V | PTE_R | PTE_W);
+	l0[10] = PTE((uint64_t)pages[14], PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
+	l0[11] = PTE((uint64_t)pages[13], PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
 	l1[3] = PTE((uint64_t)l0_hidden, PTE_V);
 	l0_hidden[0] = PTE((uint64_t)pages[11], PTE_V | PTE_R | PTE_A);
 	l1[4] = PTE((uint64_t)l0_ro, PTE_V);
