@@ -184,7 +184,7 @@ enum {
 };
 
 #define JC_BITS 14
-#define JJ_BITS 12 /* the chain stub's jump caches */
+#define JJ_BITS 14 /* the chain stub's jump caches: 256 KiB per fetch context */
 #define BH_BITS 14
 
 /** One hart's architectural state and its private caches, owned by the
