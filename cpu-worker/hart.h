@@ -173,15 +173,22 @@ struct jit_jc {
  * position independent: no host address is ever baked in). */
 enum {
 	/* uint64_t (h, addr, info) with h->pc = the region's entry pc; info =
-	 * size | signed << 4 | index in its block << 8 | pc offset << 32 */
+	 * size | signed << 4 | index in its block << 8 | pc offset << 16 (see
+	 * JH_INFO_*) */
 	JH_LOAD,
 	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
 	JH_AMO,	  /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
 		   * with the OP_* in place of size and sign */
 	JH_CSR,	  /* uint64_t (h, src, raw, info): a CSR instruction (its bits in
-		   * raw), info as JH_AMO's, bit 16 set when it writes */
+		   * raw), info as JH_AMO's, JH_INFO_WRITES set when it writes */
 	JH_COUNT
 };
+/* A helper's info (32 bits): bits 0-7 the size and sign or the OP_*, bits
+ * 8-14 the instruction's index in its block, bit 15 a flag, bits 16-31 its
+ * pc offset from the region's entry (signed). */
+#define JH_INFO_INDEX(info) (((info) >> 8) & 0x7f)
+#define JH_INFO_WRITES (1u << 15)
+#define JH_INFO_PC_OFF(info) ((int64_t)(int16_t)((info) >> 16))
 
 #define JC_BITS 14
 #define JJ_BITS 14 /* the chain stub's jump caches: 256 KiB per fetch context */

@@ -58,18 +58,18 @@ static struct {
 /* ---- helpers called from translated code ---- */
 
 /* The memory helpers find h->pc at the region's entry pc; `info` holds
- * the instruction's index in its block (bits 8-15) and its pc offset from
- * the entry (bits 32-63, signed). This makes h->pc the instruction's. */
+ * the instruction's index in its block and its pc offset from the entry
+ * (JH_INFO_*). This makes h->pc the instruction's. */
 static void jh_at(struct hart *h, uint64_t info)
 {
-	h->pc += (uint64_t)(int64_t)(int32_t)(info >> 32);
+	h->pc += (uint64_t)JH_INFO_PC_OFF(info);
 }
 
 /* Exception `e` at address `a`: instret exact, the trap taken, and the
  * translated code told to leave. */
 static void jh_fault(struct hart *h, int e, uint64_t a, uint64_t info)
 {
-	h->instret += (info >> 8) & 0xff;
+	h->instret += JH_INFO_INDEX(info);
 	hart_trap(h, (uint64_t)e, a);
 	h->jit_trap = 1;
 }
@@ -109,8 +109,8 @@ static uint64_t jh_csr(struct hart *h, uint64_t src, uint64_t raw, uint64_t info
 {
 	jh_at(h, info);
 	uint64_t old = 0;
-	int e = csr_op(h, info & 0xff, (unsigned)(raw >> 20), src, (info >> 16) & 1, 1, &old,
-		       h->instret + ((info >> 8) & 0xff));
+	int e = csr_op(h, info & 0xff, (unsigned)(raw >> 20), src, !!(info & JH_INFO_WRITES), 1,
+		       &old, h->instret + JH_INFO_INDEX(info));
 	if (e)
 		jh_fault(h, e, raw, info);
 	return old;

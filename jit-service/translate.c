@@ -38,6 +38,7 @@
 
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index scaling below assumes 40 bytes");
 _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
+_Static_assert(JIT_BLOCK_MAX <= 128, "a helper's info has 7 bits for the index in a block");
 
 /* Host registers that hold guest registers within a region; the first
  * four survive helper calls, the rest are reloaded after one. */
@@ -62,7 +63,7 @@ struct cold {
 	uint8_t addr; /* the register holding the address (less disp) */
 	int32_t disp;
 	uint32_t unext; /* registers to extend before the helper sees them */
-	uint64_t info;
+	uint32_t info;
 };
 
 /* A jump to a block of the region, patched once every block is placed. */
@@ -159,6 +160,8 @@ enum {
 	TAIL_POLL,   /* write back, count, leave to C at rax to poll interrupts */
 	TAIL_SAVE,   /* subroutine: write back and count, before a helper call */
 	TAIL_RELOAD, /* subroutine: reload the caller-saved cache registers */
+	TAIL_LOAD,   /* subroutine: the load helper between a write-back and a reload */
+	TAIL_STORE,  /* subroutine: the same for the store helper */
 	TAIL_COUNT
 };
 
@@ -874,7 +877,21 @@ static void emit_tail(struct tx *t, unsigned c, int k)
 	}
 	flush(t, t->written);
 	sync_instret(t);
-	if (k == TAIL_SAVE) {
+	if (k == TAIL_LOAD || k == TAIL_STORE) { /* rsi, rdx (and rcx) are the arguments */
+		x_store64(b, RBX, O_PC, R12);
+		x_mov(b, RDI, RBX);
+		x_alu_i(b, ALU_SUB, 1, RSP, 8); /* 16-byte aligned inside this call */
+		x_call_m(b, RBX, OH(k == TAIL_LOAD ? JH_LOAD : JH_STORE));
+		x_alu_i(b, ALU_ADD, 1, RSP, 8);
+		x_cmp_m8i(b, RBX, O_TRAP, 0);
+		uint32_t ok = x_jcc(b, CC_E);
+		x_alu_i(b, ALU_ADD, 1, RSP, 8); /* leaves from inside the call */
+		t->trap_jmp[t->ntrap++] = x_jmp(b);
+		x_patch(b, ok, b->len);
+		reset_instret(b);
+		reload_volatile(t);
+		x_ret(b);
+	} else if (k == TAIL_SAVE) {
 		x_ret(b);
 	} else if (k == TAIL_POLL) {
 		x_mov_m32i(b, RBX, O_POLL, 0); /* poll_count = 0: poll now */
@@ -983,6 +1000,29 @@ static uint32_t emit_site_check(struct tx *t, int a, int32_t disp, unsigned size
 	return miss;
 }
 
+/* The low 32 bits of a + disp into eax. */
+static void emit_addr32(struct xbuf *b, int a, int32_t disp)
+{
+	if (disp)
+		x_op_m(b, 0, 0x8d, RAX, a, -1, disp); /* lea eax, [a + disp] */
+	else if (a != RAX)
+		x_op_r(b, 0, 0x89, a, RAX); /* mov eax, a32 */
+}
+
+/* With eax = an address's low bits: eax = its TLB index (the page number
+ * plus its second byte, as tlb_index()) * 5, for 40-byte entries, and rdx
+ * = the TLB; then the tag at `tag_off` compared with rcx's page. */
+static void emit_tlb_compare(struct xbuf *b, int32_t tag_off)
+{
+	x_shift_i(b, SH_SHR, 0, RAX, 12);
+	x_add_al_ah(b);
+	x_op_r(b, 0, 0x0fb6, RAX, RAX);		  /* movzx eax, al */
+	x_op_ms(b, 0, 0x8d, RAX, RAX, RAX, 2, 0); /* lea eax, [rax + rax * 4] */
+	x_load64(b, RDX, RBX, O_DTLB);
+	x_alu_i(b, ALU_AND, 1, RCX, -4096);
+	x_op_ms(b, 1, 0x3b, RCX, RDX, RAX, 3, tag_off); /* cmp rcx, [rdx + rax * 8 + tag] */
+}
+
 /* The TLB look-up of the `len` bytes at a + disp (the interpreter's
  * index and tags): rax = the entry's addend and rcx = the page when the
  * tag at `tag_off` matches the page of the last byte; else jumps (to be
@@ -990,18 +1030,9 @@ static uint32_t emit_site_check(struct tx *t, int a, int32_t disp, unsigned size
 static uint32_t emit_tlb_lookup(struct tx *t, int a, int32_t disp, unsigned len, int32_t tag_off)
 {
 	struct xbuf *b = t->b;
-	if (disp)
-		x_op_m(b, 0, 0x8d, RAX, a, -1, disp); /* lea eax, [a + disp] */
-	else
-		x_op_r(b, 0, 0x89, a, RAX); /* mov eax, a32 */
-	x_shift_i(b, SH_SHR, 0, RAX, 12);
-	x_add_al_ah(b);			/* tlb_index(): the page number plus its second byte */
-	x_op_r(b, 0, 0x0fb6, RAX, RAX); /* movzx eax, al */
-	x_op_ms(b, 0, 0x8d, RAX, RAX, RAX, 2, 0); /* lea eax, [rax + rax * 4]: 40-byte entries */
-	x_load64(b, RDX, RBX, O_DTLB);
+	emit_addr32(b, a, disp);
 	x_lea(b, RCX, a, disp + (int32_t)len - 1);
-	x_alu_i(b, ALU_AND, 1, RCX, -4096);
-	x_op_ms(b, 1, 0x3b, RCX, RDX, RAX, 3, tag_off); /* cmp rcx, [rdx + rax * 8 + tag] */
+	emit_tlb_compare(b, tag_off);
 	uint32_t miss = x_jcc(b, CC_NE);
 	x_op_ms(b, 1, 0x8b, RAX, RDX, RAX, 3, O_ADDEND);
 	return miss;
@@ -1049,12 +1080,12 @@ static uint32_t emit_fast_path(struct tx *t, const struct rv_insn *d, unsigned s
 	return emit_site_check(t, ac->a, ac->disp, size, ac->site);
 }
 
-/* A memory helper's info (cpu-worker/jit.c): `low` (the access size and
- * sign, or the AMO's op) | index in its block << 8 | pc offset from the
- * region's entry << 32 (signed). */
-static uint64_t helper_info(const struct tx *t, unsigned low, unsigned idx, unsigned off)
+/* A helper's info (JH_INFO_*): `low` (the access size and sign, or the
+ * op) | index in its block << 8 | pc offset from the region's entry << 16
+ * (signed; both are in one page). 32 bits, so one short move. */
+static uint32_t helper_info(const struct tx *t, unsigned low, unsigned idx, unsigned off)
 {
-	return low | idx << 8 | (uint64_t)(uint32_t)(int32_t)rel(t, off) << 32;
+	return low | idx << 8 | (uint32_t)(uint16_t)(int16_t)rel(t, off) << 16;
 }
 
 /* Before a memory helper: h->x, instret and h->pc (the entry) exact. */
@@ -1154,8 +1185,10 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	if (c->site != NO_SITE || c->group != GROUP_NONE) {
 		/* A site or a group missed: the TLB for this access alone (and
 		 * the site remembers a hit). */
-		uint32_t miss =
-		    emit_tlb_lookup(t, addr, c->disp, c->size, c->store ? O_TAG_W : O_TAG_R);
+		emit_addr32(b, addr, c->disp);
+		x_lea(b, RCX, addr, c->disp + c->size - 1);
+		x_patch(b, x_call_rel(b), t->st->lookup[c->store]);
+		uint32_t miss = x_jcc(b, CC_NE);
 		if (c->site != NO_SITE) {
 			x_store64(b, RBX, O_SITE(c->site), RCX);
 			x_store64(b, RBX, O_SITE(c->site) + 8, RAX);
@@ -1164,18 +1197,15 @@ static void emit_cold(struct tx *t, const struct cold *c)
 		x_patch(b, x_jmp(b), c->mid);
 		x_patch(b, miss, b->len);
 	}
-	if (c->disp) { /* the access reads the base register again */
+	/* The helper, through the region's tail that writes back around it. */
+	if (c->disp)
 		x_lea(b, RSI, addr, c->disp);
-		addr = RSI;
-	}
-	emit_helper_enter(t);
-	if (addr != RSI)
+	else if (addr != RSI)
 		x_mov(b, RSI, addr);
 	if (c->store)
 		rget_into(t, c->rs2, RDX);
-	x_mov(b, RDI, RBX);
 	x_mov_imm(b, c->store ? RCX : RDX, c->info);
-	emit_helper_call(t, c->store ? JH_STORE : JH_LOAD, 1);
+	to_tail(t, c->store ? TAIL_STORE : TAIL_LOAD, 1);
 	if (!c->store)
 		rput(t, c->rd, RAX);
 	x_patch(b, x_jmp(b), c->back);
@@ -1198,7 +1228,7 @@ static void emit_csr(struct tx *t, const struct rv_insn *d, unsigned idx, unsign
 		rget_into(t, d->rs1, RSI);
 	x_mov_imm(b, RDX, d->raw);
 	x_mov(b, RDI, RBX);
-	x_mov_imm(b, RCX, helper_info(t, op | (unsigned)writes << 16, idx, off));
+	x_mov_imm(b, RCX, helper_info(t, op, idx, off) | (writes ? JH_INFO_WRITES : 0));
 	emit_helper_call(t, JH_CSR, 1);
 	rput(t, d->rd, RAX);
 	w_step(t, (unsigned)(d - t->tr->ins), &t->wv, &t->unext); /* before the tail's settle */
@@ -1823,4 +1853,14 @@ void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 	x_jmp_r(out, RCX);
 	for (unsigned i = 0; i < 3; i++)
 		x_patch(out, out_j[i], st->exit);
+
+	/* lookup[k]: the slow paths' TLB look-up (see struct jit_stubs) */
+	for (unsigned k = 0; k < 2; k++) {
+		st->lookup[k] = out->len;
+		emit_tlb_compare(out, k ? O_TAG_W : O_TAG_R);
+		uint32_t miss = x_jcc(out, CC_NE);
+		x_op_ms(out, 1, 0x8b, RAX, RDX, RAX, 3, O_ADDEND); /* keeps ZF */
+		x_patch(out, miss, out->len);
+		x_ret(out);
+	}
 }

@@ -62,10 +62,14 @@ struct jit_tr {
 int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr);
 
 /** Code offsets of the shared stubs: enter (from C), exit (back to C with
- * the next pc in rax) and chain (next pc in rax: jumps straight to its
- * translation when this hart's jump cache has one bound, else exits). */
+ * the next pc in rax), chain (next pc in rax: jumps straight to its
+ * translation when this hart's jump cache has one bound, else exits) and
+ * two TLB look-up subroutines for the slow paths, of loads and of stores
+ * (eax = the first byte's address, rcx = the last's; ZF set on a hit,
+ * then rax = the addend and rcx = the page). */
 struct jit_stubs {
 	uint32_t enter, exit, chain;
+	uint32_t lookup[2];
 };
 
 /** Emits the code for `tr` at out->len, which is its offset in the code

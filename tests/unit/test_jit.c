@@ -41,7 +41,7 @@ static uint64_t t_load(struct hart *hh, uint64_t a, uint64_t info)
 	last_info = info;
 	last_x5 = hh->x[5];
 	if (fault_next) {
-		hh->instret += (info >> 8) & 0xff;
+		hh->instret += JH_INFO_INDEX(info);
 		hh->pc = 0x1230;
 		hh->jit_trap = 1;
 		return 0;
@@ -371,9 +371,9 @@ static void test_slow_and_trap(void **state)
 	assert_int_equal(slow_loads, 1);
 	assert_int_equal(last_addr, 0x50000010);
 	assert_int_equal(last_info & 15, 8);
-	assert_int_equal((last_info >> 8) & 0xff, 2);	 /* two instructions before it */
-	assert_int_equal((int32_t)(last_info >> 32), 8); /* at VPC + 8 */
-	assert_int_equal(last_x5, 43);			 /* written back before the call */
+	assert_int_equal(JH_INFO_INDEX(last_info), 2);	/* two instructions before it */
+	assert_int_equal(JH_INFO_PC_OFF(last_info), 8); /* at VPC + 8 */
+	assert_int_equal(last_x5, 43);			/* written back before the call */
 	assert_int_equal(h->x[7], 0x1122334455667789ull);
 	assert_int_equal(h->instret, 5);
 
