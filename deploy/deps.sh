@@ -11,7 +11,7 @@ pkgs="make gcc pkg-config libzmq3-dev libmsgpack-dev libnuma-dev liburing-dev \
 libcmocka-dev libfdt-dev libslirp-dev gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu"
 guest="libc6-dev-riscv64-cross linux-source-6.1 opensbi flex bison bc cpio dpkg-dev xz-utils \
 bzip2 gzip"
-testing="clang clang-format cppcheck git gcovr doxygen python3"
+testing="clang clang-format cppcheck git gcovr doxygen python3 procps util-linux"
 case "$level" in
   build) ;;
   guest) pkgs="$pkgs $guest" ;;

@@ -85,6 +85,7 @@ struct vm {
 	int paused;
 	pid_t mem_pid;
 	int rng;      /* --rng on */
+	int prealloc; /* --mem-prealloc on */
 	int jit;      /* --jit on (the default) */
 	int stats;    /* --stats: print counters at exit */
 	int jit_sync; /* --jit-sync on: harts wait for translations (testing) */
@@ -192,6 +193,8 @@ static void usage(FILE *f)
 	    "  --append STR    kernel command line (chosen/bootargs)\n"
 	    "  --smp N         harts, 1 to %d (default 1); each is a shoal-cpu process\n"
 	    "  --mem SIZE      guest RAM, e.g. 128M or 2G (default 128M)\n"
+	    "  --mem-prealloc on|off  fault all guest RAM in at start, in the background\n"
+	    "                  (default off: each page on first touch)\n"
 	    "  --name NAME     VM name, used for the run directory (default vm<pid>)\n"
 	    "  --rng on|off    a virtio-rng fed by the host's getrandom() (default off)\n"
 	    "  --jit on|off    compile hot guest code with shoal-jit (default on)\n"
@@ -323,6 +326,8 @@ static void parse_args(int argc, char **argv)
 									    sizeof(why)))
 				bad_input(a, "%s", why);
 			*on |= want;
+		} else if (strcmp(a, "--mem-prealloc") == 0) {
+			vm.prealloc = parse_on_off(a, v);
 		} else if (strcmp(a, "--jit") == 0) {
 			vm.jit = parse_on_off(a, v);
 		} else if (strcmp(a, "--jit-sync") == 0) {
@@ -383,8 +388,11 @@ static uint8_t *read_input(const char *what, const char *path, uint64_t max, siz
 	if ((uint64_t)st.st_size > max)
 		bad_input(what, "%s: %llu bytes do not fit in the %llu bytes of RAM left for it",
 			  path, (unsigned long long)st.st_size, (unsigned long long)max);
-	uint8_t *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
+	/* Populated up front: page faults one at a time cost more than the
+	 * copy (7 ms for a 4.6 MB kernel on a nested-virtualisation host). */
+	uint8_t *buf = mmap(NULL, (size_t)st.st_size + 1, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (buf == MAP_FAILED)
 		bad_input(what, "%s: out of memory", path);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
@@ -465,8 +473,27 @@ static void fw_boot_prepare(struct fw_boot *b)
 	boot_rom_build(b->rom, RAM_BASE, b->dtb_addr, RAM_BASE + BOOT_KERNEL_OFFSET);
 }
 
+/* Allocates guest RAM's pages for [off, off + len) in one call rather than
+ * one fault per page (best effort: without MADV_POPULATE_WRITE the copy
+ * faults them in). */
+static void ram_populate(uint8_t *ram, uint64_t off, uint64_t len)
+{
+	uint64_t start = off & ~0xfffull, end = (off + len + 0xfff) & ~0xfffull;
+#ifdef MADV_POPULATE_WRITE
+	(void)madvise(ram + start, end - start, MADV_POPULATE_WRITE);
+#else
+	(void)ram;
+	(void)start;
+	(void)end;
+#endif
+}
+
 static void fw_boot_load(const struct fw_boot *b, uint8_t *ram)
 {
+	ram_populate(ram, 0, b->fw_len);
+	ram_populate(ram, BOOT_KERNEL_OFFSET, b->kernel_len);
+	if (b->initrd)
+		ram_populate(ram, b->initrd_addr - RAM_BASE, b->initrd_len);
 	memcpy(ram, b->fw, b->fw_len);
 	memcpy(ram + BOOT_KERNEL_OFFSET, b->kernel, b->kernel_len);
 	if (b->initrd)
@@ -1037,10 +1064,11 @@ int main(int argc, char **argv)
 	char harts[16], ramarg[NUMA_MAX_NODES][48], nshadow[16];
 	unsigned nodes = vm.nnodes ? vm.nnodes : 1;
 	snprintf(harts, sizeof(harts), "%u", vm.smp);
-	char *memargv[8 + 2 * NUMA_MAX_NODES] = {"shoal-mem", "--listen-fd", "3",    "--harts",
-						 harts,	      "--shadows",   nshadow};
+	char *memargv[10 + 2 * NUMA_MAX_NODES] = {
+	    "shoal-mem",  "--listen-fd",	  "3", "--harts", harts, "--shadows", nshadow,
+	    "--prealloc", vm.prealloc ? "1" : "0"};
 	snprintf(nshadow, sizeof(nshadow), "%u", vm.devs.nshadow);
-	int na = 7;
+	int na = 9;
 	for (unsigned i = 0; i < nodes; i++) {
 		if (vm.node[i].host_node >= 0)
 			snprintf(ramarg[i], sizeof(ramarg[i]), "%llu@%d",
@@ -1071,14 +1099,6 @@ int main(int argc, char **argv)
 	}
 	close(ms);
 	boot.ram = ram.host;
-	load_images();
-	if (boot.firmware) {
-		r = write_rom(&boot.fwb, boot.rompath, sizeof(boot.rompath));
-		if (r) {
-			log_err("cannot write the boot ROM in %s: %s", vm.rundir, strerror(-r));
-			die_cleanly(1);
-		}
-	}
 
 	snprintf(boot.nodes, sizeof(boot.nodes), "%u", nodes);
 	for (size_t i = 0; i < vm.devs.n; i++) {
@@ -1130,6 +1150,15 @@ int main(int argc, char **argv)
 				   boot.nodes,	"--dir",      vm.rundir,  NULL};
 		if (!spawn("jit", "shoal-jit", jitargv, -1, -1)) {
 			log_err("cannot start shoal-jit");
+			die_cleanly(1);
+		}
+	}
+	/* The images go in while the devices and shoal-jit start up. */
+	load_images();
+	if (boot.firmware) {
+		r = write_rom(&boot.fwb, boot.rompath, sizeof(boot.rompath));
+		if (r) {
+			log_err("cannot write the boot ROM in %s: %s", vm.rundir, strerror(-r));
 			die_cleanly(1);
 		}
 	}

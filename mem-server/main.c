@@ -5,6 +5,7 @@
  *
  * Usage (spawned by shoal):
  *   shoal-mem --listen-fd FD --harts N [--ram SIZE[@HOSTNODE]]... [--shadows K]
+ *             [--prealloc 0|1]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +64,10 @@ static int mem_bind(void *p, uint64_t len, int node)
 		return -errno;
 	return 0;
 }
+
+/* --prealloc 1: guest RAM is faulted in by populate_thread; else each page
+ * on first touch, as QEMU and Firecracker do by default. */
+static int prealloc_ram;
 
 /* Faults in every page of the fd `arg` points at (2 MiB at a time, at the
  * lowest priority): guest RAM is served before it is populated, so the
@@ -125,7 +130,7 @@ static int mem_create(struct mem_region *r, const char *name, uint64_t size, int
 	r->fd = fd;
 	r->size = size;
 	r->host_node = node;
-	if (kind == REGION_RAM) {
+	if (kind == REGION_RAM && prealloc_ram) {
 		/* Signals are the main thread's (its signalfd): the thread
 		 * starts with all blocked, or a SIGTERM could end the process
 		 * through it. */
@@ -232,6 +237,10 @@ int main(int argc, char **argv)
 			if (util_parse_u64(v, 1, BOARD_MAX_HARTS, &x))
 				usage_fail(v, "expected a hart count");
 			nharts = x;
+		} else if (strcmp(a, "--prealloc") == 0) {
+			if (util_parse_u64(v, 0, 1, &x))
+				usage_fail(v, "expected 0 or 1");
+			prealloc_ram = (int)x;
 		} else if (strcmp(a, "--shadows") == 0) {
 			if (util_parse_u64(v, 0, MAX_SHADOWS, &x))
 				usage_fail(v, "expected a shadow page count");

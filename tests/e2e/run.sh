@@ -301,5 +301,40 @@ ctl_test() {
 }
 ctl_test
 
+# --mem-prealloc: on, shoal-mem faults all of guest RAM in (in the
+# background); off, only the pages the guest touches are there. Counted
+# with fincore on shoal-mem's RAM memfd while a parked guest runs.
+prealloc_test() {
+	want=$1
+	"$SHOAL" run --name "pre-$$" --bios none --kernel "$GUEST/park.elf" --mem 64M \
+		--mem-prealloc "$want" </dev/null >"$tmp/out" 2>"$tmp/err" &
+	spid=$!
+	res=0 i=0
+	while [ $i -lt 60 ]; do
+		sleep 0.05
+		i=$((i + 1))
+		mp=$(pgrep -P "$spid" -x shoal-mem) || continue
+		fd=$(ls -l "/proc/$mp/fd" 2>/dev/null | awk '/shoal-ram0/ {print $9; exit}')
+		[ -n "$fd" ] || continue
+		res=$(fincore -b -n -o RES "/proc/$mp/fd/$fd" 2>/dev/null | tr -d ' ')
+		[ "$want" = on ] && [ "${res:-0}" -eq 67108864 ] && break
+		[ "$want" = off ] && [ "${res:-0}" -gt 0 ] && [ $i -ge 10 ] && break
+	done
+	kill "$spid"
+	wait "$spid"
+	if [ "$want" = on ] && [ "${res:-0}" -ne 67108864 ]; then
+		ko "--mem-prealloc on faults all 64 MiB of guest RAM in" "resident ${res:-?} bytes"
+	elif [ "$want" = off ] && { [ "${res:-0}" -eq 0 ] || [ "$res" -ge 16777216 ]; }; then
+		ko "--mem-prealloc off leaves untouched guest RAM out" "resident ${res:-?} bytes"
+	else
+		ok "--mem-prealloc $want: $res of 67108864 bytes of guest RAM resident"
+	fi
+	if why=$(leftovers "pre-$$"); then
+		ko "--mem-prealloc $want: the VM stops cleanly" "$why"
+	fi
+}
+prealloc_test on
+prealloc_test off
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
