@@ -120,6 +120,10 @@ struct tx {
 	/* The guest register whose value the host's zero flag tells (the last
 	 * code emitted set it), or -1. */
 	int flags_reg;
+	/* rax holds guest register rax_reg (which has no host register) while
+	 * the code ends at rax_at: rput just stored it from rax. -1: none. */
+	int rax_reg;
+	uint32_t rax_at;
 	struct alloc al[JIT_REGION_BLOCKS];
 	uint8_t cls[JIT_REGION_BLOCKS]; /* block -> its allocation */
 	/* Emission order: block -> its place, and place -> block. An edge to
@@ -744,6 +748,11 @@ static int rget(struct tx *t, unsigned g, int scratch)
 {
 	if (g && t->host[g] >= 0)
 		return t->host[g];
+	if (g && (int)g == t->rax_reg && t->rax_at == t->b->len) { /* just stored from rax */
+		if (scratch != RAX)
+			x_mov(t->b, scratch, RAX);
+		return scratch;
+	}
 	if (g == 0)
 		x_alu(t->b, ALU_XOR, 0, scratch, scratch);
 	else
@@ -769,6 +778,10 @@ static void rput(struct tx *t, unsigned g, int r)
 			x_mov(t->b, t->host[g], r);
 	} else {
 		x_store64(t->b, RBX, OX(g), r);
+		if (r == RAX) {
+			t->rax_reg = (int)g;
+			t->rax_at = t->b->len;
+		}
 	}
 }
 
@@ -870,6 +883,7 @@ static void emit_tail(struct tx *t, unsigned c, int k)
 {
 	struct xbuf *b = t->b;
 	use_alloc(t, c);
+	t->rax_reg = -1;
 	if (k == TAIL_RELOAD) {
 		reload_volatile(t);
 		x_ret(b);
@@ -1176,6 +1190,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	struct xbuf *b = t->b;
 	use_alloc(t, c->cls);
 	t->unext = c->unext;
+	t->rax_reg = -1;
 	x_patch(b, c->from, b->len);
 	int addr = c->addr;
 	if (c->group == GROUP_LEADER) { /* its members take their own slow paths */
@@ -1528,17 +1543,31 @@ static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 }
 
 /* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
- * RV64GC code without Zba/Zbb extends a word, halfword or byte) as one
- * move with extension. Returns 0 when the pair is not one. */
+ * RV64GC code without Zba/Zbb extends a word, halfword or byte), or the
+ * same with slliw and srliw/sraiw (k = 16, 24), as one move with
+ * extension. Returns 0 when the pair is not one. */
 static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct rv_insn *d2)
 {
-	if (d->op != OP_SLLI || (d2->op != OP_SRLI && d2->op != OP_SRAI) || d->rd == 0 ||
-	    d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm ||
-	    (d->imm != 32 && d->imm != 48 && d->imm != 56))
+	if (d->rd == 0 || d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm)
 		return 0;
+	unsigned bits;
+	int sgn;
+	if (d->op == OP_SLLI && (d2->op == OP_SRLI || d2->op == OP_SRAI) &&
+	    (d->imm == 32 || d->imm == 48 || d->imm == 56)) {
+		bits = 64 - (unsigned)d->imm;
+		sgn = d2->op == OP_SRAI;
+	} else if (d->op == OP_SLLIW && (d2->op == OP_SRLIW || d2->op == OP_SRAIW) &&
+		   (d->imm == 16 || d->imm == 24)) {
+		/* the word forms: a half or a byte, extended to 32 and then 64 bits
+		 * (a zero-extended one is positive as a word) */
+		bits = 32 - (unsigned)d->imm;
+		sgn = d2->op == OP_SRAIW;
+	} else {
+		return 0;
+	}
 	int src = rget(t, d->rs1, RAX);
 	int dst = t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
-	x_extend(t->b, dst, src, 64 - (unsigned)d->imm, d2->op == OP_SRAI);
+	x_extend(t->b, dst, src, bits, sgn);
 	if (dst == RAX)
 		rput(t, d->rd, RAX);
 	return 1;
@@ -1759,6 +1788,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		use_alloc(&t, t.cls[k]);
 		t.label[k] = out->len;
 		t.flags_reg = -1;
+		t.rax_reg = -1; /* other paths come in here */
 		t.wv = t.wv_in[k];
 		t.unext = t.unext_in[k];
 		for (unsigned i = 0; i < bk->n; i++) {

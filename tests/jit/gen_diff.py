@@ -48,10 +48,15 @@ def mem_off(size):
 def insn(out, label_base, k, n):
     r = rnd.random()
     if r < 0.03:
-        # A zero or sign extension the RV64GC way (tier 1 makes it one move)
-        d, k = reg(True), rnd.choice([32, 48, 56])
-        out.append("slli %s, %s, %d" % (d, reg(), k))
-        out.append("%s %s, %s, %d" % (rnd.choice(["srli", "srai"]), d, d, k))
+        # A zero or sign extension the RV64GC way (tier 1 makes it one
+        # move), of the doubleword or of the word
+        d = reg(True)
+        if rnd.random() < 0.5:
+            k, w = rnd.choice([32, 48, 56]), ""
+        else:
+            k, w = rnd.choice([16, 24]), "w"
+        out.append("slli%s %s, %s, %d" % (w, d, reg(), k))
+        out.append("%s%s %s, %s, %d" % (rnd.choice(["srli", "srai"]), w, d, d, k))
     elif r < 0.35:
         out.append("%s %s, %s, %s" % (rnd.choice(R3), reg(True), reg(), reg()))
     elif r < 0.55:
