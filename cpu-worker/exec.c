@@ -227,6 +227,8 @@ static struct block *block_find(struct hart *h, uint64_t pc, struct block *seen,
 		return NULL;
 	}
 	uint64_t ppc = pa_page | (pc & 0xfff);
+	unsigned pb = epoch_page_bit(pc); /* what this finds is of the epoch */
+	h->epoch_pages[pb / 64] |= 1ull << (pb % 64);
 	if (seen && block_usable(h, seen, pc, ppc, page))
 		return seen;
 	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)
@@ -658,7 +660,7 @@ L_FENCE_I:
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	h->instret += b->n;
 	pc = IPC + i->len;
-	h->block_epoch++; /* blocks are checked against memory before they run again */
+	hart_new_block_epoch(h); /* blocks are checked against memory before they run again */
 	h->fence_epoch++;
 	goto dispatch;
 L_SFENCE_VMA:

@@ -254,6 +254,10 @@ struct hart {
 	uint64_t blocks_built;
 	uint32_t block_epoch; /* bumped by fence.i and by dropped address translations */
 	uint32_t fence_epoch; /* bumped by fence.i */
+	/* The virtual pages blocks were found on in this block epoch (a Bloom
+	 * filter, one bit per hash): an sfence.vma of a page not in it cannot
+	 * change what a jump cache holds, and starts no new epoch. */
+	uint64_t epoch_pages[64];
 
 	/* Tier 1 (cpu-worker/jit.c). Translated code runs with rbx = h and
 	 * reaches these by offset. jit_trap is set by a helper that took an
@@ -408,6 +412,20 @@ void jit_code_write(struct hart *h, uint64_t pa_page);
 /** After a fence.i: keeps the translation bound to `b` only if the guest
  * bytes it was made from are unchanged. */
 void jit_recheck(struct hart *h, struct block *b);
+/** The bit of `epoch_pages` for virtual address `va`'s page. */
+static inline unsigned epoch_page_bit(uint64_t va)
+{
+	uint64_t vpn = va >> 12;
+	return (unsigned)(vpn ^ (vpn >> 12) ^ (vpn >> 24)) & 4095;
+}
+/** Starts a new block epoch: every jump cache entry and block is checked
+ * again before it runs. */
+static inline void hart_new_block_epoch(struct hart *h)
+{
+	h->block_epoch++;
+	memset(h->epoch_pages, 0, sizeof(h->epoch_pages));
+}
+
 /** Empties every translated access's page cache (see struct jit_site). */
 static inline void jit_sites_flush(struct hart *h)
 {

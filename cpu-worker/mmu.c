@@ -35,7 +35,7 @@ static void tlb_clear(struct tlb *t)
 static void translations_dropped(struct hart *h)
 {
 	jit_sites_flush(h);
-	h->block_epoch++;
+	hart_new_block_epoch(h);
 }
 
 void mmu_init(struct hart *h)
@@ -90,7 +90,14 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 		for (unsigned v = 0; v < TLB_VICTIMS; v++)
 			entry_drop_page(&t->victim[v], page);
 	}
-	translations_dropped(h);
+	/* Linux fences each page whose mapping it fixes up (update_mmu_cache),
+	 * mostly data: a page no block of this epoch was found on leaves the
+	 * jump caches as they are. */
+	unsigned pb = epoch_page_bit(va);
+	if (h->epoch_pages[pb / 64] >> (pb % 64) & 1)
+		translations_dropped(h);
+	else
+		jit_sites_flush(h);
 }
 
 void mmu_update_ctx(struct hart *h)
