@@ -74,6 +74,7 @@ struct board {
 	uint32_t state;		/* enum board_state; first writer wins (CAS) */
 	int32_t exit_code;	/* valid when state == BOARD_SHUTDOWN */
 	uint32_t jit_epoch;	/* bumped by shoal when shoal-jit dies: vCPUs drop its cache */
+	uint32_t images_ready;	/* futex word, set by shoal once the boot images are in RAM */
 	uint64_t mtime_base_ns; /* CLOCK_MONOTONIC at mtime == 0 */
 	struct plic_state plic;
 	struct board_hart hart[];
@@ -93,6 +94,21 @@ static inline uint64_t board_mtime(const struct board *b)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return (ns - b->mtime_base_ns) / (1000000000ull / BOARD_TIMEBASE_HZ);
+}
+
+/** Marks the boot images as in RAM (shoal) and wakes the vCPUs waiting. */
+static inline void board_images_ready(struct board *b)
+{
+	__atomic_store_n(&b->images_ready, 1, __ATOMIC_RELEASE);
+	futex_wake(&b->images_ready, INT32_MAX);
+}
+
+/** Waits until shoal has put the boot images in RAM (a vCPU, before its
+ * first instruction: vCPUs are started while the images are copied). */
+static inline void board_wait_images(struct board *b)
+{
+	while (!__atomic_load_n(&b->images_ready, __ATOMIC_ACQUIRE))
+		futex_wait(&b->images_ready, 0, NULL);
 }
 
 /** Wakes hart record `t` from WFI (any process may call it). */

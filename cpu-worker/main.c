@@ -170,10 +170,11 @@ int main(int argc, char **argv)
 	h->tohost = tohost & ~7ull;
 	if (tohost == 1)
 		h->tohost = 1;
-	if (rom_path && load_rom(h, rom_path))
-		return 1;
 	if (jit_dir)
 		jit_init(h, jit_dir, (uint32_t)jit_threshold, (int)jit_sync);
+	board_wait_images(board); /* shoal copies them while the vCPUs start */
+	if (rom_path && load_rom(h, rom_path))
+		return 1;
 	h->pc = entry;
 	h->x[10] = hartid;
 	h->x[11] = dtb;

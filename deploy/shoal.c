@@ -509,9 +509,8 @@ static void fw_boot_load(const struct fw_boot *b, const struct guest_ram *ram)
 }
 
 /* Writes the boot ROM where the vCPUs read it (the run directory). */
-static int write_rom(const struct fw_boot *b, char *path, size_t len)
+static int write_rom(const struct fw_boot *b, const char *path)
 {
-	snprintf(path, len, "%s/bootrom.bin", vm.rundir);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -1160,20 +1159,24 @@ int main(int argc, char **argv)
 			die_cleanly(1);
 		}
 	}
-	/* The images go in while the devices and shoal-jit start up. */
+	snprintf(boot.entry, sizeof(boot.entry), "0x%llx",
+		 (unsigned long long)(boot.firmware ? BOOT_ROM_BASE : boot.img.entry));
+	snprintf(boot.tohost, sizeof(boot.tohost), "0x%llx",
+		 (unsigned long long)(boot.img.tohost ? boot.img.tohost : 1));
+	if (boot.firmware)
+		snprintf(boot.rompath, sizeof(boot.rompath), "%s/bootrom.bin", vm.rundir);
+	spawn_cpus();
+	/* The images go in while the devices, shoal-jit and the vCPUs start
+	 * up; the vCPUs wait for them before their first instruction. */
 	load_images();
 	if (boot.firmware) {
-		r = write_rom(&boot.fwb, boot.rompath, sizeof(boot.rompath));
+		r = write_rom(&boot.fwb, boot.rompath);
 		if (r) {
 			log_err("cannot write the boot ROM in %s: %s", vm.rundir, strerror(-r));
 			die_cleanly(1);
 		}
 	}
-	snprintf(boot.entry, sizeof(boot.entry), "0x%llx",
-		 (unsigned long long)(boot.firmware ? BOOT_ROM_BASE : boot.img.entry));
-	snprintf(boot.tohost, sizeof(boot.tohost), "0x%llx",
-		 (unsigned long long)(boot.img.tohost ? boot.img.tohost : 1));
-	spawn_cpus();
+	board_images_ready(vm.board);
 
 	/* Supervise. */
 	for (;;) {
