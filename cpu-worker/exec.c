@@ -26,14 +26,17 @@
 
 void hart_flush_blocks(struct hart *h)
 {
-	h->flushes++;
+	/* The first time the tables are still all zero (the hart is static):
+	 * writing them would make ~1.5 MiB resident in a vCPU that may
+	 * never run much (a zeroed chain-stub entry is empty, as the block
+	 * epoch is never 0). */
+	if (h->flushes++) {
+		memset(h->bhash, 0, sizeof(h->bhash));
+		memset(h->jc, 0, sizeof(h->jc));
+		memset(h->jit_jc, 0, sizeof(h->jit_jc));
+	}
 	h->arena_used = 0;
-	memset(h->bhash, 0, sizeof(h->bhash));
-	memset(h->jc, 0, sizeof(h->jc));
 	h->jcur = h->jc[h->ictx];
-	for (unsigned c = 0; c < MMU_CTX_COUNT; c++)
-		for (unsigned j = 0; j < 1u << JJ_BITS; j++)
-			h->jit_jc[c][j].pc = 1;
 	h->jit_jcur = h->jit_jc[h->ictx];
 }
 
@@ -242,6 +245,7 @@ static void hart_init_cache(struct hart *h)
 	if (h->arena)
 		return;
 	h->arena_size = ARENA_SIZE;
+	h->block_epoch = 1; /* never 0: see hart_flush_blocks */
 	h->arena =
 	    mmap(NULL, h->arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->arena == MAP_FAILED) {

@@ -158,7 +158,8 @@ struct block {
 /** A jump cache entry of translated code, which the chain stub reads on
  * its own (one cache line, no block behind it): the translation at offset
  * `code` of this vCPU's code mapping runs virtual `pc`; it holds while
- * h->block_epoch is `epoch`. `pc` 1 (never a pc) marks an empty entry. */
+ * h->block_epoch is `epoch`. An entry never written is all zero, which
+ * no block epoch (never 0) matches. */
 struct jit_jc {
 	uint64_t pc;
 	uint32_t epoch;
@@ -422,7 +423,8 @@ static inline unsigned epoch_page_bit(uint64_t va)
  * again before it runs. */
 static inline void hart_new_block_epoch(struct hart *h)
 {
-	h->block_epoch++;
+	if (++h->block_epoch == 0) /* 0 would match never-written jump cache entries */
+		h->block_epoch = 1;
 	memset(h->epoch_pages, 0, sizeof(h->epoch_pages));
 }
 

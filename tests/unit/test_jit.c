@@ -423,6 +423,17 @@ static void test_chain(void **state)
 	assert_int_equal(enter_at(4096, VPC), vpc2);
 	assert_int_equal(h->x[5], 0);
 	e->pc = 1;
+
+	/* A slot never written is all zero: a jump to pc 0 must not take it
+	 * for a translation at code offset 0 (the block epoch is never 0). */
+	struct jit_jc *z = &h->jit_jcur[0];
+	*z = (struct jit_jc){0};
+	h->block_epoch = 1;
+	fresh_hart(0x80004000);
+	h->x[6] = 0;
+	assert_int_equal(enter_at(4096, VPC), 0);
+	assert_int_equal(h->instret, 1);
+	z->pc = 1;
 	h->jit_rx = NULL;
 }
 
