@@ -1262,6 +1262,13 @@ int main(int argc, char **argv)
 					what, DEV_RESTART_MAX, DEV_RESTART_WINDOW_S);
 				continue;
 			}
+			if (strcmp(c->role, "dev") == 0 && state == BOARD_SHUTDOWN) {
+				/* The guest is powering off: the vCPUs' clean exit
+				 * ends the VM with its status, which a device dying
+				 * now must not turn into a failure. */
+				log_info("%s while the guest powers off", what);
+				continue;
+			}
 			if (strcmp(c->role, "dev") == 0 && state == BOARD_RUNNING) {
 				if (restart_child(c) == 0) {
 					log_info("%s; restarted it as pid %d (restart %u)", what,

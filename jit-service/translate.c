@@ -46,8 +46,9 @@ static const int cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
 #define NCACHE 8
 #define NSAVED 4
 
-/* A slow path emitted after the region's blocks: the TLB look-up that
- * refills the access's site, else the helper. */
+/* A slow path emitted after the region's blocks: for an access with a
+ * site or in a group, the TLB look-up of its own bytes (which refills the
+ * site); else, or when that misses, the helper through a region tail. */
 struct cold {
 	uint32_t from; /* the jne to patch */
 	uint32_t mid;  /* the access, rax = the addend */
