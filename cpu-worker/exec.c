@@ -202,6 +202,8 @@ static int block_usable(struct hart *h, struct block *b, uint64_t pc, uint64_t p
 		return 0;
 	if (likely(b->epoch == h->block_epoch))
 		return 1;
+	if ((pc & 0xfff) == 0xffe && b->ins[0].len == 4)
+		return 0; /* crosses a page: its second half's translation may be new */
 	if (b->fence_epoch == h->fence_epoch) { /* only translations changed */
 		b->epoch = h->block_epoch;
 		return 1;
@@ -217,6 +219,13 @@ static int block_usable(struct hart *h, struct block *b, uint64_t pc, uint64_t p
 	return 1;
 }
 
+/* Puts virtual address `va`'s page in h->epoch_pages. */
+static void note_fetch_page(struct hart *h, uint64_t va)
+{
+	unsigned pb = epoch_page_bit(va);
+	h->epoch_pages[pb / 64] |= 1ull << (pb % 64);
+}
+
 /* The block for virtual `pc` in the current fetch context, or NULL with the
  * fetch exception in `*cause`. `seen` is the jump cache's block for `pc`
  * (or NULL): after a fence.i it is usually still good. */
@@ -230,8 +239,11 @@ static struct block *block_find(struct hart *h, uint64_t pc, struct block *seen,
 		return NULL;
 	}
 	uint64_t ppc = pa_page | (pc & 0xfff);
-	unsigned pb = epoch_page_bit(pc); /* what this finds is of the epoch */
-	h->epoch_pages[pb / 64] |= 1ull << (pb % 64);
+	/* What this finds is of the epoch: its page, and the next one when an
+	 * instruction at offset 0xffe may cross into it. */
+	note_fetch_page(h, pc);
+	if ((pc & 0xfff) == 0xffe)
+		note_fetch_page(h, pc + 2);
 	if (seen && block_usable(h, seen, pc, ppc, page))
 		return seen;
 	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)

@@ -32,6 +32,7 @@ static uint64_t l0[512] __attribute__((aligned(4096)));
 static uint64_t l0_hidden[512] __attribute__((aligned(4096))); /* PMP: no S access */
 static uint64_t l0_ro[512] __attribute__((aligned(4096)));     /* PMP: read-only for S */
 static uint8_t pages[16][4096] __attribute__((aligned(4096)));
+static uint8_t xpages[3][4096] __attribute__((aligned(4096))); /* code written at run time */
 static uint8_t superpage[2u << 20] __attribute__((aligned(2u << 20)));
 static uint8_t mstack[4096] __attribute__((aligned(16)));
 
@@ -316,6 +317,30 @@ static void s_main(void)
 		EXPECT_FAULT(15, VA(0) + 8, 64);
 		CHECK(((volatile uint64_t *)pages[7])[1] == 0, 65);
 	}
+	/* 19: a 4-byte instruction across two pages (addi a0, a0, 1 at
+	 * VA(13) + 0xffe, then ret); remapping only the second page, to one
+	 * holding the upper half of addi a0, a0, 2, and fencing only that
+	 * page must run the new instruction */
+	xpages[0][4094] = 0x13;
+	xpages[0][4095] = 0x05; /* 0x0513: addi a0, a0, imm (low half) */
+	xpages[1][0] = 0x15;
+	xpages[1][1] = 0x00; /* imm 1 */
+	xpages[2][0] = 0x25;
+	xpages[2][1] = 0x00; /* imm 2 */
+	for (int k = 1; k <= 2; k++) {
+		xpages[k][2] = 0x82;
+		xpages[k][3] = 0x80; /* c.jr ra */
+	}
+	__asm__ volatile("fence.i" ::: "memory");
+	l0[13] = PTE((uint64_t)xpages[0], PTE_V | PTE_R | PTE_X | PTE_A);
+	l0[14] = PTE((uint64_t)xpages[1], PTE_V | PTE_R | PTE_X | PTE_A);
+	__asm__ volatile("sfence.vma" ::: "memory");
+	uint64_t (*cross)(uint64_t) = (uint64_t(*)(uint64_t))(VA(13) + 4094);
+	for (int k = 0; k < 50; k++)
+		CHECK(cross(10) == 11, 68);
+	l0[14] = PTE((uint64_t)xpages[2], PTE_V | PTE_R | PTE_X | PTE_A);
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(14)) : "memory");
+	CHECK(cross(10) == 12, 69);
 	/* 11: a non-canonical address */
 	probe_ld(1ul << 38);
 	EXPECT_FAULT(13, 1ul << 38, 36);
