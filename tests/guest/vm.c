@@ -383,7 +383,10 @@ static void s_main(void)
 	guest_exit(0);
 }
 
-int main(uint64_t hartid)
+/* Aligned: after the page-aligned user code, main once began at 0x...ffe
+ * with an instruction crossing a page, and QEMU 7.2 (the cross-check
+ * above) aborts on that (translator_access: phys_page != -1). */
+__attribute__((aligned(8))) int main(uint64_t hartid)
 {
 	if (hartid != 0)
 		guest_park();
