@@ -58,7 +58,9 @@ class Guest:
 def killer_for(shoal_pid, device, rnd, kills, stop, count):
     """SIGKILLs shoal-dev DEVICE at random moments until `kills` in all."""
     while count[0] < kills and not stop.is_set():
-        time.sleep(rnd.uniform(0.1, 0.4))
+        # Short enough that several land in each transfer: with the guest
+        # faster, 0.1-0.4 s left some runs at the floor (5 kills).
+        time.sleep(rnd.uniform(0.05, 0.2))
         out = subprocess.run(["pgrep", "-P", str(shoal_pid), "-f",
                               "shoal-dev.*--name %s " % device],
                              capture_output=True, text=True).stdout.split()
