@@ -219,13 +219,6 @@ static int block_usable(struct hart *h, struct block *b, uint64_t pc, uint64_t p
 	return 1;
 }
 
-/* Puts virtual address `va`'s page in h->epoch_pages. */
-static void note_fetch_page(struct hart *h, uint64_t va)
-{
-	unsigned pb = epoch_page_bit(va);
-	h->epoch_pages[pb / 64] |= 1ull << (pb % 64);
-}
-
 /* The block for virtual `pc` in the current fetch context, or NULL with the
  * fetch exception in `*cause`. `seen` is the jump cache's block for `pc`
  * (or NULL): after a fence.i it is usually still good. */
@@ -241,9 +234,9 @@ static struct block *block_find(struct hart *h, uint64_t pc, struct block *seen,
 	uint64_t ppc = pa_page | (pc & 0xfff);
 	/* What this finds is of the epoch: its page, and the next one when an
 	 * instruction at offset 0xffe may cross into it. */
-	note_fetch_page(h, pc);
+	epoch_page_note(h, pc);
 	if ((pc & 0xfff) == 0xffe)
-		note_fetch_page(h, pc + 2);
+		epoch_page_note(h, pc + 2);
 	if (seen && block_usable(h, seen, pc, ppc, page))
 		return seen;
 	for (struct block *b = h->bhash[bhash_idx(ppc)]; b; b = b->hnext)

@@ -419,6 +419,18 @@ static inline unsigned epoch_page_bit(uint64_t va)
 	uint64_t vpn = va >> 12;
 	return (unsigned)(vpn ^ (vpn >> 12) ^ (vpn >> 24)) & 4095;
 }
+/** Puts virtual address `va`'s page in h->epoch_pages. */
+static inline void epoch_page_note(struct hart *h, uint64_t va)
+{
+	unsigned pb = epoch_page_bit(va);
+	h->epoch_pages[pb / 64] |= 1ull << (pb % 64);
+}
+/** Whether `va`'s page may be in h->epoch_pages (a Bloom filter). */
+static inline int epoch_page_noted(const struct hart *h, uint64_t va)
+{
+	unsigned pb = epoch_page_bit(va);
+	return (h->epoch_pages[pb / 64] >> (pb % 64)) & 1;
+}
 /** Starts a new block epoch: every jump cache entry and block is checked
  * again before it runs. */
 static inline void hart_new_block_epoch(struct hart *h)

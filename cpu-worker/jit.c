@@ -102,9 +102,9 @@ static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 }
 
 /* A CSR instruction whose bits are `raw`, with source value `src` (rs1's
- * or the immediate); info's low byte: the OP_*, bit 16: it writes. Returns
- * the old value for rd. instret is h->instret plus the instructions of
- * its block before it, as the interpreter has it. */
+ * or the immediate); info's low byte: the OP_*, JH_INFO_WRITES: it writes.
+ * Returns the old value for rd. instret is h->instret plus the
+ * instructions of its block before it, as the interpreter has it. */
 static uint64_t jh_csr(struct hart *h, uint64_t src, uint64_t raw, uint64_t info)
 {
 	jh_at(h, info);

@@ -93,8 +93,7 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 	/* Linux fences each page whose mapping it fixes up (update_mmu_cache),
 	 * mostly data: a page no block of this epoch was found on leaves the
 	 * jump caches as they are. */
-	unsigned pb = epoch_page_bit(va);
-	if (h->epoch_pages[pb / 64] >> (pb % 64) & 1)
+	if (epoch_page_noted(h, va))
 		translations_dropped(h);
 	else
 		jit_sites_flush(h);

@@ -8,8 +8,9 @@
  *
  * Listens on ipc://RUNDIR/jit.sock (PULL, compile requests when the ring
  * in the cache is full) and RUNDIR/jit-fd.sock (hands the cache's fd and
- * the kick eventfd to local peers of the same user). Exits with status 3 when the code part is
- * full: shoal then starts a new instance with an empty cache. */
+ * the kick eventfd to local peers of the same user). Exits with status 3
+ * when the code part is full: shoal then starts a new instance with an
+ * empty cache. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>

@@ -489,10 +489,8 @@ static void find_groups(struct tx *t)
 					g->store = d->op >= OP_SB;
 				}
 			}
-			uint32_t rd, wr;
-			insn_regs(d, &rd, &wr);
-			for (unsigned s = 0; s < JIT_GROUPS; s++)
-				if (open[s].base >= 0 && ((wr >> open[s].base) & 1))
+			for (unsigned s = 0; s < JIT_GROUPS; s++) /* wf: see w_fact */
+				if (open[s].base >= 0 && ((t->wf[i].wr >> open[s].base) & 1))
 					close_group(t, &open[s]);
 		}
 		for (unsigned s = 0; s < JIT_GROUPS; s++)
@@ -1149,16 +1147,8 @@ static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct acc
 static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
-	unsigned size = 1;
-	int sgn = 0;
-	switch (d->op) {
-	case OP_LB: sgn = 1; break;
-	case OP_LH: sgn = 1; /* fallthrough */
-	case OP_LHU: size = 2; break;
-	case OP_LW: sgn = 1; /* fallthrough */
-	case OP_LWU: size = 4; break;
-	case OP_LD: size = 8; break;
-	}
+	unsigned size = access_size(d->op);
+	int sgn = d->op == OP_LB || d->op == OP_LH || d->op == OP_LW;
 	struct access ac;
 	uint32_t miss = emit_fast_path(t, d, size, 0, &ac);
 	uint32_t mid = b->len;
@@ -1175,7 +1165,7 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
-	unsigned size = d->op == OP_SB ? 1 : d->op == OP_SH ? 2 : d->op == OP_SW ? 4 : 8;
+	unsigned size = access_size(d->op);
 	struct access ac;
 	uint32_t miss = emit_fast_path(t, d, size, 1, &ac);
 	uint32_t mid = b->len;
