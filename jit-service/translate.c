@@ -65,6 +65,7 @@ struct cold {
 	int32_t disp;
 	uint32_t unext; /* registers to extend before the helper sees them */
 	uint32_t info;
+	uint32_t pend; /* t->pend at the access */
 };
 
 /* A jump to a block of the region, patched once every block is placed. */
@@ -154,6 +155,12 @@ struct tx {
 	uint32_t wv, unext;
 	uint32_t succ[JIT_REGION_BLOCKS];  /* per block, the blocks it goes on to */
 	uint8_t ifskip[JIT_REGION_BLOCKS]; /* per block, if_skipped() */
+	/* Retired instructions not yet in rdi (see count_insns): t->pend at
+	 * the code being emitted, pend_in at each block's start; `carry`:
+	 * the blocks whose edges hand their count on instead of adding it. */
+	unsigned pend;
+	unsigned pend_in[JIT_REGION_BLOCKS];
+	uint8_t carry[JIT_REGION_BLOCKS];
 	/* Not zeroed before a region: filled for every instruction first. */
 	struct wfact wf[JIT_TR_INSNS];
 	struct group grp[JIT_TR_INSNS];
@@ -524,6 +531,26 @@ static void place_blocks(struct tx *t)
 	}
 }
 
+/* The blocks that hand their count on (see count_insns): each region
+ * block it goes on to is placed after it and has no other way in (the
+ * entry is one into block 0). An if-converted block does not: the block
+ * it skips goes to the same place. */
+static void find_carry(struct tx *t)
+{
+	unsigned nb = t->tr->nblocks, preds[JIT_REGION_BLOCKS] = {1};
+	for (unsigned k = 0; k < nb; k++)
+		for (uint32_t m = t->succ[k]; m; m &= m - 1)
+			preds[__builtin_ctz(m)]++;
+	for (unsigned k = 0; k < nb; k++) {
+		int ok = !t->ifskip[k];
+		for (uint32_t m = t->succ[k]; m && ok; m &= m - 1) {
+			unsigned s = (unsigned)__builtin_ctz(m);
+			ok = preds[s] == 1 && t->pos[s] > t->pos[k];
+		}
+		t->carry[k] = (uint8_t)ok;
+	}
+}
+
 /* Lazy sign extension. A W instruction (addw, mulw, ...) leaves a word
  * that RV64 sign-extends to 64 bits: a movsxd after the 32-bit host
  * operation. Many such results are read only by other W instructions,
@@ -838,11 +865,25 @@ static void sync_instret(struct tx *t)
 	x_op_m(t->b, 1, 0x01, R_IC, RBX, -1, O_INSTRET); /* add [h->instret], rdi */
 }
 
-/* Counts `n` more retired instructions (keeps the flags). */
+/* Counts `n` more retired instructions (keeps the flags).
+ *
+ * Counts are added on a region's edges, and a block whose successors in
+ * the region have no other way in hands its count on to them instead
+ * (t->pend, see find_carry): a chain of branchy blocks then adds once,
+ * at its end, rather than once a block. Whatever reads rdi first adds
+ * what is pending: an edge leaving the region or closing a loop, a
+ * helper call. */
 static void count_insns(struct tx *t, unsigned n)
 {
 	if (n)
 		x_lea(t->b, R_IC, R_IC, (int32_t)n);
+}
+
+/* Adds what is pending to rdi: nothing is pending after. */
+static void count_pending(struct tx *t)
+{
+	count_insns(t, t->pend);
+	t->pend = 0;
 }
 
 static void to_tail(struct tx *t, int tail, int call)
@@ -864,6 +905,7 @@ static void emit_leave(struct tx *t)
 /* Before a helper call: h->x and h->instret exact (rdi is free after). */
 static void emit_save(struct tx *t)
 {
+	count_pending(t);
 	if (t->written)
 		to_tail(t, TAIL_SAVE, 1);
 	else
@@ -946,6 +988,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
 {
 	struct xbuf *b = t->b;
 	int to = find_blk(t->tr, off);
+	n += t->pend;
 	if (to < 0) {
 		count_insns(t, n);
 		emit_pc(b, RAX, rel(t, off));
@@ -968,7 +1011,10 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
 		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
-	count_insns(t, n);
+	if (t->carry[from])
+		t->pend_in[to] = n; /* its only way in */
+	else
+		count_insns(t, n);
 	if (!same)
 		emit_switch(t, c);
 	if (t->pos[to] != t->pos[from] + 1 || !may_fall)
@@ -984,9 +1030,14 @@ static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t 
 	int to = find_blk(t->tr, off);
 	if (to >= 0 && t->pos[to] > t->pos[from] &&
 	    same_alloc(t, t->cls[to])) { /* forward, nothing to move: one jcc */
-		count_insns(t, n);	 /* lea keeps the flags */
+		if (t->carry[from]) {
+			t->pend_in[to] = t->pend + n;
+		} else {
+			count_insns(t, t->pend + n); /* lea keeps the flags */
+			t->pend = n = 0;
+		}
 		jump_to_blk(t, x_jcc(t->b, cc), to);
-		emit_edge(t, from, next, 1, 0);
+		emit_edge(t, from, next, 1, n);
 		return;
 	}
 	uint32_t skip = x_jcc(t->b, cc ^ 1); /* the inverse condition */
@@ -1142,6 +1193,7 @@ static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct acc
 	c->rs2 = d->rs2;
 	c->unext = t->unext;
 	c->info = info;
+	c->pend = t->pend;
 }
 
 static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
@@ -1211,7 +1263,12 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	if (c->store)
 		rget_into(t, c->rs2, RDX);
 	x_mov_imm(b, c->store ? RCX : RDX, c->info);
+	/* The tail adds rdi to h->instret and starts it again: what pends
+	 * at the access goes in with it, and out of rdi after. */
+	count_insns(t, c->pend);
 	to_tail(t, c->store ? TAIL_STORE : TAIL_LOAD, 1);
+	if (c->pend)
+		x_lea(b, R_IC, R_IC, -(int32_t)c->pend);
 	if (!c->store)
 		rput(t, c->rd, RAX);
 	x_patch(b, x_jmp(b), c->back);
@@ -1238,7 +1295,7 @@ static void emit_csr(struct tx *t, const struct rv_insn *d, unsigned idx, unsign
 	emit_helper_call(t, JH_CSR, 1);
 	rput(t, d->rd, RAX);
 	w_step(t, (unsigned)(d - t->tr->ins), &t->wv, &t->unext); /* before the tail's settle */
-	count_insns(t, n);
+	count_insns(t, n); /* nothing pends after the helper */
 	emit_pc(b, RAX, rel(t, (int64_t)off + d->len));
 	to_tail(t, TAIL_POLL, 0);
 }
@@ -1624,7 +1681,7 @@ static void emit_jump(struct tx *t, unsigned k, const struct rv_insn *d, unsigne
 			rput(t, d->rd, RCX);
 		}
 		if (d->op == OP_JALR) {
-			count_insns(t, n);
+			count_insns(t, t->pend + n);
 			emit_leave(t);
 		} else {
 			emit_edge(t, k, target, 1, n);
@@ -1772,6 +1829,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	find_groups(&t);
 	find_lazy_ext(&t);
 	place_blocks(&t);
+	find_carry(&t);
 	reset_instret(out);
 	for (unsigned p = 0; p < tr->nblocks; p++) {
 		unsigned k = t.order[p];
@@ -1782,6 +1840,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		t.rax_reg = -1; /* other paths come in here */
 		t.wv = t.wv_in[k];
 		t.unext = t.unext_in[k];
+		t.pend = t.pend_in[k];
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
 			unsigned off = tr->ins_off[bk->first + i];

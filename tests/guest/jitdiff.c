@@ -9,6 +9,7 @@
 extern void run_case(uint64_t n, uint64_t *regs, uint8_t *buf);
 extern const uint64_t diff_ncases;
 volatile uint64_t diff_trapsum;
+volatile uint64_t diff_case_instret; /* minstret as the running case started */
 
 static uint8_t buf[8192] __attribute__((aligned(4096)));
 static uint64_t regs[32];

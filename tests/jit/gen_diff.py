@@ -4,8 +4,9 @@ regs, buf)` runs random case n, a straight-line or looping mix of RV64GC
 integer instructions (ALU, M, LR/SC and AMOs, CSR accesses, loads and stores around a page boundary of
 `buf`, misaligned ones, accesses that fault, forward branches, counted
 loops, some nested, loops of word arithmetic), starting from and ending in the register file at `regs`. Faults go
-to diff_trap, which folds mcause/mtval/mepc into diff_trapsum and skips the
-instruction. x2 (sp), x3, x4 (trap handler) and x8 (buffer) are reserved.
+to diff_trap, which folds mcause/mtval/mepc and the instructions retired
+since the case started (instret is exact at a fault) into diff_trapsum and
+skips the instruction. x2 (sp), x3, x4 (trap handler) and x8 (buffer) are reserved.
 
 usage: gen_diff.py SEED NCASES > cases.S"""
 import random
@@ -246,7 +247,10 @@ run_case:
 	la t1, case_table
 	add t0, t0, t1
 	ld gp, 0(t0)
-	mv tp, a1""" % (seed, ncases))
+	mv tp, a1
+	csrr t0, minstret
+	la t1, diff_case_instret
+	sd t0, 0(t1)""" % (seed, ncases))
 for r in [1] + list(range(5, 8)) + list(range(9, 32)):
     print("\tld x%d, %d(tp)" % (r, 8 * r))
 print("\tjr gp")
@@ -300,6 +304,11 @@ diff_trap:
 	add tp, tp, t0
 	csrr t0, mtval
 	add tp, tp, t0
+	csrr t0, minstret
+	add tp, tp, t0
+	la t0, diff_case_instret
+	ld t0, 0(t0)
+	sub tp, tp, t0
 	sd tp, 0(gp)
 	ld t0, 0(sp)
 	addi sp, sp, 16
