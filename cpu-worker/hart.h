@@ -168,7 +168,7 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 14u
+#define JIT_ABI_VERSION 15u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -264,6 +264,10 @@ struct hart {
 	 * reaches these by offset. jit_trap is set by a helper that took an
 	 * exception (h->pc is then the trap vector). */
 	uint8_t jit_trap;
+	/* Set by the CSR helper when what the instruction did needs C before
+	 * the next one (a new block epoch, an interrupt to take); translated
+	 * code goes on after a CSR write only while it is 0. */
+	uint8_t jit_leave;
 	uint8_t jit_on;
 	uint8_t jit_sync;    /* --jit-sync: wait for translations (differential tests) */
 	uint8_t jit_waiting; /* in that wait: look-ups are not counted */

@@ -109,10 +109,17 @@ static uint64_t jh_csr(struct hart *h, uint64_t src, uint64_t raw, uint64_t info
 {
 	jh_at(h, info);
 	uint64_t old = 0;
+	uint32_t epoch = h->block_epoch;
+	unsigned priv = h->priv;
 	int e = csr_op(h, info & 0xff, (unsigned)(raw >> 20), src, !!(info & JH_INFO_WRITES), 1,
 		       &old, h->instret + JH_INFO_INDEX(info));
 	if (e)
 		jh_fault(h, e, raw, info);
+	/* A write that dropped translations (satp, PMP, MXR) or made an
+	 * interrupt takeable (SIE, sie, stimecmp) goes back to C; the rest of
+	 * the region stays valid (the data context is looked up at each
+	 * access). */
+	h->jit_leave = h->block_epoch != epoch || h->priv != priv || hart_pending_irq(h) >= 0;
 	return old;
 }
 

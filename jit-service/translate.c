@@ -19,6 +19,7 @@
 #define O_INSTRET ((int32_t)offsetof(struct hart, instret))
 #define O_POLL ((int32_t)offsetof(struct hart, poll_count))
 #define O_TRAP ((int32_t)offsetof(struct hart, jit_trap))
+#define O_LEAVE ((int32_t)offsetof(struct hart, jit_leave))
 #define O_PC ((int32_t)offsetof(struct hart, pc))
 #define O_DTLB ((int32_t)offsetof(struct hart, dtlb))
 #define O_JJCUR ((int32_t)offsetof(struct hart, jit_jcur))
@@ -254,7 +255,8 @@ static void blk_succs(const struct jit_tr *tr, unsigned k, int *to, int *next)
 	const struct rv_insn *last = &tr->ins[bk->first + bk->n - 1];
 	int64_t tgt = (int64_t)tr->ins_off[bk->first + bk->n - 1] + last->imm;
 	*to = bk->jump && last->op != OP_JALR && !is_csr(last->op) ? find_blk(tr, tgt) : -1;
-	*next = !bk->jump || is_branch(last->op) ? find_blk(tr, bk->end_off) : -1;
+	*next =
+	    !bk->jump || is_branch(last->op) || is_csr(last->op) ? find_blk(tr, bk->end_off) : -1;
 }
 
 /* Gives the most used registers of each loop of the region (and of the
@@ -524,10 +526,10 @@ static void place_blocks(struct tx *t)
 		int to, next;
 		blk_succs(tr, (unsigned)k, &to, &next);
 		/* a jal's code falls into its target, and an if-converted
-		 * branch's; a jalr's into nothing */
-		k = (bk->jump && !is_branch(tr->ins[bk->first + bk->n - 1].op)) || t->ifskip[k]
-			? to
-			: next;
+		 * branch's; a jalr's into nothing; a CSR instruction's and a
+		 * branch's into the next */
+		unsigned last = tr->ins[bk->first + bk->n - 1].op;
+		k = (bk->jump && !is_branch(last) && !is_csr(last)) || t->ifskip[k] ? to : next;
 	}
 }
 
@@ -1274,12 +1276,13 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	x_patch(b, x_jmp(b), c->back);
 }
 
-/* A CSR instruction, the last of its block (whose `n` instructions are
- * not counted yet): csr_op through a helper with h->x exact, then out to C
- * at the next instruction, which polls interrupts (a write may have
- * enabled one) and finds what runs next in the mode the write may have
- * changed (privilege, paging, FS). */
-static void emit_csr(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off, unsigned n)
+/* A CSR instruction, the last of block `k` (whose `n` instructions are
+ * not counted yet): csr_op through a helper with h->x exact, then on to
+ * the next instruction. A write goes there through C when the helper says
+ * so (h->jit_leave): C takes the interrupt it made takeable, or finds
+ * what runs next after translations were dropped. */
+static void emit_csr(struct tx *t, unsigned k, const struct rv_insn *d, unsigned idx, unsigned off,
+		     unsigned n)
 {
 	struct xbuf *b = t->b;
 	unsigned op = d->op;
@@ -1295,9 +1298,16 @@ static void emit_csr(struct tx *t, const struct rv_insn *d, unsigned idx, unsign
 	emit_helper_call(t, JH_CSR, 1);
 	rput(t, d->rd, RAX);
 	w_step(t, (unsigned)(d - t->tr->ins), &t->wv, &t->unext); /* before the tail's settle */
-	count_insns(t, n); /* nothing pends after the helper */
-	emit_pc(b, RAX, rel(t, (int64_t)off + d->len));
-	to_tail(t, TAIL_POLL, 0);
+	int64_t next = (int64_t)off + d->len;
+	if (writes) {
+		x_cmp_m8i(b, RBX, O_LEAVE, 0);
+		uint32_t stay = x_jcc(b, CC_E);
+		count_insns(t, n); /* nothing pends after the helper */
+		emit_pc(b, RAX, rel(t, next));
+		to_tail(t, TAIL_POLL, 0);
+		x_patch(b, stay, b->len);
+	}
+	emit_edge(t, k, next, 1, n);
 }
 
 /* LR, SC and AMOs: a helper call (amo_exec), with h->x exact. */
@@ -1733,8 +1743,10 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr)
 			tr->ins_off[tr->ninsns++] = (uint16_t)off;
 			n++;
 			off += d->len;
-			if (is_csr(d->op)) { /* leaves the region (emit_csr) */
+			if (is_csr(d->op)) { /* ends its block (emit_csr) */
 				bk->jump = 1;
+				if (nq < 2 * JIT_REGION_BLOCKS)
+					queue[nq++] = off;
 				break;
 			}
 			if (rv_op_is_jump(d->op)) {
@@ -1861,7 +1873,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 			} else if (d->op >= OP_LR_W && d->op <= OP_AMOMAXU_D) {
 				emit_amo(&t, d, i, off);
 			} else if (is_csr(d->op)) { /* the last: it steps wv itself */
-				emit_csr(&t, d, i, off, bk->n);
+				emit_csr(&t, k, d, i, off, bk->n);
 				continue;
 			} else if (d->op == OP_FENCE) {
 				x_mfence(out);

@@ -127,15 +127,20 @@ test_17: li TESTNUM, 17
 	csrr a4, mip
 	andi a4, a4, 8
 	bnez a4, fail
-	/* a machine software interrupt is taken when MIE is set */
+	/* a machine software interrupt is taken when MIE is set, before the
+	 * instruction after the write */
 test_18: li TESTNUM, 18
 	li s10, 0x8000000000000003
 	la s11, 6f
 	li t1, 1
 	sw t1, 0(t0)
 	csrsi mstatus, 8
-7:	j 7b
+7:	nop
+	nop
+8:	j 8b
 6:	bnez s10, fail
+	la t2, 7b                               /* mepc: the instruction after the write */
+	bne s8, t2, fail
 	sw zero, 0(t0)
 	csrci mstatus, 8
 	/* a timer interrupt: mtimecmp a little after now; WFI sleeps until it */
