@@ -346,7 +346,7 @@ found:
 }
 
 run_translated : {
-	/* From now on the chain stub finds this translation without C. */
+	/* From now on the regions' chains find this translation without C. */
 	struct jit_jc *jj = &h->jit_jcur[(pc >> 1) & ((1u << JJ_BITS) - 1)];
 	jj->pc = pc;
 	jj->epoch = h->block_epoch;

@@ -155,7 +155,7 @@ struct block {
 	struct pinsn ins[];
 };
 
-/** A jump cache entry of translated code, which the chain stub reads on
+/** A jump cache entry of translated code, which a region's chain reads on
  * its own (one cache line, no block behind it): the translation at offset
  * `code` of this vCPU's code mapping runs virtual `pc`; it holds while
  * h->block_epoch is `epoch`. An entry never written is all zero, which
@@ -192,7 +192,7 @@ enum {
 #define JH_INFO_PC_OFF(info) ((int64_t)(int16_t)((info) >> 16))
 
 #define JC_BITS 14
-#define JJ_BITS 14 /* the chain stub's jump caches: 256 KiB per fetch context */
+#define JJ_BITS 14 /* the chains' jump caches: 256 KiB per fetch context */
 #define BH_BITS 14
 
 /** One hart's architectural state and its private caches, owned by the
@@ -293,7 +293,7 @@ struct hart {
 	struct {
 		uint64_t d, m;
 	} jit_dsite[JIT_SITES];
-	/* The chain stub's jump caches, one per fetch context like jc[]; an
+	/* The chains' jump caches, one per fetch context like jc[]; an
 	 * entry is written when C code enters a translation, so only
 	 * translations this hart checked are ever chained to. */
 	const uint8_t *jit_rx;	 /* the code mapping, NULL when unmapped */

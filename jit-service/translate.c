@@ -169,7 +169,7 @@ struct tx {
 
 /* Code every region has once, after its blocks, instead of at each use. */
 enum {
-	TAIL_LEAVE,  /* write back, count, go on at rax through the chain stub */
+	TAIL_LEAVE,  /* write back, count, go on at rax through the chain */
 	TAIL_POLL,   /* write back, count, leave to C at rax to poll interrupts */
 	TAIL_SAVE,   /* subroutine: write back and count, before a helper call */
 	TAIL_RELOAD, /* subroutine: reload the caller-saved cache registers */
@@ -898,7 +898,7 @@ static void to_tail(struct tx *t, int tail, int call)
 	t->tails_used[t->cur] |= (uint8_t)(1u << tail);
 }
 
-/* Leaves the region for the pc in rax, through the chain stub. */
+/* Leaves the region for the pc in rax, through the chain. */
 static void emit_leave(struct tx *t)
 {
 	to_tail(t, TAIL_LEAVE, 0);
@@ -919,6 +919,32 @@ static void emit_reload(struct tx *t)
 {
 	if (t->volatile_regs)
 		to_tail(t, TAIL_RELOAD, 1);
+}
+
+/* With the next pc in rax: e = &h->jit_jcur[(pc >> 1) & mask]; if e->pc
+ * == pc and e is of the current block epoch, r12 = pc and on to
+ * h->jit_rx + e->code; else to `exit` (and there to C). */
+static void emit_chain(struct xbuf *out, uint32_t exit)
+{
+	uint32_t out_j[3];
+	x_alu_mi(out, ALU_SUB, 0, RBX, O_POLL, 1);
+	out_j[0] = x_jcc(out, CC_S);
+	_Static_assert(sizeof(struct jit_jc) == 16, "the chain scales the index by 16");
+	x_mov(out, RCX, RAX);
+	x_shift_i(out, SH_SHL, 0, RCX, 3); /* (pc >> 1) * 16 */
+	x_alu_i(out, ALU_AND, 0, RCX, ((1 << JJ_BITS) - 1) << 4);
+	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_JJCUR);
+	x_alu_m(out, ALU_CMP, 1, RAX, RCX, 0);
+	out_j[1] = x_jcc(out, CC_NE);
+	x_op_m(out, 0, 0x8b, RDX, RCX, -1, O_JJEPOCH); /* mov edx, [rcx + epoch] */
+	x_alu_m(out, ALU_CMP, 0, RDX, RBX, O_HEPOCH);
+	out_j[2] = x_jcc(out, CC_NE);
+	x_op_m(out, 0, 0x8b, RCX, RCX, -1, O_JJCODE); /* mov ecx, [rcx + code] */
+	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_RX);
+	x_mov(out, R12, RAX);
+	x_jmp_r(out, RCX);
+	for (unsigned i = 0; i < 3; i++)
+		x_patch(out, out_j[i], exit);
 }
 
 /* Tail `k` for allocation `c` (see TAIL_*). */
@@ -954,7 +980,7 @@ static void emit_tail(struct tx *t, unsigned c, int k)
 		x_mov_m32i(b, RBX, O_POLL, 0); /* poll_count = 0: poll now */
 		x_patch(b, x_jmp(b), t->st->exit);
 	} else {
-		x_patch(b, x_jmp(b), t->st->chain);
+		emit_chain(b, t->st->exit); /* a jump of its own: predicted per region */
 	}
 }
 
@@ -983,7 +1009,7 @@ static void jump_to_blk(struct tx *t, uint32_t at, int blk)
 /* Goes from block `from` to page offset `off`, counting `n` retired
  * instructions on the way: a host jump when the region holds that block
  * (leaving to poll for interrupts when the jump may close a loop and
- * IC_LIMIT instructions ran), else out through the chain stub. With
+ * IC_LIMIT instructions ran), else out through the chain. With
  * `may_fall`, what follows is the next block's code, so going there needs
  * no jump. */
 static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, unsigned n)
@@ -1921,30 +1947,6 @@ void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 	for (unsigned i = 6; i-- > 0;)
 		x_pop(out, saved[i]);
 	x_ret(out);
-
-	/* chain: e = &h->jit_jcur[(pc >> 1) & mask]; if e->pc == pc and e is of
-	 * the current block epoch, r12 = pc and jump to h->jit_rx + e->code;
-	 * else exit. */
-	st->chain = out->len;
-	uint32_t out_j[3];
-	x_alu_mi(out, ALU_SUB, 0, RBX, O_POLL, 1);
-	out_j[0] = x_jcc(out, CC_S);
-	_Static_assert(sizeof(struct jit_jc) == 16, "the chain stub scales the index by 16");
-	x_mov(out, RCX, RAX);
-	x_shift_i(out, SH_SHL, 0, RCX, 3); /* (pc >> 1) * 16 */
-	x_alu_i(out, ALU_AND, 0, RCX, ((1 << JJ_BITS) - 1) << 4);
-	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_JJCUR);
-	x_alu_m(out, ALU_CMP, 1, RAX, RCX, 0);
-	out_j[1] = x_jcc(out, CC_NE);
-	x_op_m(out, 0, 0x8b, RDX, RCX, -1, O_JJEPOCH); /* mov edx, [rcx + epoch] */
-	x_alu_m(out, ALU_CMP, 0, RDX, RBX, O_HEPOCH);
-	out_j[2] = x_jcc(out, CC_NE);
-	x_op_m(out, 0, 0x8b, RCX, RCX, -1, O_JJCODE); /* mov ecx, [rcx + code] */
-	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_RX);
-	x_mov(out, R12, RAX);
-	x_jmp_r(out, RCX);
-	for (unsigned i = 0; i < 3; i++)
-		x_patch(out, out_j[i], st->exit);
 
 	/* lookup[k]: the slow paths' TLB look-up (see struct jit_stubs) */
 	for (unsigned k = 0; k < 2; k++) {

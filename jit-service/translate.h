@@ -7,8 +7,9 @@
  *    code, rdx = the block's virtual pc; it runs with rbx = the hart and
  *    r12 = the block's virtual pc, and returns the next virtual pc in rax
  *    through the exit stub, or goes on to the next block's translation
- *    through the chain stub (this hart's jump cache decides, so only
- *    translations the hart checked are ever run);
+ *    through its chain, a look-up of this hart's jump cache that each
+ *    region has of its own (so only translations the hart checked are
+ *    ever run, and the host predicts each region's jump apart);
  *  - it adds the instructions it retired to h->instret, except when a
  *    helper took an exception: then h->jit_trap is set, the helper has
  *    accounted instret and h->pc is the trap vector;
@@ -62,13 +63,11 @@ struct jit_tr {
 int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr);
 
 /** Code offsets of the shared stubs: enter (from C), exit (back to C with
- * the next pc in rax), chain (next pc in rax: jumps straight to its
- * translation when this hart's jump cache has one bound, else exits) and
- * two TLB look-up subroutines for the slow paths, of loads and of stores
- * (eax = the first byte's address, rcx = the last's; ZF set on a hit,
- * then rax = the addend and rcx = the page). */
+ * the next pc in rax) and two TLB look-up subroutines for the slow paths,
+ * of loads and of stores (eax = the first byte's address, rcx = the
+ * last's; ZF set on a hit, then rax = the addend and rcx = the page). */
 struct jit_stubs {
-	uint32_t enter, exit, chain;
+	uint32_t enter, exit;
 	uint32_t lookup[2];
 };
 

@@ -388,7 +388,7 @@ static void test_slow_and_trap(void **state)
 	fault_next = 0;
 }
 
-/* The chain stub: a region's exit goes straight on to the translation the
+/* The chain: a region's exit goes straight on to the translation the
  * jump cache entry for its target names, only while the entry's block
  * epoch is the hart's, and counts the step against the poll budget. */
 static void test_chain(void **state)
