@@ -113,41 +113,43 @@ guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf
 	$(GUEST_DIR)/shoalmark_long.elf
 
 # ---- the Linux guest: kernel and busybox from Debian sources, cached by
-# deploy/guest-image.sh; initramfs images rebuilt here (about a second) ----
+# deploy/guest-image.sh; the programs and initramfs images the guests run
+# are files here, rebuilt only when what they are made of changes ----
 LINUX_DIR := $(BUILD)/linux
-.PHONY: linux-guest
-linux-guest: deps
+LINUX_PROGS := smp_atomics rtc_check blkpattern blkbench cpubench
+LINUX_HOST_PROGS := blkpattern-host cpubench-host
+# Each initramfs: its /init, then what goes in /bin.
+INITRD_blkcrash := tests/linux/init-blkcrash $(LINUX_DIR)/blkpattern
+INITRD_netcrash := tests/linux/init-netcrash tests/linux/udhcpc-script
+INITRD_vconcrash := tests/linux/init-vconcrash
+INITRD_tap := tests/linux/init-tap
+INITRD_blkbench := tests/linux/init-blkbench $(LINUX_DIR)/blkbench
+INITRD_selftest := tests/linux/init-selftest $(LINUX_DIR)/smp_atomics $(LINUX_DIR)/rtc_check
+INITRD_shell := deploy/guest/init $(LINUX_DIR)/smp_atomics
+INITRD_bench := tests/linux/init-bench $(LINUX_DIR)/cpubench
+INITRD_jitcrash := tests/linux/init-jitcrash $(LINUX_DIR)/cpubench
+INITRDS := blkcrash netcrash vconcrash tap blkbench selftest shell bench jitcrash
+.PHONY: linux-guest guest-deps FORCE
+guest-deps: deps
 	@sh deploy/deps.sh guest
 	@mkdir -p $(LINUX_DIR)
+linux-guest: guest-deps $(LINUX_PROGS:%=$(LINUX_DIR)/%) $(LINUX_HOST_PROGS:%=$(LINUX_DIR)/%) \
+		$(INITRDS:%=$(LINUX_DIR)/%.cpio.gz)
 	@ln -sf "$$(sh deploy/guest-image.sh kernel)" $(LINUX_DIR)/Image
-	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/smp_atomics.c \
-		-o $(LINUX_DIR)/smp_atomics
-	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror tests/linux/rtc_check.c \
-		-o $(LINUX_DIR)/rtc_check
-	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror tests/linux/blkpattern.c \
-		-o $(LINUX_DIR)/blkpattern
-	@$(CC) -O2 -Wall -Werror tests/linux/blkpattern.c -o $(LINUX_DIR)/blkpattern-host
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkcrash.cpio.gz tests/linux/init-blkcrash \
-		$(LINUX_DIR)/blkpattern
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/netcrash.cpio.gz tests/linux/init-netcrash \
-		tests/linux/udhcpc-script
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/vconcrash.cpio.gz tests/linux/init-vconcrash
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/tap.cpio.gz tests/linux/init-tap
-	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/blkbench.c \
-		-o $(LINUX_DIR)/blkbench
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/blkbench.cpio.gz tests/linux/init-blkbench \
-		$(LINUX_DIR)/blkbench
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/selftest.cpio.gz tests/linux/init-selftest \
-		$(LINUX_DIR)/smp_atomics $(LINUX_DIR)/rtc_check
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/shell.cpio.gz deploy/guest/init \
-		$(LINUX_DIR)/smp_atomics
-	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread tests/linux/cpubench.c \
-		-o $(LINUX_DIR)/cpubench
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/bench.cpio.gz tests/linux/init-bench \
-		$(LINUX_DIR)/cpubench
-	@$(CC) -O2 -Wall -Werror -pthread tests/linux/cpubench.c -o $(LINUX_DIR)/cpubench-host
-	@sh deploy/guest-image.sh initramfs $(LINUX_DIR)/jitcrash.cpio.gz tests/linux/init-jitcrash \
-		$(LINUX_DIR)/cpubench
+$(LINUX_PROGS:%=$(LINUX_DIR)/%): $(LINUX_DIR)/%: tests/linux/%.c | guest-deps
+	@riscv64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread $< -o $@
+$(LINUX_HOST_PROGS:%=$(LINUX_DIR)/%): $(LINUX_DIR)/%-host: tests/linux/%.c | guest-deps
+	@$(CC) -O2 -Wall -Werror -pthread $< -o $@
+# The cached busybox's path, rewritten only when it changes (a new build):
+# the images follow it.
+$(LINUX_DIR)/busybox.path: FORCE | guest-deps
+	@p=$$(sh deploy/guest-image.sh busybox) && \
+		{ [ "$$(cat $@ 2>/dev/null)" = "$$p" ] || echo "$$p" >$@; }
+define initrd_rule
+$(LINUX_DIR)/$(1).cpio.gz: $(INITRD_$(1)) deploy/guest-image.sh $(LINUX_DIR)/busybox.path
+	@sh deploy/guest-image.sh initramfs $$@ $(INITRD_$(1))
+endef
+$(foreach i,$(INITRDS),$(eval $(call initrd_rule,$(i))))
 
 run: all linux-guest
 	$(BIN)/shoal run --smp 4 --numa node,cpus=0-1,mem=128M --numa node,cpus=2-3,mem=128M --rng on \
