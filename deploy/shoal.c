@@ -1269,7 +1269,11 @@ int main(int argc, char **argv)
 				log_info("%s while the guest powers off", what);
 				continue;
 			}
-			if (strcmp(c->role, "dev") == 0 && state == BOARD_RUNNING) {
+			/* While the guest reboots (its harts on their way out, then
+			 * new ones) a device comes back as while it runs: the
+			 * reboot keeps the devices. */
+			if (strcmp(c->role, "dev") == 0 &&
+			    (state == BOARD_RUNNING || state == BOARD_REBOOT)) {
 				if (restart_child(c) == 0) {
 					log_info("%s; restarted it as pid %d (restart %u)", what,
 						 (int)c->pid, c->restarts);
