@@ -17,12 +17,24 @@ rundir_base=${rundir_base:-/tmp/shoal-$(id -u)}
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 ko() { fail=$((fail + 1)); echo "not ok - $1: $2"; }
 
+# ours: the pids of processes running a binary of $BIN (children run
+# under their bare names, and another tree's binaries are not ours).
+bin_real=$(cd "$BIN" && pwd -P)
+ours() {
+	for p in $(pgrep '^shoal'); do
+		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
+		"$bin_real"/shoal*) echo "$p" ;;
+		esac
+	done
+}
+
 # leftovers NAME: fails if a process of ours or the VM's run directory remains.
 leftovers() {
 	sleep 0.1
-	if pgrep -f "$BIN/shoal-" >/dev/null; then
-		echo "processes left: $(pgrep -af "$BIN/shoal-" | head -3)"
-		pkill -9 -f "$BIN/shoal-"
+	left=$(ours)
+	if [ -n "$left" ]; then
+		echo "processes left: $(for p in $left; do tr '\0' ' ' <"/proc/$p/cmdline"; echo; done | head -3)"
+		kill -9 $left 2>/dev/null
 		return 0
 	fi
 	if [ -e "$rundir_base/$1" ]; then
