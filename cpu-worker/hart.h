@@ -168,7 +168,7 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 15u
+#define JIT_ABI_VERSION 16u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -259,6 +259,15 @@ struct hart {
 	 * filter, one bit per hash): an sfence.vma of a page not in it cannot
 	 * change what a jump cache holds, and starts no new epoch. */
 	uint64_t epoch_pages[64];
+	/* The 2 MiB and 1 GiB regions the S/U TLBs hold superpage granules
+	 * of (Bloom filters, cleared with those TLBs): an sfence.vma of an
+	 * address in one drops the whole TLB, since every granule of the
+	 * superpage came from the one leaf PTE the fence is about. A larger
+	 * superpage (Sv48's 512 GiB) sets super_any alone. */
+	uint64_t super_2m[64];
+	uint64_t super_1g[64];
+	uint8_t super_any; /* any of the above was noted since the last flush */
+	uint8_t super_huge;
 
 	/* Tier 1 (cpu-worker/jit.c). Translated code runs with rbx = h and
 	 * reaches these by offset. jit_trap is set by a helper that took an

@@ -23,6 +23,35 @@
 #define PTE_PPN_MASK (((1ull << 44) - 1) << 10)
 #define PTE_RESERVED (~((1ull << 54) - 1)) /* bits 63:54: Svnapot/Svpbmt not offered */
 
+/* The bit of a Bloom filter of 2^bits for superpage region `r`. */
+static unsigned super_bit(uint64_t r, unsigned bits)
+{
+	return (unsigned)((r * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
+
+/* Notes that the S/U TLBs hold a granule of the level-`lvl` superpage
+ * that maps `va` (see struct hart's super_2m). */
+static void super_note(struct hart *h, uint64_t va, unsigned lvl)
+{
+	h->super_any = 1;
+	uint64_t *f = lvl == 1 ? h->super_2m : h->super_1g;
+	unsigned b = super_bit(va >> (lvl == 1 ? 21 : 30), 12);
+	if (lvl > 2)
+		h->super_huge = 1;
+	else
+		f[b / 64] |= 1ull << (b % 64);
+}
+
+/* Whether `va` may lie in a superpage the S/U TLBs hold granules of. */
+static int super_noted(const struct hart *h, uint64_t va)
+{
+	if (!h->super_any)
+		return 0;
+	unsigned b2 = super_bit(va >> 21, 12), b1 = super_bit(va >> 30, 12);
+	return h->super_huge || ((h->super_2m[b2 / 64] >> (b2 % 64)) & 1) ||
+	       ((h->super_1g[b1 / 64] >> (b1 % 64)) & 1);
+}
+
 static void tlb_clear(struct tlb *t)
 {
 	memset(t, 0xff, sizeof(*t)); /* every tag becomes TLB_INVALID */
@@ -57,6 +86,11 @@ void mmu_flush(struct hart *h)
 {
 	for (unsigned c = MMU_S; c < MMU_CTX_COUNT; c++)
 		tlb_clear(&h->tlb[c]);
+	if (h->super_any) {
+		memset(h->super_2m, 0, sizeof(h->super_2m));
+		memset(h->super_1g, 0, sizeof(h->super_1g));
+		h->super_any = h->super_huge = 0;
+	}
 	translations_dropped(h);
 }
 
@@ -79,7 +113,10 @@ void mmu_sfence(struct hart *h, int has_addr, uint64_t va, int has_asid, uint64_
 	 * it), so a fence for another ASID has nothing to drop here. */
 	if (has_asid && asid != ((h->satp >> 44) & 0xffff))
 		return;
-	if (!has_addr) {
+	/* A superpage's granules all come from the leaf PTE the fence names:
+	 * they go with it (all of the TLB, as the granules are not found by
+	 * region). */
+	if (!has_addr || super_noted(h, va)) {
 		mmu_flush(h);
 		return;
 	}
@@ -193,8 +230,9 @@ static unsigned ctx_priv(unsigned ctx)
  * address and the permissions this context has on the page (PTE_R/W/X,
  * PTE_W only when D is set). */
 static int mmu_walk(struct hart *h, uint64_t va, int acc, unsigned ctx, uint64_t *pa,
-		    uint64_t *perm)
+		    uint64_t *perm, unsigned *level)
 {
+	*level = 0;
 	unsigned mode = (unsigned)(h->satp >> 60);
 	if (ctx == MMU_M || mode == 0) {
 		*pa = va;
@@ -263,6 +301,7 @@ again:;
 		uint64_t lowmask = (1ull << (12 + 9 * lvl)) - 1;
 		*pa = ((ppn << 12) & ~lowmask) | (va & lowmask);
 		*perm = p;
+		*level = (unsigned)lvl;
 		return 0;
 	}
 	return fault_cause(acc);
@@ -321,7 +360,8 @@ int mmu_translate(struct hart *h, uint64_t va, unsigned size, int acc, uint64_t 
 		return 0;
 	}
 	uint64_t p, perm, pmp;
-	int r = mmu_walk(h, va, acc, ctx, &p, &perm);
+	unsigned level;
+	int r = mmu_walk(h, va, acc, ctx, &p, &perm, &level);
 	if (r)
 		return r;
 	uint64_t need = acc == ACC_X ? PTE_X : acc == ACC_W ? PTE_W : PTE_R;
@@ -329,6 +369,8 @@ int mmu_translate(struct hart *h, uint64_t va, unsigned size, int acc, uint64_t 
 		if (!(pmp & need))
 			return access_cause(acc);
 		tlb_fill(h, ctx, page, p & ~0xfffull, perm & pmp);
+		if (level)
+			super_note(h, va, level);
 	} else if (pmp_range(h, p, size, ctx_priv(ctx), &pmp) || !(pmp & need)) {
 		return access_cause(acc); /* split by PMP: checked per access, never cached */
 	}

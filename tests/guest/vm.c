@@ -341,6 +341,17 @@ static void s_main(void)
 	l0[14] = PTE((uint64_t)xpages[2], PTE_V | PTE_R | PTE_X | PTE_A);
 	__asm__ volatile("sfence.vma %0, zero" ::"r"(VA(14)) : "memory");
 	CHECK(cross(10) == 12, 69);
+	/* 20: a superpage's PTE goes away and one address in it is fenced:
+	 * every granule goes with it (each came from that one leaf PTE) */
+	CHECK(probe_ld(SUPER_VA + 0x12340) == 0x5e, 70);
+	CHECK(probe_ld(SUPER_VA + 8) == 0, 71);
+	l1[1] = 0;
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(SUPER_VA) : "memory");
+	probe_ld(SUPER_VA + 0x12340);
+	EXPECT_FAULT(13, SUPER_VA + 0x12340, 72);
+	l1[1] = PTE((uint64_t)superpage, PTE_V | PTE_R | PTE_A);
+	__asm__ volatile("sfence.vma %0, zero" ::"r"(SUPER_VA + 0x12000) : "memory");
+	CHECK(probe_ld(SUPER_VA + 0x12340) == 0x5e, 73);
 	/* 11: a non-canonical address */
 	probe_ld(1ul << 38);
 	EXPECT_FAULT(13, 1ul << 38, 36);
