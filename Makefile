@@ -94,6 +94,8 @@ $(GUEST_DIR)/shoalmark.elf: perf/cpu/mark.h
 # Variants used by tests: a short intloop, and a program linked outside RAM.
 $(GUEST_DIR)/intloop_short.elf: tests/guest/intloop.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) -DROUNDS=20 tests/guest/crt0.S $< -o $@ -lgcc
+$(GUEST_DIR)/reboot_slow.elf: tests/guest/reboot.c tests/guest/crt0.S tests/guest/link.ld tests/guest/guest.h
+	$(RVCC) $(RVFLAGS) -DREBOOT_DELAY_MS=800 tests/guest/crt0.S $< -o $@ -lgcc
 $(GUEST_DIR)/shoalmark_long.elf: tests/guest/shoalmark.c perf/cpu/mark.h tests/guest/crt0.S tests/guest/link.ld \
 		tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) -DMARK_ITERS=20000 tests/guest/crt0.S $< -o $@ -lgcc
@@ -110,7 +112,7 @@ $(GUEST_DIR)/jitdiff-%.elf: tests/guest/jitdiff.c $(GUEST_DIR)/jitdiff-cases-%.S
 		tests/guest/link.ld tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) tests/guest/crt0.S $< $(GUEST_DIR)/jitdiff-cases-$*.S -o $@ -lgcc
 guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf $(JITDIFF_ELF) \
-	$(GUEST_DIR)/shoalmark_long.elf
+	$(GUEST_DIR)/shoalmark_long.elf $(GUEST_DIR)/reboot_slow.elf
 
 # ---- the Linux guest: kernel and busybox from Debian sources, cached by
 # deploy/guest-image.sh; the programs and initramfs images the guests run

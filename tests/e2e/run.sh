@@ -228,6 +228,40 @@ uart_restart_test() {
 }
 uart_restart_test
 
+# A device that dies while the guest reboots is restarted too: the UART is
+# stopped before the guest asks for a reset (reboot_slow.elf waits 0.8 s
+# first), so the hart that asked waits up to 2 s for it to answer, with
+# the board in REBOOT; the UART is killed then. The guest must boot again.
+reboot_crash_test() {
+	name="SIGKILL of the UART while the guest reboots: restarted, the guest boots again"
+	"$SHOAL" run --name "rk-$$" --bios none --kernel "$GUEST/reboot_slow.elf" >"$tmp/out" 2>"$tmp/err" &
+	spid=$!
+	i=0
+	while victim=$(pgrep -P "$spid" -f "shoal-dev.*uart0" | head -1); [ -z "$victim" ] && [ $i -lt 40 ]; do
+		sleep 0.01; i=$((i + 1))
+	done
+	if [ -z "$victim" ]; then
+		ko "$name" "no UART device process; shoal said: $(head -c 300 "$tmp/err")"
+		kill -9 "$spid"
+		return
+	fi
+	kill -STOP "$victim"
+	sleep 1.6 # the reset asked for at 0.8 s, the hart waiting for the UART
+	kill -9 "$victim"
+	wait "$spid"
+	got=$?
+	if [ "$got" != 0 ]; then
+		ko "$name" "exit status $got: $(tail -c 300 "$tmp/err")"
+	elif ! grep -q "reboot: second boot, board reset" "$tmp/out"; then
+		ko "$name" "no second boot: $(tail -c 300 "$tmp/out")"
+	elif why=$(leftovers "rk-$$"); then
+		ko "$name" "$why"
+	else
+		ok "$name"
+	fi
+}
+reboot_crash_test
+
 # A device that keeps dying (its image is gone, so every restart fails) is
 # given up on: the VM stops with status 1 and says so.
 restart_limit_test() {

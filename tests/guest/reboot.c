@@ -2,7 +2,8 @@
  * leaves a marker in RAM outside its image, arms hart 0's timer and enables
  * a PLIC source, then asks for a reset. The second boot finds the marker
  * (RAM survives a reset, the image is loaded again), checks that the board
- * came back in its power-on state, and powers off with 0x5555. */
+ * came back in its power-on state, and powers off with 0x5555. Built with
+ * -DREBOOT_DELAY_MS=N, the first boot waits N ms (mtime) before asking. */
 #include "guest.h"
 
 #define MARKER ((volatile uint64_t *)0x80400000ul) /* 4 MiB in: past the image */
@@ -17,6 +18,11 @@ int main(uint64_t hartid)
 		*MARKER = MAGIC;
 		*CLINT_MTIMECMP(0) = 12345;
 		*PLIC_ENABLE_H0 = 1u << 10;
+#ifdef REBOOT_DELAY_MS
+		uint64_t until = *CLINT_MTIME + 10000ull * REBOOT_DELAY_MS; /* 10 MHz */
+		while (*CLINT_MTIME < until)
+			;
+#endif
 		guest_puts("reboot: first boot, asking for a reset\n");
 		*FINISHER = 0x7777;
 		for (;;)
