@@ -426,6 +426,16 @@ void jit_code_write(struct hart *h, uint64_t pa_page);
 /** After a fence.i: keeps the translation bound to `b` only if the guest
  * bytes it was made from are unchanged. */
 void jit_recheck(struct hart *h, struct block *b);
+/** Sets bit `b` of a 4096-bit Bloom filter (epoch_pages, super_2m, ...). */
+static inline void bloom_set(uint64_t f[64], unsigned b)
+{
+	f[b / 64] |= 1ull << (b % 64);
+}
+/** Whether bit `b` of a 4096-bit Bloom filter is set. */
+static inline int bloom_has(const uint64_t f[64], unsigned b)
+{
+	return (f[b / 64] >> (b % 64)) & 1;
+}
 /** The bit of `epoch_pages` for virtual address `va`'s page. */
 static inline unsigned epoch_page_bit(uint64_t va)
 {
@@ -435,14 +445,12 @@ static inline unsigned epoch_page_bit(uint64_t va)
 /** Puts virtual address `va`'s page in h->epoch_pages. */
 static inline void epoch_page_note(struct hart *h, uint64_t va)
 {
-	unsigned pb = epoch_page_bit(va);
-	h->epoch_pages[pb / 64] |= 1ull << (pb % 64);
+	bloom_set(h->epoch_pages, epoch_page_bit(va));
 }
 /** Whether `va`'s page may be in h->epoch_pages (a Bloom filter). */
 static inline int epoch_page_noted(const struct hart *h, uint64_t va)
 {
-	unsigned pb = epoch_page_bit(va);
-	return (h->epoch_pages[pb / 64] >> (pb % 64)) & 1;
+	return bloom_has(h->epoch_pages, epoch_page_bit(va));
 }
 /** Starts a new block epoch: every jump cache entry and block is checked
  * again before it runs. */

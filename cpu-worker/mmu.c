@@ -34,12 +34,12 @@ static unsigned super_bit(uint64_t r, unsigned bits)
 static void super_note(struct hart *h, uint64_t va, unsigned lvl)
 {
 	h->super_any = 1;
-	uint64_t *f = lvl == 1 ? h->super_2m : h->super_1g;
-	unsigned b = super_bit(va >> (lvl == 1 ? 21 : 30), 12);
-	if (lvl > 2)
-		h->super_huge = 1;
+	if (lvl == 1)
+		bloom_set(h->super_2m, super_bit(va >> 21, 12));
+	else if (lvl == 2)
+		bloom_set(h->super_1g, super_bit(va >> 30, 12));
 	else
-		f[b / 64] |= 1ull << (b % 64);
+		h->super_huge = 1;
 }
 
 /* Whether `va` may lie in a superpage the S/U TLBs hold granules of. */
@@ -47,9 +47,8 @@ static int super_noted(const struct hart *h, uint64_t va)
 {
 	if (!h->super_any)
 		return 0;
-	unsigned b2 = super_bit(va >> 21, 12), b1 = super_bit(va >> 30, 12);
-	return h->super_huge || ((h->super_2m[b2 / 64] >> (b2 % 64)) & 1) ||
-	       ((h->super_1g[b1 / 64] >> (b1 % 64)) & 1);
+	return h->super_huge || bloom_has(h->super_2m, super_bit(va >> 21, 12)) ||
+	       bloom_has(h->super_1g, super_bit(va >> 30, 12));
 }
 
 static void tlb_clear(struct tlb *t)
