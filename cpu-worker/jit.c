@@ -118,8 +118,10 @@ static uint64_t jh_csr(struct hart *h, uint64_t src, uint64_t raw, uint64_t info
 	/* A write that dropped translations (satp, PMP, MXR) or made an
 	 * interrupt takeable (SIE, sie, stimecmp) goes back to C; the rest of
 	 * the region stays valid (the data context is looked up at each
-	 * access). */
-	h->jit_leave = h->block_epoch != epoch || h->priv != priv || hart_pending_irq(h) >= 0;
+	 * access). Translated code tests this after writes only. */
+	if (info & JH_INFO_WRITES)
+		h->jit_leave =
+		    h->block_epoch != epoch || h->priv != priv || hart_pending_irq(h) >= 0;
 	return old;
 }
 
