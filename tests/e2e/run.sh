@@ -188,6 +188,11 @@ kill_test() {
 }
 kill_test "SIGKILL of a vCPU process" "shoal-cpu --hart 1"
 
+# uart_of SPID: the pid of VM SPID's UART device process (empty: none).
+uart_of() {
+	pgrep -P "$1" -f "shoal-dev.*uart0" | head -1
+}
+
 # A killed device process is restarted; the guest keeps its console.
 uart_restart_test() {
 	name="SIGKILL of the UART device: restarted, the guest keeps its console"
@@ -198,7 +203,7 @@ uart_restart_test() {
 	exec 7>"$tmp/fifo"
 	i=0
 	while ! grep -qs "echo> " "$tmp/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	victim=$(pgrep -P "$spid" -f "shoal-dev.*uart0" | head -1)
+	victim=$(uart_of "$spid")
 	if [ -z "$victim" ]; then
 		ko "$name" "no UART device process; shoal said: $(head -c 300 "$tmp/err")"
 		exec 7>&-
@@ -207,7 +212,7 @@ uart_restart_test() {
 	fi
 	kill -9 "$victim"
 	i=0
-	while { new=$(pgrep -P "$spid" -f "shoal-dev.*uart0" | head -1); [ -z "$new" ] || [ "$new" = "$victim" ]; } && [ $i -lt 100 ]; do
+	while { new=$(uart_of "$spid"); [ -z "$new" ] || [ "$new" = "$victim" ]; } && [ $i -lt 100 ]; do
 		sleep 0.05; i=$((i + 1))
 	done
 	printf 'restarted\n' >&7
@@ -237,7 +242,7 @@ reboot_crash_test() {
 	"$SHOAL" run --name "rk-$$" --bios none --kernel "$GUEST/reboot_slow.elf" >"$tmp/out" 2>"$tmp/err" &
 	spid=$!
 	i=0
-	while victim=$(pgrep -P "$spid" -f "shoal-dev.*uart0" | head -1); [ -z "$victim" ] && [ $i -lt 40 ]; do
+	while victim=$(uart_of "$spid"); [ -z "$victim" ] && [ $i -lt 40 ]; do
 		sleep 0.01; i=$((i + 1))
 	done
 	if [ -z "$victim" ]; then
