@@ -256,16 +256,22 @@ test: format-check lint docs gates clang-build unit perf-unit e2e e2e-linux cove
 $(BUILD)/perf/shoalmark-native: perf/cpu/native.c perf/cpu/mark.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror perf/cpu/native.c -o $@
+# The same without SIMD, as the guest's code is (RV64GC has no vectors).
+$(BUILD)/perf/shoalmark-native-scalar: perf/cpu/native.c perf/cpu/mark.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -fno-tree-vectorize -Wall -Wextra -Werror perf/cpu/native.c -o $@
 # Tier 1 alone: translates a kernel image's block starts in a loop.
 $(BUILD)/perf/jitbench: perf/jitbench.c jit-service/translate.c jit-service/translate.h \
 		jit-service/x86.h cpu-worker/decode.c cpu-worker/decode.h cpu-worker/hart.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE perf/jitbench.c jit-service/translate.c \
 		cpu-worker/decode.c -o $@
-bench: all guest linux-guest $(BUILD)/perf/shoalmark-native $(BUILD)/perf/jitbench
+bench: all guest linux-guest $(BUILD)/perf/shoalmark-native $(BUILD)/perf/shoalmark-native-scalar \
+		$(BUILD)/perf/jitbench
 	@sh deploy/deps.sh bench
 	@BIN=$(BIN) GUEST=$(GUEST_DIR) KERNEL=$(LINUX_DIR)/Image INITRD=$(LINUX_DIR)/bench.cpio.gz \
-		NATIVE_MARK=$(BUILD)/perf/shoalmark-native JITBENCH=$(BUILD)/perf/jitbench \
+		NATIVE_MARK=$(BUILD)/perf/shoalmark-native NATIVE_MARK_SCALAR=$(BUILD)/perf/shoalmark-native-scalar \
+		JITBENCH=$(BUILD)/perf/jitbench \
 		BLK_INITRD=$(LINUX_DIR)/blkbench.cpio.gz sh perf/run.sh
 
 clean:

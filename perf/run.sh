@@ -4,7 +4,11 @@
 # minutes, and a median of 3 moved with it), repeats interleaved so drift
 # hits both:
 #   mark_ms          shoalmark (CoreMark-like) with the JIT vs QEMU TCG
-#   mark_vs_native_ms   the same vs the host build (NATIVE_MARK)
+#   mark_vs_native_ms   the same vs the host build (NATIVE_MARK), 3 pairs a repeat
+#   mark_vs_native_scalar_ms  the same vs the host build without SIMD
+#                    (NATIVE_MARK_SCALAR, -fno-tree-vectorize): the
+#                    guest's RV64GC has no vector unit, the host's gcc -O2
+#                    vectorizes the matrix multiply
 #   mark_vs_interp_ms   the same vs shoal --jit off
 #   jit_compile_p50_us  median shoal-jit translation latency (shoal only)
 #   jit_block_compile_p50_us  the same per guest basic block a translation
@@ -102,8 +106,9 @@ for i in $(seq "$REPEATS"); do
 	run_timed "$tmp/ci" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" --jit off >/dev/null
 	qemu_run "$tmp/cq" "$GUEST/shoalmark_long.elf" >/dev/null
 	"${NATIVE_MARK:?}" 20000 >"$tmp/cn"
+	"${NATIVE_MARK_SCALAR:?}" 20000 >"$tmp/cv"
 	crc=$(field crc "$tmp/cn")
-	for f in cs ci cq; do
+	for f in cs ci cq cv; do
 		[ "$(field crc "$tmp/$f")" = "$crc" ] || { echo "shoalmark: wrong CRC in $f" >&2; cat "$tmp/$f" >&2; exit 1; }
 	done
 	ms() { echo "$(field us "$1")" | awk '{print $1 / 1000}'; }
@@ -111,6 +116,23 @@ for i in $(seq "$REPEATS"); do
 	sample mark_ms ms lower $PEER "$(ms "$tmp/cq")"
 	sample mark_vs_native_ms ms lower shoal "$(ms "$tmp/cs")"
 	sample mark_vs_native_ms ms lower native "$(ms "$tmp/cn")"
+	sample mark_vs_native_scalar_ms ms lower shoal "$(ms "$tmp/cs")"
+	sample mark_vs_native_scalar_ms ms lower native-scalar "$(ms "$tmp/cv")"
+	# Against native, two more pairs a repeat: one shoal run differs from
+	# the next by up to a third here while the native build holds within
+	# a few percent, so a median of five pairs moves with that noise.
+	for k in 1 2; do
+		run_timed "$tmp/cs2" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" >/dev/null
+		"$NATIVE_MARK" 20000 >"$tmp/cn"
+		"$NATIVE_MARK_SCALAR" 20000 >"$tmp/cv"
+		for f in cs2 cn cv; do
+			[ "$(field crc "$tmp/$f")" = "$crc" ] || { echo "shoalmark: wrong CRC in $f" >&2; cat "$tmp/$f" >&2; exit 1; }
+		done
+		sample mark_vs_native_ms ms lower shoal "$(ms "$tmp/cs2")"
+		sample mark_vs_native_ms ms lower native "$(ms "$tmp/cn")"
+		sample mark_vs_native_scalar_ms ms lower shoal "$(ms "$tmp/cs2")"
+		sample mark_vs_native_scalar_ms ms lower native-scalar "$(ms "$tmp/cv")"
+	done
 	sample mark_vs_interp_ms ms lower shoal "$(ms "$tmp/cs")"
 	sample mark_vs_interp_ms ms lower shoal-interp "$(ms "$tmp/ci")"
 	p50() { sed -n "/$1/s/.*compile latency p50 < \([0-9]*\) ns.*/\1/p" "$tmp/cs" | awk '{print $1 / 1000}'; }
