@@ -10,6 +10,7 @@
  * ties-to-even, and when the exact result was a tie that went to the
  * neighbour nearer zero it is moved one step away (see rmm_*). */
 #include <fenv.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -97,11 +98,23 @@ static FP_OPAQUE void mxcsr_write(unsigned m)
 	__asm__ volatile("ldmxcsr %0" : : "m"(m));
 }
 
+/* The host rounds other than to nearest even (host_start changed it). */
+static int host_rounding;
+
 /* Clears the flags and rounds by `rm` (RMM: ties-to-even, see rmm_*). */
 static void host_start(unsigned rm)
 {
 	static const unsigned rc[5] = {0, 3, 1, 2, 0};
 	mxcsr_write((mxcsr_read() & ~(MXCSR_FLAGS | MXCSR_ROUND)) | rc[rm] << 13);
+	host_rounding = rc[rm] != 0;
+}
+
+/* Back to rounding to nearest even, which fast_arith relies on. */
+static void host_end(void)
+{
+	if (host_rounding)
+		mxcsr_write(mxcsr_read() & ~MXCSR_ROUND);
+	host_rounding = 0;
 }
 
 static unsigned host_flags(void)
@@ -127,6 +140,11 @@ static void host_start(unsigned rm)
 				    FE_TONEAREST};
 	feclearexcept(FE_ALL_EXCEPT);
 	fesetround(mode[rm]);
+}
+
+static void host_end(void)
+{
+	fesetround(FE_TONEAREST);
 }
 
 static unsigned host_flags(void)
@@ -312,7 +330,89 @@ static uint64_t fminmax(uint64_t a, uint64_t b, int dbl, int want_max, unsigned 
 	return (want_max ? x > y : x < y) ? ra : rb;
 }
 
-int fpu_exec(struct hart *h, uint32_t w)
+/* The magnitude bits of a double, and of a single (an unboxed one is the
+ * canonical NaN); compared as integers they order as the values do. The
+ * classification macros would be library calls with -fsignaling-nans. */
+#define MAG_D(v) ((v)&0x7fffffffffffffffull)
+#define MIN_D 0x0010000000000000ull /* DBL_MIN */
+#define INF_D 0x7ff0000000000000ull
+#define MIN_S 0x00800000u
+#define INF_S 0x7f800000u
+
+static uint32_t bits_s(uint64_t r)
+{
+	return (r & BOX) == BOX ? (uint32_t)r : CANON_NAN_S;
+}
+
+/* Arithmetic without the host's flags, for the common case: rounding to
+ * nearest even (the host's mode outside fpu_op), fflags.NX already set (an
+ * inexact result adds nothing then), operands normal or zero, and a result
+ * that cannot have raised another flag: finite, and not tiny unless exact
+ * (a sum is exact when tiny; a product or quotient of non-zeros, or a
+ * fused result, is not known to be, and goes the long way). Reading the
+ * flags waits for the operation to finish and costs more than it does.
+ * Returns 1 with the result in *out, or 0. */
+static int fast_arith(unsigned opc, unsigned f5, unsigned rs2, int dbl, uint64_t a, uint64_t b,
+		      uint64_t c, uint64_t *out)
+{
+	int fused = opc != 0x53;
+	int neg_prod = opc == 0x4b || opc == 0x4f, neg_add = opc == 0x47 || opc == 0x4f;
+	/* normalised operands: magnitudes, and the limits a result must keep */
+	uint64_t ma, mb, mc, min, inf;
+	if (dbl) {
+		ma = MAG_D(a), mb = MAG_D(b), mc = MAG_D(c), min = MIN_D, inf = INF_D;
+	} else {
+		ma = bits_s(a) & 0x7fffffffu, mb = bits_s(b) & 0x7fffffffu;
+		mc = bits_s(c) & 0x7fffffffu, min = MIN_S, inf = INF_S;
+	}
+	int sqrt_op = !fused && f5 == 0x0b;
+	if ((ma && (ma < min || ma >= inf)) || (!sqrt_op && mb && (mb < min || mb >= inf)) ||
+	    (fused && mc && (mc < min || mc >= inf)))
+		return 0;
+	if (sqrt_op && (rs2 || (ma && (dbl ? a >> 63 : (a >> 31) & 1))))
+		return 0;
+	if (!fused && f5 == 3 && !mb)
+		return 0;
+	uint64_t mr;
+	if (dbl) {
+		double x = d_of(a), y = d_of(b), z = d_of(c), r;
+		if (fused)
+			r = fma(neg_prod ? -x : x, y, neg_add ? -z : z);
+		else
+			r = f5 == 0   ? x + y
+			    : f5 == 1 ? x - y
+			    : f5 == 2 ? x * y
+			    : f5 == 3 ? x / y
+				      : sqrt(x);
+		memcpy(out, &r, 8);
+		mr = MAG_D(*out);
+	} else {
+		float x, y, z, r;
+		uint32_t bx = bits_s(a), by = bits_s(b), bz = bits_s(c), br;
+		memcpy(&x, &bx, 4);
+		memcpy(&y, &by, 4);
+		memcpy(&z, &bz, 4);
+		if (fused)
+			r = fmaf(neg_prod ? -x : x, y, neg_add ? -z : z);
+		else
+			r = f5 == 0   ? x + y
+			    : f5 == 1 ? x - y
+			    : f5 == 2 ? x * y
+			    : f5 == 3 ? x / y
+				      : sqrtf(x);
+		memcpy(&br, &r, 4);
+		*out = BOX | br;
+		mr = br & 0x7fffffffu;
+	}
+	if (mr >= inf) /* overflow (operands are finite: no NaN but 0/0, sent away above) */
+		return 0;
+	/* tiny: exact for a sum; else fine only when an operand was zero */
+	if (mr <= min && (fused || (f5 == 2 && ma && mb) || (f5 == 3 && ma)))
+		return 0;
+	return 1;
+}
+
+static int fpu_op(struct hart *h, uint32_t w)
 {
 	unsigned opc = w & 0x7f, rd = (w >> 7) & 31, rs1 = (w >> 15) & 31, rs2 = (w >> 20) & 31;
 	unsigned rs3 = w >> 27, fmt = (w >> 25) & 3, f5 = w >> 27, rm = (w >> 12) & 7;
@@ -329,6 +429,12 @@ int fpu_exec(struct hart *h, uint32_t w)
 	int uses_rm = opc != 0x53 || (f5 != 0x04 && f5 != 0x05 && f5 != 0x14 && f5 != 0x1c);
 	if (uses_rm && rm > 4)
 		return EXC_ILLEGAL;
+	if (rm == 0 && (h->fcsr & FFLAG_NX) && (opc != 0x53 || f5 <= 3 || f5 == 0x0b) &&
+	    fast_arith(opc, f5, rs2, dbl, a, b, c, &out)) {
+		h->f[rd] = out;
+		h->mstatus |= MSTATUS_FS;
+		return 0;
+	}
 	host_start(uses_rm ? rm : 0);
 	if (opc != 0x53) { /* fused multiply-add family: 0x43 0x47 0x4b 0x4f */
 		int neg_prod = opc == 0x4b || opc == 0x4f, neg_add = opc == 0x47 || opc == 0x4f;
@@ -506,4 +612,11 @@ done:
 	h->fcsr |= fl;
 	h->mstatus |= MSTATUS_FS;
 	return 0;
+}
+
+int fpu_exec(struct hart *h, uint32_t w)
+{
+	int e = fpu_op(h, w);
+	host_end();
+	return e;
 }
