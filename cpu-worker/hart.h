@@ -168,26 +168,32 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 16u
+#define JIT_ABI_VERSION 17u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
 enum {
 	/* uint64_t (h, addr, info) with h->pc = the region's entry pc; info =
 	 * size | signed << 4 | index in its block << 8 | pc offset << 16 (see
-	 * JH_INFO_*) */
+	 * JH_INFO_*); an FLW or FLD has JH_INFO_FP and its bits in info's
+	 * upper half, and returns what it read (the code boxes and puts it) */
 	JH_LOAD,
-	JH_STORE, /* void (h, addr, value, info), h->pc as for JH_LOAD */
+	JH_STORE, /* void (h, addr, value, info), h->pc and info as for JH_LOAD */
 	JH_AMO,	  /* uint64_t (h, addr, src, info): LR/SC/AMO, info as JH_LOAD's
 		   * with the OP_* in place of size and sign */
 	JH_CSR,	  /* uint64_t (h, src, raw, info): a CSR instruction (its bits in
 		   * raw), info as JH_AMO's, JH_INFO_WRITES set when it writes */
+	JH_FPU,	  /* uint64_t (h, raw, info): an F or D instruction other than a
+		   * load or store (OP_FPU), info as JH_AMO's; returns x[rd] */
 	JH_COUNT
 };
 /* A helper's info (32 bits): bits 0-7 the size and sign or the OP_*, bits
  * 8-14 the instruction's index in its block, bit 15 a flag, bits 16-31 its
  * pc offset from the region's entry (signed). */
 #define JH_INFO_INDEX(info) (((info) >> 8) & 0x7f)
+/* A load or store of an FP register: mstatus.FS must be on (an FLW or
+ * FLD makes it dirty); the instruction's bits are in info's upper half. */
+#define JH_INFO_FP (1u << 5)
 #define JH_INFO_WRITES (1u << 15)
 #define JH_INFO_PC_OFF(info) ((int64_t)(int16_t)((info) >> 16))
 

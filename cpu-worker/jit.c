@@ -74,11 +74,26 @@ static void jh_fault(struct hart *h, int e, uint64_t a, uint64_t info)
 	h->jit_trap = 1;
 }
 
-/* Slow-path load; info's low bits: size | signed << 4. */
+/* An FP register load or store (JH_INFO_FP) while mstatus.FS is off is
+ * illegal; returns 1 then (the trap taken). An FP load makes FS dirty. */
+static int jh_fp_off(struct hart *h, uint64_t info, int load)
+{
+	if (!(h->mstatus & MSTATUS_FS)) {
+		jh_fault(h, EXC_ILLEGAL, info >> 32, info);
+		return 1;
+	}
+	if (load)
+		h->mstatus |= MSTATUS_FS;
+	return 0;
+}
+
+/* Slow-path load; info's low bits: size | signed << 4 (| JH_INFO_FP). */
 static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 {
 	unsigned size = info & 15;
 	jh_at(h, info);
+	if ((info & JH_INFO_FP) && jh_fp_off(h, info, 1))
+		return 0;
 	uint64_t v;
 	int e = mmu_load(h, a, size, &v);
 	if (e) {
@@ -92,10 +107,12 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 	return v;
 }
 
-/* Slow-path store; info's low bits: size. */
+/* Slow-path store; info's low bits: size (| JH_INFO_FP). */
 static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 {
 	jh_at(h, info);
+	if ((info & JH_INFO_FP) && jh_fp_off(h, info, 0))
+		return;
 	int e = mmu_store(h, a, info & 15, v);
 	if (e)
 		jh_fault(h, e, a, info);
@@ -123,6 +140,19 @@ static uint64_t jh_csr(struct hart *h, uint64_t src, uint64_t raw, uint64_t info
 		h->jit_leave =
 		    h->block_epoch != epoch || h->priv != priv || hart_pending_irq(h) >= 0;
 	return old;
+}
+
+/* An F or D instruction whose bits are `raw` (not a load or store), by
+ * fpu_exec with h->x exact; illegal while mstatus.FS is off. Returns x[rd]
+ * for the instructions that write an integer register. */
+static uint64_t jh_fpu(struct hart *h, uint64_t raw, uint64_t info)
+{
+	jh_at(h, info);
+	if (!(h->mstatus & MSTATUS_FS) || fpu_exec(h, (uint32_t)raw)) {
+		jh_fault(h, EXC_ILLEGAL, raw, info);
+		return 0;
+	}
+	return h->x[(raw >> 7) & 31];
 }
 
 /* LR/SC/AMO; info's low byte: the OP_*. */
@@ -229,10 +259,9 @@ void jit_init(struct hart *h, const char *dir, uint32_t threshold, int sync)
 	if (!h->jit_on)
 		return;
 	static const void *const helpers[JH_COUNT] = {
-	    [JH_LOAD] = (const void *)jh_load,
-	    [JH_STORE] = (const void *)jh_store,
-	    [JH_AMO] = (const void *)jh_amo,
-	    [JH_CSR] = (const void *)jh_csr,
+	    [JH_LOAD] = (const void *)jh_load, [JH_STORE] = (const void *)jh_store,
+	    [JH_AMO] = (const void *)jh_amo,   [JH_CSR] = (const void *)jh_csr,
+	    [JH_FPU] = (const void *)jh_fpu,
 	};
 	memcpy(h->jit_helper, helpers, sizeof(helpers));
 	snprintf(J.fdsock, sizeof(J.fdsock), "%s/jit-fd.sock", dir);

@@ -5,7 +5,9 @@
  * written back (those the region writes) before it leaves and before any
  * helper call, so h->x is exact whenever C code can see it. Loads and
  * stores inline the softMMU TLB fast path of the interpreter (same index,
- * same tags) and call a helper otherwise. */
+ * same tags) and call a helper otherwise. F and D loads and stores are
+ * inline too (after a test that mstatus.FS is dirty); the other F and D
+ * instructions call fpu_exec through a helper. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -15,7 +17,10 @@
 #include "translate.h"
 
 #define OX(r) ((int32_t)(offsetof(struct hart, x) + 8 * (unsigned)(r)))
+#define OF(r) ((int32_t)(offsetof(struct hart, f) + 8 * (unsigned)(r)))
 #define OH(k) ((int32_t)(offsetof(struct hart, jit_helper) + 8 * (unsigned)(k)))
+#define O_MSTATUS ((int32_t)offsetof(struct hart, mstatus))
+#define O_FCSR ((int32_t)offsetof(struct hart, fcsr))
 #define O_INSTRET ((int32_t)offsetof(struct hart, instret))
 #define O_POLL ((int32_t)offsetof(struct hart, poll_count))
 #define O_TRAP ((int32_t)offsetof(struct hart, jit_trap))
@@ -65,8 +70,22 @@ struct cold {
 	uint8_t addr; /* the register holding the address (less disp) */
 	int32_t disp;
 	uint32_t unext; /* registers to extend before the helper sees them */
-	uint32_t info;
-	uint32_t pend; /* t->pend at the access */
+	uint64_t info;
+	uint32_t pend;	  /* t->pend at the access */
+	uint32_t from_fs; /* an FP access's jnz when FS is not dirty, or NO_JUMP */
+	uint8_t fp;	  /* an FP register's load or store */
+};
+
+#define NO_JUMP UINT32_MAX
+
+/* The slow path of an F or D instruction done inline: fpu_exec through
+ * the helper (which does it exactly), then back. */
+struct fcold {
+	uint32_t jumps[8]; /* the tests that send it here */
+	unsigned njumps;
+	uint32_t back;
+	uint32_t raw, info, unext, pend;
+	uint8_t cls;
 };
 
 /* A jump to a block of the region, patched once every block is placed. */
@@ -139,6 +158,8 @@ struct tx {
 	unsigned ntrap;
 	struct cold cold[JIT_TR_INSNS];
 	unsigned ncold;
+	struct fcold fcold[JIT_TR_INSNS];
+	unsigned nfcold;
 	unsigned nsite[3]; /* load, store and divisor sites so far */
 	/* Jumps and calls to the region's shared tails, patched at the end. */
 	struct {
@@ -161,6 +182,9 @@ struct tx {
 	 * the blocks whose edges hand their count on instead of adding it. */
 	unsigned pend;
 	unsigned pend_in[JIT_REGION_BLOCKS];
+	/* mstatus.FS is known dirty at the code being emitted (an FP load or
+	 * operation before it in its block made it so). */
+	int fs_dirty;
 	uint8_t carry[JIT_REGION_BLOCKS];
 	/* Not zeroed before a region: filled for every instruction first. */
 	struct wfact wf[JIT_TR_INSNS];
@@ -175,6 +199,7 @@ enum {
 	TAIL_RELOAD, /* subroutine: reload the caller-saved cache registers */
 	TAIL_LOAD,   /* subroutine: the load helper between a write-back and a reload */
 	TAIL_STORE,  /* subroutine: the same for the store helper */
+	TAIL_FPU,    /* subroutine: the same for the F and D helper */
 	TAIL_COUNT
 };
 
@@ -195,7 +220,27 @@ static int op_translatable(unsigned op)
 {
 	return (op >= OP_LUI && op <= OP_SD) || op == OP_FENCE ||
 	       (op >= OP_ADDI && op <= OP_REMUW) || (op >= OP_LR_W && op <= OP_AMOMAXU_D) ||
-	       is_csr(op);
+	       is_csr(op) || (op >= OP_FLW && op <= OP_FPU);
+}
+
+static int is_store(unsigned op)
+{
+	return (op >= OP_SB && op <= OP_SD) || op == OP_FSW || op == OP_FSD;
+}
+
+/* The F and D instructions (OP_FPU) that read an integer register (fcvt
+ * from an integer, fmv.w.x, fmv.d.x) and that write one (compares, fcvt to
+ * an integer, fmv.x.w, fmv.x.d, fclass). */
+static int fpu_reads_x(uint32_t raw)
+{
+	unsigned f5 = raw >> 27;
+	return (raw & 0x7f) == 0x53 && (f5 == 0x1a || f5 == 0x1e);
+}
+
+static int fpu_writes_x(uint32_t raw)
+{
+	unsigned f5 = raw >> 27;
+	return (raw & 0x7f) == 0x53 && (f5 == 0x14 || f5 == 0x18 || f5 == 0x1c);
 }
 
 /* Which registers an instruction reads and writes (x0 never counts). */
@@ -203,6 +248,11 @@ static void insn_regs(const struct rv_insn *d, uint32_t *rd_mask, uint32_t *wr_m
 {
 	unsigned op = d->op;
 	uint32_t r = 0, w = 0;
+	if (op >= OP_FLW && op <= OP_FPU) { /* only their integer registers count */
+		*rd_mask = op != OP_FPU || fpu_reads_x(d->raw) ? (1u << d->rs1) & ~1u : 0;
+		*wr_mask = op == OP_FPU && fpu_writes_x(d->raw) ? (1u << d->rd) & ~1u : 0;
+		return;
+	}
 	int uses_rs1 = op != OP_LUI && op != OP_AUIPC && op != OP_JAL && op != OP_FENCE &&
 		       !(op >= OP_CSRRWI && op <= OP_CSRRCI);
 	int uses_rs2 = is_branch(op) || (op >= OP_SB && op <= OP_SD) ||
@@ -416,9 +466,13 @@ static unsigned access_size(unsigned op)
 	case OP_SH: return 2;
 	case OP_LW:
 	case OP_LWU:
-	case OP_SW: return 4;
+	case OP_SW:
+	case OP_FLW:
+	case OP_FSW: return 4;
 	case OP_LD:
-	case OP_SD: return 8;
+	case OP_SD:
+	case OP_FLD:
+	case OP_FSD: return 8;
 	}
 	return 0;
 }
@@ -476,7 +530,7 @@ static void find_groups(struct tx *t)
 						open[s].members++;
 						g->role = GROUP_MEMBER;
 						g->slot = (uint8_t)s;
-						t->grp[open[s].leader].store |= d->op >= OP_SB;
+						t->grp[open[s].leader].store |= is_store(d->op);
 					}
 				} else {
 					s = 0;
@@ -495,7 +549,7 @@ static void find_groups(struct tx *t)
 					open[s].lo = lo;
 					open[s].hi = hi;
 					g->slot = (uint8_t)s;
-					g->store = d->op >= OP_SB;
+					g->store = is_store(d->op);
 				}
 			}
 			for (unsigned s = 0; s < JIT_GROUPS; s++) /* wf: see w_fact */
@@ -960,11 +1014,13 @@ static void emit_tail(struct tx *t, unsigned c, int k)
 	}
 	flush(t, t->written);
 	sync_instret(t);
-	if (k == TAIL_LOAD || k == TAIL_STORE) { /* rsi, rdx (and rcx) are the arguments */
+	if (k == TAIL_LOAD || k == TAIL_STORE || k == TAIL_FPU) { /* rsi, rdx (rcx): arguments */
+		static const int helper[TAIL_COUNT] = {
+		    [TAIL_LOAD] = JH_LOAD, [TAIL_STORE] = JH_STORE, [TAIL_FPU] = JH_FPU};
 		x_store64(b, RBX, O_PC, R12);
 		x_mov(b, RDI, RBX);
 		x_alu_i(b, ALU_SUB, 1, RSP, 8); /* 16-byte aligned inside this call */
-		x_call_m(b, RBX, OH(k == TAIL_LOAD ? JH_LOAD : JH_STORE));
+		x_call_m(b, RBX, OH(helper[k]));
 		x_alu_i(b, ALU_ADD, 1, RSP, 8);
 		x_cmp_m8i(b, RBX, O_TRAP, 0);
 		uint32_t ok = x_jcc(b, CC_E);
@@ -1139,6 +1195,24 @@ struct access {
 	unsigned site;
 };
 
+/* Before an FP register's load or store: unless its block made FS dirty
+ * already, a jump (returned) to the slow path when mstatus.FS is not
+ * dirty, where the helper makes it so or traps; else NO_JUMP. Uses rax.
+ * (FS is tested here, not part of the mode key: Linux turns it off at
+ * each trap into the kernel and back on as it returns, and a key change
+ * would make every chain miss each time.) */
+static uint32_t emit_fs_check(struct tx *t)
+{
+	struct xbuf *b = t->b;
+	_Static_assert(MSTATUS_FS == 0x6000, "the test below assumes FS in bits 13-14");
+	if (t->fs_dirty)
+		return NO_JUMP;
+	x_op_m(b, 0, 0x8b, RAX, RBX, -1, O_MSTATUS); /* mov eax, [mstatus] */
+	x_group3(b, 0, G3_NOT, RAX);
+	x_alu_i(b, ALU_AND, 0, RAX, 0x6000); /* zero: both FS bits set */
+	return x_jcc(b, CC_NE);
+}
+
 /* The fast path of an access of `size` bytes at rs1 + imm (the offset
  * folded into the access): rax = the addend, or a jump (returned, to be
  * patched) to the slow path. Inside a loop the access gets a site slot
@@ -1147,12 +1221,14 @@ struct access {
  * per entry, where a site would seldom hit) it looks the TLB up inline,
  * once for its group (see struct group). */
 static uint32_t emit_fast_path(struct tx *t, const struct rv_insn *d, unsigned size, int store,
-			       struct access *ac)
+			       struct access *ac, uint32_t *fs)
 {
 	struct xbuf *b = t->b;
 	const struct group *g = &t->grp[d - t->tr->ins];
 	ac->a = rget(t, d->rs1, RSI);
 	ac->disp = (int32_t)d->imm;
+	if (fs) /* an FP register's: after the address, which its slow path needs */
+		*fs = emit_fs_check(t);
 	if (t->cur == 0) {
 		ac->site = NO_SITE;
 		if (g->role == GROUP_MEMBER) {
@@ -1202,8 +1278,8 @@ static void emit_helper_call(struct tx *t, int k, int traps)
 	emit_reload(t);
 }
 
-static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct access *ac,
-		     unsigned size, int store, const struct rv_insn *d, uint64_t info)
+static struct cold *add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct access *ac,
+			     unsigned size, int store, const struct rv_insn *d, uint64_t info)
 {
 	struct cold *c = &t->cold[t->ncold++];
 	c->from = miss;
@@ -1222,6 +1298,9 @@ static void add_cold(struct tx *t, uint32_t miss, uint32_t mid, const struct acc
 	c->unext = t->unext;
 	c->info = info;
 	c->pend = t->pend;
+	c->from_fs = NO_JUMP;
+	c->fp = 0;
+	return c;
 }
 
 static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
@@ -1230,7 +1309,7 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	unsigned size = access_size(d->op);
 	int sgn = d->op == OP_LB || d->op == OP_LH || d->op == OP_LW;
 	struct access ac;
-	uint32_t miss = emit_fast_path(t, d, size, 0, &ac);
+	uint32_t miss = emit_fast_path(t, d, size, 0, &ac, NULL);
 	uint32_t mid = b->len;
 	/* Straight into rd's host register when it has one (the slow path
 	 * puts the helper's result there too). */
@@ -1247,11 +1326,168 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	struct xbuf *b = t->b;
 	unsigned size = access_size(d->op);
 	struct access ac;
-	uint32_t miss = emit_fast_path(t, d, size, 1, &ac);
+	uint32_t miss = emit_fast_path(t, d, size, 1, &ac, NULL);
 	uint32_t mid = b->len;
 	int v = rget(t, d->rs2, RCX);
 	x_store_idx(b, v, RAX, ac.a, ac.disp, size);
 	add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
+}
+
+/* FLW, FLD: the access as a load's (rax = the bits read), then NaN-boxed
+ * into f[rd]. The slow path comes back with rax read by the helper. */
+static void emit_fload(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+{
+	struct xbuf *b = t->b;
+	unsigned size = access_size(d->op);
+	uint32_t fs;
+	struct access ac;
+	uint32_t miss = emit_fast_path(t, d, size, 0, &ac, &fs);
+	uint32_t mid = b->len;
+	x_load_idx(b, RAX, RAX, ac.a, ac.disp, size, 0);
+	struct cold *c =
+	    add_cold(t, miss, mid, &ac, size, 0, d,
+		     helper_info(t, size | JH_INFO_FP, idx, off) | (uint64_t)d->raw << 32);
+	c->from_fs = fs;
+	c->fp = 1;
+	if (size == 4) {
+		x_mov_imm(b, RCX, 0xffffffff00000000ull);
+		x_alu(b, ALU_OR, 1, RAX, RCX);
+	}
+	x_store64(b, RBX, OF(d->rd), RAX);
+	t->fs_dirty = 1;
+}
+
+/* FSW, FSD: a store's access of f[rs2]'s low bytes. */
+static void emit_fstore(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+{
+	struct xbuf *b = t->b;
+	unsigned size = access_size(d->op);
+	uint32_t fs;
+	struct access ac;
+	uint32_t miss = emit_fast_path(t, d, size, 1, &ac, &fs);
+	uint32_t mid = b->len;
+	x_load64(b, RCX, RBX, OF(d->rs2));
+	x_store_idx(b, RCX, RAX, ac.a, ac.disp, size);
+	struct cold *c =
+	    add_cold(t, miss, mid, &ac, size, 1, d,
+		     helper_info(t, size | JH_INFO_FP, idx, off) | (uint64_t)d->raw << 32);
+	c->from_fs = fs;
+	c->fp = 1;
+}
+
+/* rcx = the exponent field of the double in rax; a jump (recorded in
+ * `c`) when it is outside lo..hi. */
+static void emit_exp_test(struct tx *t, struct fcold *c, unsigned lo, unsigned hi)
+{
+	struct xbuf *b = t->b;
+	x_mov(b, RCX, RAX);
+	x_shift_i(b, SH_SHR, 1, RCX, 52);
+	x_alu_i(b, ALU_AND, 0, RCX, 0x7ff);
+	if (lo)
+		x_alu_i(b, ALU_SUB, 0, RCX, (int32_t)lo);
+	x_alu_i(b, ALU_CMP, 0, RCX, (int32_t)(hi - lo));
+	c->jumps[c->njumps++] = x_jcc(b, CC_A);
+}
+
+/* Double add, sub, mul, div, sqrt and (with FMA3) the fused four, inline
+ * in SSE when fpu_exec's own shortcut would apply (fast_arith in fpu.c:
+ * FS dirty, rounding to nearest even, fflags.NX set, normal operands,
+ * a result that raises no other flag), else through the helper out of
+ * line. The host rounds to nearest even and its flags are not read. The
+ * operands are tested as normal and not zero (zeros take the helper), a
+ * product, quotient or fused result as at least twice the smallest
+ * normal. Returns 0 for the instructions it does not do. */
+static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+{
+	struct xbuf *b = t->b;
+	uint32_t raw = d->raw;
+	unsigned opc = raw & 0x7f, f5 = raw >> 27, rm = (raw >> 12) & 7;
+	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
+	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b;
+	if (((raw >> 25) & 3) != 1 || (rm != 0 && rm != 7) || (fused && !t->st->fma) ||
+	    (!fused && f5 > 3 && !(sqrt_op && rs2 == 0)) || t->nfcold == JIT_TR_INSNS)
+		return 0;
+	struct fcold *c = &t->fcold[t->nfcold++];
+	c->njumps = 0;
+	uint32_t fs = emit_fs_check(t);
+	if (fs != NO_JUMP)
+		c->jumps[c->njumps++] = fs;
+	/* frm 0 and NX: fcsr & 0xe1 == 1 (tested each time: the helper's way
+	 * here may leave it otherwise) */
+	x_op_m(b, 0, 0x8b, RAX, RBX, -1, O_FCSR);
+	x_alu_i(b, ALU_AND, 0, RAX, 0xe1);
+	x_alu_i(b, ALU_CMP, 0, RAX, 1);
+	c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+	unsigned src[3] = {rs1, rs2, raw >> 27}, nsrc = fused ? 3 : sqrt_op ? 1 : 2;
+	for (unsigned k = 0; k < nsrc; k++) {
+		x_load64(b, RAX, RBX, OF(src[k]));
+		emit_exp_test(t, c, 1, 0x7fe);
+	}
+	if (sqrt_op) { /* and positive */
+		x_test(b, 1, RAX, RAX);
+		c->jumps[c->njumps++] = x_jcc(b, CC_S);
+	}
+	if (fused) { /* xmm0 = rs3, then rs1 * rs2 and it, negated as the op says */
+		static const uint8_t vop[4] = {0xb9, 0xbb, 0xbd, 0xbf}; /* 43 47 4b 4f */
+		x_sse_m(b, 0xf2, 0x0f10, 0, RBX, OF(src[2]));		/* movsd xmm0, rs3 */
+		x_sse_m(b, 0xf2, 0x0f10, 1, RBX, OF(rs1));		/* movsd xmm1, rs1 */
+		x_vfma231sd_m(b, vop[(opc >> 2) & 3], 0, 1, RBX, OF(rs2));
+	} else {
+		static const unsigned sop[4] = {0x0f58, 0x0f5c, 0x0f59,
+						0x0f5e};   /* add sub mul div */
+		x_sse_m(b, 0xf2, 0x0f10, 0, RBX, OF(rs1)); /* movsd xmm0, rs1 */
+		if (sqrt_op)
+			x_sse_m(b, 0xf2, 0x0f51, 0, RBX, OF(rs1));
+		else
+			x_sse_m(b, 0xf2, sop[f5], 0, RBX, OF(rs2));
+	}
+	x_movq_from_xmm(b, RAX, 0);
+	if (fused || f5 == 2 || f5 == 3)
+		emit_exp_test(t, c, 2, 0x7fe);
+	else if (!sqrt_op) /* a sum: tiny is exact, only overflow counts */
+		emit_exp_test(t, c, 0, 0x7fe);
+	x_store64(b, RBX, OF(rd), RAX);
+	c->back = b->len;
+	c->raw = raw;
+	c->info = helper_info(t, 0, idx, off);
+	c->unext = t->unext;
+	c->pend = t->pend;
+	c->cls = (uint8_t)t->cur;
+	t->fs_dirty = 1; /* here, or the helper made it so */
+	return 1;
+}
+
+/* The helper for an F or D instruction done inline (see emit_farith). */
+static void emit_fcold(struct tx *t, const struct fcold *c)
+{
+	struct xbuf *b = t->b;
+	use_alloc(t, c->cls);
+	t->unext = c->unext;
+	t->rax_reg = -1;
+	for (unsigned i = 0; i < c->njumps; i++)
+		x_patch(b, c->jumps[i], b->len);
+	x_mov_imm(b, RSI, c->raw);
+	x_mov_imm(b, RDX, c->info);
+	count_insns(t, c->pend);
+	to_tail(t, TAIL_FPU, 1);
+	if (c->pend)
+		x_lea(b, R_IC, R_IC, -(int32_t)c->pend);
+	x_patch(b, x_jmp(b), c->back);
+}
+
+/* Any other F or D instruction: fpu_exec through a helper with h->x exact
+ * (it may read x[rs1] and trap), x[rd] back when it writes one. */
+static void emit_fpu(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+{
+	struct xbuf *b = t->b;
+	emit_helper_enter(t);
+	x_mov_imm(b, RSI, d->raw);
+	x_mov(b, RDI, RBX);
+	x_mov_imm(b, RDX, helper_info(t, 0, idx, off));
+	emit_helper_call(t, JH_FPU, 1);
+	if (fpu_writes_x(d->raw))
+		rput(t, d->rd, RAX);
+	t->fs_dirty = 1;
 }
 
 /* The slow path: h->x made exact, h->pc = the region's entry pc, the
@@ -1283,12 +1519,16 @@ static void emit_cold(struct tx *t, const struct cold *c)
 		x_patch(b, x_jmp(b), c->mid);
 		x_patch(b, miss, b->len);
 	}
+	if (c->from_fs != NO_JUMP) /* FS not dirty: the helper sees to it */
+		x_patch(b, c->from_fs, b->len);
 	/* The helper, through the region's tail that writes back around it. */
 	if (c->disp)
 		x_lea(b, RSI, addr, c->disp);
 	else if (addr != RSI)
 		x_mov(b, RSI, addr);
-	if (c->store)
+	if (c->store && c->fp)
+		x_load64(b, RDX, RBX, OF(c->rs2));
+	else if (c->store)
 		rget_into(t, c->rs2, RDX);
 	x_mov_imm(b, c->store ? RCX : RDX, c->info);
 	/* The tail adds rdi to h->instret and starts it again: what pends
@@ -1297,7 +1537,7 @@ static void emit_cold(struct tx *t, const struct cold *c)
 	to_tail(t, c->store ? TAIL_STORE : TAIL_LOAD, 1);
 	if (c->pend)
 		x_lea(b, R_IC, R_IC, -(int32_t)c->pend);
-	if (!c->store)
+	if (!c->store && !c->fp) /* an FP load's value goes on at c->back */
 		rput(t, c->rd, RAX);
 	x_patch(b, x_jmp(b), c->back);
 }
@@ -1879,6 +2119,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		t.wv = t.wv_in[k];
 		t.unext = t.unext_in[k];
 		t.pend = t.pend_in[k];
+		t.fs_dirty = 0;
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
 			unsigned off = tr->ins_off[bk->first + i];
@@ -1896,6 +2137,13 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 				emit_load(&t, d, i, off);
 			} else if (d->op >= OP_SB && d->op <= OP_SD) {
 				emit_store(&t, d, i, off);
+			} else if (d->op == OP_FLW || d->op == OP_FLD) {
+				emit_fload(&t, d, i, off);
+			} else if (d->op == OP_FSW || d->op == OP_FSD) {
+				emit_fstore(&t, d, i, off);
+			} else if (d->op == OP_FPU) {
+				if (!emit_farith(&t, d, i, off))
+					emit_fpu(&t, d, i, off);
 			} else if (d->op >= OP_LR_W && d->op <= OP_AMOMAXU_D) {
 				emit_amo(&t, d, i, off);
 			} else if (is_csr(d->op)) { /* the last: it steps wv itself */
@@ -1920,6 +2168,8 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		x_patch(out, t.fix[i].at, t.label[t.fix[i].blk]);
 	for (unsigned i = 0; i < t.ncold; i++)
 		emit_cold(&t, &t.cold[i]);
+	for (unsigned i = 0; i < t.nfcold; i++)
+		emit_fcold(&t, &t.fcold[i]);
 	emit_tails(&t);
 	if (t.ntrap) {
 		uint32_t trap = out->len;
@@ -1934,6 +2184,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 {
 	static const int saved[] = {RBX, RBP, R12, R13, R14, R15};
+	st->fma = __builtin_cpu_supports("fma");
 	st->enter = out->len;
 	for (unsigned i = 0; i < 6; i++)
 		x_push(out, saved[i]);

@@ -65,10 +65,12 @@ int jit_decode(const uint8_t *page, unsigned entry_off, struct jit_tr *tr);
 /** Code offsets of the shared stubs: enter (from C), exit (back to C with
  * the next pc in rax) and two TLB look-up subroutines for the slow paths,
  * of loads and of stores (eax = the first byte's address, rcx = the
- * last's; ZF set on a hit, then rax = the addend and rcx = the page). */
+ * last's; ZF set on a hit, then rax = the addend and rcx = the page);
+ * and whether the host has FMA3 (translated code runs on this host). */
 struct jit_stubs {
 	uint32_t enter, exit;
 	uint32_t lookup[2];
+	int fma;
 };
 
 /** Emits the code for `tr` at out->len, which is its offset in the code

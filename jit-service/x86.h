@@ -273,7 +273,7 @@ static inline void x_imul(struct xbuf *b, int w, int dst, int src)
 }
 /* Group 3 on r: neg (/3); mul (/4), imul (/5) of rax by r into rdx:rax;
  * div (/6), idiv (/7) of rdx:rax by r. */
-enum { G3_NEG = 3, G3_MUL, G3_IMUL, G3_DIV, G3_IDIV };
+enum { G3_NOT = 2, G3_NEG, G3_MUL, G3_IMUL, G3_DIV, G3_IDIV };
 static inline void x_group3(struct xbuf *b, int w, int digit, int r)
 {
 	x_op_r(b, w, 0xf7, digit, r);
@@ -407,6 +407,34 @@ static inline void x_mfence(struct xbuf *b)
 	xb(b, 0x0f);
 	xb(b, 0xae);
 	xb(b, 0xf0);
+}
+/* Scalar SSE with a mandatory prefix (0x66, 0xf2): op xmm`x`, [base + disp]
+ * (xmm0-xmm7 only). */
+static inline void x_sse_m(struct xbuf *b, uint8_t prefix, unsigned op, int x, int base,
+			   int32_t disp)
+{
+	xb(b, prefix);
+	x_op_m(b, 0, op, x, base, -1, disp);
+}
+/* movq r64, xmm`x` */
+static inline void x_movq_from_xmm(struct xbuf *b, int r, int x)
+{
+	xb(b, 0x66);
+	x_op_r(b, 1, 0x0f7e, x, r);
+}
+/* vfm{add,sub,nmadd,nmsub}231sd xmm`d`, xmm`v`, [base + disp]: d = v * m + d
+ * and its negations (VEX.LIG.66.0F38.W1, opcode B9 BB BD BF; base below
+ * r8, d and v below xmm8). */
+static inline void x_vfma231sd_m(struct xbuf *b, uint8_t opcode, int d, int v, int base,
+				 int32_t disp)
+{
+	xb(b, 0xc4);
+	xb(b, 0xe2);				 /* ~R ~X ~B set, map 0F38 */
+	xb(b, (uint8_t)(0x81 | (~v & 15) << 3)); /* W1, ~vvvv, L0, pp 66 */
+	xb(b, opcode);
+	struct xins i = {.n = 0};
+	xi_mem_s(&i, d, base, -1, 0, disp);
+	xput(b, &i);
 }
 /* jmp rsi-style: jmp r64 */
 static inline void x_jmp_r(struct xbuf *b, int r)

@@ -12,7 +12,8 @@ volatile uint64_t diff_trapsum;
 volatile uint64_t diff_case_instret; /* minstret as the running case started */
 
 static uint8_t buf[8192] __attribute__((aligned(4096)));
-static uint64_t regs[32];
+/* x0-x31, f0-f31, fcsr, mstatus.FS at the end (see gen_diff.py) */
+static uint64_t regs[32 + 32 + 2];
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -44,12 +45,35 @@ static uint64_t run(uint64_t n)
 		}
 		regs[i] = v;
 	}
+	/* FP registers: doubles and NaN-boxed singles, normal, tiny, huge,
+	 * zeros, infinities, NaNs (signalling too) and unboxed singles. */
+	static const uint64_t special[] = {
+	    0,			   1ull << 63,		  0x3ff0000000000000ull, 0xbff8000000000000ull,
+	    0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000000ull, 0x7ff0000000000001ull,
+	    0x0000000000000001ull, 0x0010000000000000ull, 0x7fefffffffffffffull, 0x43e0000000000000ull,
+	    0xffffffff3f800000ull, 0xffffffff7f800000ull, 0xffffffff7fa00000ull, 0xffffffff00000001ull,
+	    0xffffffffc0400000ull, 0x000000003f800000ull, 0xffffffff4f000000ull, 0xffffffff80000000ull};
+	for (int i = 32; i < 64; i++) {
+		uint64_t v = xorshift(&s);
+		switch (v % 5) {
+		case 0: v = special[(v >> 8) % (sizeof(special) / sizeof(special[0]))]; break;
+		case 1: v |= 0xffffffff00000000ull; break; /* a boxed single */
+		case 2: v = (v & 0x800fffffffffffffull) | 0x3fe0000000000000ull; break; /* ~1 */
+		}
+		regs[i] = v;
+	}
+	/* fcsr: mostly frm 0 and NX set, where arithmetic can take its
+	 * shortcut; else any rounding mode (5-7: dynamic rounding is illegal)
+	 * and flags */
+	uint64_t f = xorshift(&s);
+	uint64_t frm = (f & 7) < 5 ? 0 : (f >> 3) & 7, flags = (f >> 8) & 31;
+	regs[64] = frm << 5 | flags | (((f >> 16) & 3) != 0);
 	for (int i = 0; i < 8192; i++)
 		buf[i] = (uint8_t)xorshift(&s);
 	diff_trapsum = 0;
 	run_case(n, regs, buf + 3072);
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < 66; i++)
 		h = mix(h, regs[i]);
 	for (int i = 0; i < 8192; i += 8) {
 		uint64_t w;

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Writes the guest assembly of the JIT differential test: `run_case(n,
 regs, buf)` runs random case n, a straight-line or looping mix of RV64GC
-integer instructions (ALU, M, LR/SC and AMOs, CSR accesses, loads and stores around a page boundary of
+instructions (ALU, M, LR/SC and AMOs, CSR accesses, loads and stores around a page boundary of
 `buf`, misaligned ones, accesses that fault, forward branches, counted
-loops, some nested, loops of word arithmetic), starting from and ending in the register file at `regs`. Faults go
+loops, some nested, loops of word arithmetic, F and D arithmetic,
+conversions, moves, loads and stores, in every rounding mode), starting
+from and ending in the register file at `regs` (x0-x31, then f0-f31,
+fcsr and, at the end, mstatus.FS; each case starts with FS initial and
+sometimes turns it off, making FP instructions illegal). Faults go
 to diff_trap, which folds mcause/mtval/mepc and the instructions retired
 since the case started (instret is exact at a fault) into diff_trapsum and
 skips the instruction. x2 (sp), x3, x4 (trap handler) and x8 (buffer) are reserved.
@@ -23,6 +27,11 @@ SH = [("slli", 63), ("srli", 63), ("srai", 63), ("slliw", 31), ("srliw", 31), ("
 LD = [("lb", 1), ("lh", 2), ("lw", 4), ("ld", 8), ("lbu", 1), ("lhu", 2), ("lwu", 4)]
 ST = [("sb", 1), ("sh", 2), ("sw", 4), ("sd", 8)]
 BR = ["beq", "bne", "blt", "bge", "bltu", "bgeu"]
+FP3 = ["fadd", "fsub", "fmul", "fdiv"]
+FP4 = ["fmadd", "fmsub", "fnmadd", "fnmsub"]
+FPNORM = ["fsgnj", "fsgnjn", "fsgnjx", "fmin", "fmax"]
+RM = ["", "", "", ", rne", ", rtz", ", rdn", ", rup", ", rmm", ", dyn"]
+FREGS_OFF = 256  # f0-f31 in regs after x0-x31, then fcsr, then FS
 
 
 def reg(dest=False):
@@ -46,8 +55,74 @@ def mem_off(size):
     return off
 
 
-def insn(out, label_base, k, n):
+def freg():
+    return "f%d" % rnd.randint(0, 31)
+
+
+def fp_insn(out):
+    """One F or D instruction: arithmetic (some rounding modes given),
+    sign injection, min/max, compares, classes, conversions and moves to
+    and from integer registers, loads and stores (some faulting), and now
+    and then an fcsr access or FS turned off."""
     r = rnd.random()
+    f = rnd.choice([".s", ".d"])
+    if r < 0.25:
+        out.append("%s%s %s, %s, %s%s" % (rnd.choice(FP3), f, freg(), freg(), freg(), rnd.choice(RM)))
+    elif r < 0.35:
+        out.append("%s%s %s, %s, %s, %s%s" % (rnd.choice(FP4), f, freg(), freg(), freg(), freg(),
+                                              rnd.choice(RM)))
+    elif r < 0.4:
+        out.append("fsqrt%s %s, %s%s" % (f, freg(), freg(), rnd.choice(RM)))
+    elif r < 0.48:
+        out.append("%s%s %s, %s, %s" % (rnd.choice(FPNORM), f, freg(), freg(), freg()))
+    elif r < 0.54:
+        out.append("%s%s %s, %s, %s" % (rnd.choice(["feq", "flt", "fle"]), f, reg(True), freg(), freg()))
+    elif r < 0.57:
+        out.append("fclass%s %s, %s" % (f, reg(True), freg()))
+    elif r < 0.65:
+        i = rnd.choice([".w", ".wu", ".l", ".lu"])
+        if rnd.random() < 0.5:
+            out.append("fcvt%s%s %s, %s%s" % (i, f, reg(True), freg(), rnd.choice(RM)))
+        else:
+            exact = f == ".d" and i in (".w", ".wu")  # no rounding mode to give
+            out.append("fcvt%s%s %s, %s%s" % (f, i, freg(), reg(), "" if exact else rnd.choice(RM)))
+    elif r < 0.68:
+        out.append(rnd.choice(["fcvt.s.d %s, %s%s" % (freg(), freg(), rnd.choice(RM)),
+                               "fcvt.d.s %s, %s" % (freg(), freg())]))
+    elif r < 0.73:
+        w = rnd.choice(["w", "d"])
+        if rnd.random() < 0.5:
+            out.append("fmv.x.%s %s, %s" % (w, reg(True), freg()))
+        else:
+            out.append("fmv.%s.x %s, %s" % (w, freg(), reg()))
+    elif r < 0.85:
+        op, size = rnd.choice([("flw", 4), ("fld", 8)])
+        if rnd.random() < 0.04:
+            out.append("%s %s, %d(x0)" % (op, freg(), rnd.randint(16, 2000)))  # faults
+        else:
+            out.append("%s %s, %d(x8)" % (op, freg(), mem_off(size)))
+    elif r < 0.96:
+        op, size = rnd.choice([("fsw", 4), ("fsd", 8)])
+        if rnd.random() < 0.04:
+            out.append("%s %s, %d(x0)" % (op, freg(), rnd.randint(16, 2000)))  # faults
+        else:
+            out.append("%s %s, %d(x8)" % (op, freg(), mem_off(size)))
+    elif r < 0.985:
+        # fcsr: the flags and rounding mode read, or set (frm 5-7 makes
+        # dynamic rounding illegal)
+        out.append(rnd.choice(["frflags %s" % reg(True), "frcsr %s" % reg(True),
+                               "fsflags %s" % reg(), "fsrmi %d" % rnd.randint(0, 7),
+                               "fsflagsi %d" % rnd.randint(0, 31)]))
+    else:
+        out.append("li x31, 0x6000")  # x31 counts loops: only in straight code
+        out.append("csrc mstatus, x31")
+
+
+def insn(out, label_base, k, n, fp_ok=True):
+    r = rnd.random()
+    if fp_ok and rnd.random() < 0.12:
+        fp_insn(out)
+        return
     if r < 0.03:
         # A zero or sign extension the RV64GC way (tier 1 makes it one
         # move), of the doubleword or of the word
@@ -117,7 +192,10 @@ def insn(out, label_base, k, n):
             out.append("csrr x%d, minstret" % d)
             out.append("csrr x%d, minstret" % e)
             out.append("sub x%d, x%d, x%d" % (d, e, d))
-            out.append("mv x%d, %s" % (e, reg()))
+            src = reg()
+            while src == "x%d" % e:  # e must not keep the count itself
+                src = reg()
+            out.append("mv x%d, %s" % (e, src))
         elif csr == "mhartid":
             out.append("csrw mhartid, %s" % reg())
         elif rnd.random() < 0.5:
@@ -129,11 +207,15 @@ def insn(out, label_base, k, n):
         out.append("c.nop" if rnd.random() < 0.5 else "fence")
 
 
-def straight(out, lb, n):
+def straight(out, lb, n, in_loop=False):
     """n instructions whose branches stay inside them (labels lb0..lbn)."""
     for k in range(n):
         out.append("%s%d:" % (lb, k))
+        mark = len(out)
         insn(out, lb, k, n)
+        if in_loop and any("x31" in line for line in out[mark:]):
+            del out[mark:]  # x31 counts the loop
+            out.append("c.nop")
     out.append("%s%d:" % (lb, n))
 
 
@@ -197,15 +279,15 @@ def case(c):
     if loop and rnd.random() < 0.5:
         # An inner loop in the middle: a translation keeps different
         # registers in host registers inside it than around it.
-        straight(out, lb + "a", rnd.randint(0, 20))
+        straight(out, lb + "a", rnd.randint(0, 20), True)
         out.append("li x30, %d" % rnd.randint(1, 12))
         out.append("2:")
-        straight(out, lb + "b", rnd.randint(2, 30))
+        straight(out, lb + "b", rnd.randint(2, 30), True)
         out.append("addi x30, x30, -1")
         out.append("bnez x30, 2b")
-        straight(out, lb, rnd.randint(0, 20))
+        straight(out, lb, rnd.randint(0, 20), True)
     else:
-        straight(out, lb, n)
+        straight(out, lb, n, loop)
     if loop:
         out.append("addi x31, x31, -1")
         out.append("bnez x31, 1b")
@@ -251,6 +333,14 @@ run_case:
 	csrr t0, minstret
 	la t1, diff_case_instret
 	sd t0, 0(t1)""" % (seed, ncases))
+for r in range(32):
+    print("\tfld f%d, %d(tp)" % (r, FREGS_OFF + 8 * r))
+print("\tld t0, %d(tp)" % (FREGS_OFF + 256))
+print("\tfscsr t0")
+print("\tli t0, 0x6000")  # FS initial: the first FP write makes it dirty
+print("\tcsrc mstatus, t0")
+print("\tli t0, 0x2000")
+print("\tcsrs mstatus, t0")
 for r in [1] + list(range(5, 8)) + list(range(9, 32)):
     print("\tld x%d, %d(tp)" % (r, 8 * r))
 print("\tjr gp")
@@ -262,6 +352,16 @@ print("""case_end:
 	ld tp, 136(sp)""")
 for r in [1] + list(range(5, 8)) + list(range(9, 32)):
     print("\tsd x%d, %d(tp)" % (r, 8 * r))
+print("\tcsrr t0, mstatus")
+print("\tsrli t0, t0, 13")
+print("\tandi t0, t0, 3")
+print("\tsd t0, %d(tp)" % (FREGS_OFF + 264))
+print("\tli t0, 0x6000")
+print("\tcsrs mstatus, t0")
+for r in range(32):
+    print("\tfsd f%d, %d(tp)" % (r, FREGS_OFF + 8 * r))
+print("\tfrcsr t0")
+print("\tsd t0, %d(tp)" % (FREGS_OFF + 256))
 print("""	ld t0, 0(sp)
 	csrw mtvec, t0
 	addi sp, sp, 16
