@@ -435,7 +435,10 @@ static int fpu_op(struct hart *h, uint32_t w)
 		h->mstatus |= MSTATUS_FS;
 		return 0;
 	}
-	host_start(uses_rm ? rm : 0);
+	/* Sign injection, min/max, compares, moves and fclass work out their
+	 * flags themselves and do not round: the host's state is not needed */
+	if (opc != 0x53 || (uses_rm && f5 != 0x1e))
+		host_start(uses_rm ? rm : 0);
 	if (opc != 0x53) { /* fused multiply-add family: 0x43 0x47 0x4b 0x4f */
 		int neg_prod = opc == 0x4b || opc == 0x4f, neg_add = opc == 0x47 || opc == 0x4f;
 		if (dbl) {

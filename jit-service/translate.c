@@ -81,7 +81,7 @@ struct cold {
 /* The slow path of an F or D instruction done inline: fpu_exec through
  * the helper (which does it exactly), then back. */
 struct fcold {
-	uint32_t jumps[8]; /* the tests that send it here */
+	uint32_t jumps[12]; /* the tests that send it here (at most 10) */
 	unsigned njumps;
 	uint32_t back;
 	uint32_t raw, info, unext, pend;
@@ -1375,78 +1375,150 @@ static void emit_fstore(struct tx *t, const struct rv_insn *d, unsigned idx, uns
 	c->fp = 1;
 }
 
-/* rcx = the exponent field of the double in rax; a jump (recorded in
- * `c`) when it is outside lo..hi. */
-static void emit_exp_test(struct tx *t, struct fcold *c, unsigned lo, unsigned hi)
+/* rcx = the exponent field of the double (else single) in rax; a jump
+ * (recorded in `c`) when it is outside lo..hi. */
+static void emit_exp_test(struct tx *t, struct fcold *c, int dbl, unsigned lo, unsigned hi)
 {
 	struct xbuf *b = t->b;
 	x_mov(b, RCX, RAX);
-	x_shift_i(b, SH_SHR, 1, RCX, 52);
-	x_alu_i(b, ALU_AND, 0, RCX, 0x7ff);
+	x_shift_i(b, SH_SHR, 1, RCX, dbl ? 52 : 23);
+	x_alu_i(b, ALU_AND, 0, RCX, dbl ? 0x7ff : 0xff);
 	if (lo)
 		x_alu_i(b, ALU_SUB, 0, RCX, (int32_t)lo);
 	x_alu_i(b, ALU_CMP, 0, RCX, (int32_t)(hi - lo));
 	c->jumps[c->njumps++] = x_jcc(b, CC_A);
 }
 
-/* Double add, sub, mul, div, sqrt and (with FMA3) the fused four, inline
- * in SSE when fpu_exec's own shortcut would apply (fast_arith in fpu.c:
- * FS dirty, rounding to nearest even, fflags.NX set, normal operands,
- * a result that raises no other flag), else through the helper out of
- * line. The host rounds to nearest even and its flags are not read. The
- * operands are tested as normal and not zero (zeros take the helper), a
- * product, quotient or fused result as at least twice the smallest
- * normal. Returns 0 for the instructions it does not do. */
+/* f[rd] = rax, NaN-boxed for a single (its upper half is zero). */
+static void emit_fput(struct tx *t, int dbl, unsigned rd)
+{
+	if (!dbl) {
+		x_mov_imm(t->b, RCX, 0xffffffff00000000ull);
+		x_alu(t->b, ALU_OR, 1, RAX, RCX);
+	}
+	x_store64(t->b, RBX, OF(rd), RAX);
+}
+
+/* Moves and sign injection of doubles, inline (FS dirty was tested):
+ * fmv.x.d, fmv.x.w, fmv.d.x, fmv.w.x, fsgnj.d, fsgnjn.d, fsgnjx.d.
+ * Returns 0 for anything else. */
+static int emit_fmove(struct tx *t, const struct rv_insn *d, uint32_t raw)
+{
+	struct xbuf *b = t->b;
+	unsigned f5 = raw >> 27, rm = (raw >> 12) & 7, dbl = (raw >> 25) & 1;
+	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
+	if (f5 == 0x1c && rm == 0 && rs2 == 0) { /* fmv.x.d, fmv.x.w */
+		if (dbl)
+			x_load64(b, RAX, RBX, OF(rs1));
+		else
+			x_op_m(b, 1, 0x63, RAX, RBX, -1, OF(rs1)); /* movsxd rax, dword */
+		rput(t, d->rd, RAX);
+	} else if (f5 == 0x1e && rm == 0 && rs2 == 0) { /* fmv.d.x, fmv.w.x */
+		rget_into(t, d->rs1, RAX);
+		if (!dbl)
+			x_op_r(b, 0, 0x89, RAX, RAX); /* mov eax, eax */
+		emit_fput(t, (int)dbl, rd);
+	} else if (f5 == 0x04 && dbl && rm <= 2) { /* the sign of rs2's, not it, xor */
+		x_load64(b, RAX, RBX, OF(rs1));
+		x_load64(b, RCX, RBX, OF(rs2));
+		if (rm == 1)
+			x_group3(b, 1, G3_NOT, RCX);
+		x_shift_i(b, SH_SHR, 1, RCX, 63);
+		x_shift_i(b, SH_SHL, 1, RCX, 63);
+		if (rm != 2) {
+			x_shift_i(b, SH_SHL, 1, RAX, 1);
+			x_shift_i(b, SH_SHR, 1, RAX, 1);
+		}
+		x_alu(b, rm == 2 ? ALU_XOR : ALU_OR, 1, RAX, RCX);
+		x_store64(b, RBX, OF(rd), RAX);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* F and D arithmetic (add, sub, mul, div, sqrt and, with FMA3 on the
+ * host, the fused four), moves and double sign injection, inline when
+ * fpu_exec's own shortcut would apply (fast_arith in fpu.c: FS dirty,
+ * rounding to nearest even, fflags.NX set, normal operands, a result
+ * that raises no other flag), else through the helper out of line. The
+ * host rounds to nearest even and its flags are not read. Operands are
+ * tested as normal and not zero (zeros take the helper), singles as
+ * NaN-boxed too; a product, quotient or fused result as at least twice
+ * the smallest normal. Returns 0 for the instructions it does not do. */
 static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
 	uint32_t raw = d->raw;
-	unsigned opc = raw & 0x7f, f5 = raw >> 27, rm = (raw >> 12) & 7;
+	unsigned opc = raw & 0x7f, f5 = raw >> 27, rm = (raw >> 12) & 7, fmt = (raw >> 25) & 3;
 	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
-	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b;
-	if (((raw >> 25) & 3) != 1 || (rm != 0 && rm != 7) || (fused && !t->st->fma) ||
-	    (!fused && f5 > 3 && !(sqrt_op && rs2 == 0)) || t->nfcold == JIT_TR_INSNS)
+	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b, dbl = fmt == 1;
+	int move = !fused && (f5 == 0x04 || f5 == 0x1c || f5 == 0x1e);
+	if (fmt > 1 || t->nfcold == JIT_TR_INSNS ||
+	    (!move && ((rm != 0 && rm != 7) || (fused && !t->st->fma) ||
+		       (!fused && f5 > 3 && !(sqrt_op && rs2 == 0)))))
 		return 0;
-	struct fcold *c = &t->fcold[t->nfcold++];
+	struct fcold *c = &t->fcold[t->nfcold];
 	c->njumps = 0;
+	uint32_t at = b->len;
 	uint32_t fs = emit_fs_check(t);
 	if (fs != NO_JUMP)
 		c->jumps[c->njumps++] = fs;
-	/* frm 0 and NX: fcsr & 0xe1 == 1 (tested each time: the helper's way
-	 * here may leave it otherwise) */
-	x_op_m(b, 0, 0x8b, RAX, RBX, -1, O_FCSR);
-	x_alu_i(b, ALU_AND, 0, RAX, 0xe1);
-	x_alu_i(b, ALU_CMP, 0, RAX, 1);
-	c->jumps[c->njumps++] = x_jcc(b, CC_NE);
-	unsigned src[3] = {rs1, rs2, raw >> 27}, nsrc = fused ? 3 : sqrt_op ? 1 : 2;
-	for (unsigned k = 0; k < nsrc; k++) {
-		x_load64(b, RAX, RBX, OF(src[k]));
-		emit_exp_test(t, c, 1, 0x7fe);
-	}
-	if (sqrt_op) { /* and positive */
-		x_test(b, 1, RAX, RAX);
-		c->jumps[c->njumps++] = x_jcc(b, CC_S);
-	}
-	if (fused) { /* xmm0 = rs3, then rs1 * rs2 and it, negated as the op says */
-		static const uint8_t vop[4] = {0xb9, 0xbb, 0xbd, 0xbf}; /* 43 47 4b 4f */
-		x_sse_m(b, 0xf2, 0x0f10, 0, RBX, OF(src[2]));		/* movsd xmm0, rs3 */
-		x_sse_m(b, 0xf2, 0x0f10, 1, RBX, OF(rs1));		/* movsd xmm1, rs1 */
-		x_vfma231sd_m(b, vop[(opc >> 2) & 3], 0, 1, RBX, OF(rs2));
+	if (move) {
+		if (!emit_fmove(t, d, raw)) {
+			b->len = at; /* the test made nothing dirty */
+			return 0;
+		}
 	} else {
-		static const unsigned sop[4] = {0x0f58, 0x0f5c, 0x0f59,
-						0x0f5e};   /* add sub mul div */
-		x_sse_m(b, 0xf2, 0x0f10, 0, RBX, OF(rs1)); /* movsd xmm0, rs1 */
-		if (sqrt_op)
-			x_sse_m(b, 0xf2, 0x0f51, 0, RBX, OF(rs1));
+		/* frm 0 and NX: fcsr & 0xe1 == 1 (tested each time: the helper's
+		 * way here may leave it otherwise) */
+		x_op_m(b, 0, 0x8b, RAX, RBX, -1, O_FCSR);
+		x_alu_i(b, ALU_AND, 0, RAX, 0xe1);
+		x_alu_i(b, ALU_CMP, 0, RAX, 1);
+		c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+		unsigned src[3] = {rs1, rs2, raw >> 27}, nsrc = fused ? 3 : sqrt_op ? 1 : 2;
+		for (unsigned k = 0; k < nsrc; k++) {
+			x_load64(b, RAX, RBX, OF(src[k]));
+			if (!dbl) { /* NaN-boxed */
+				x_mov(b, RCX, RAX);
+				x_shift_i(b, SH_SHR, 1, RCX, 32);
+				x_alu_i(b, ALU_CMP, 0, RCX, -1);
+				c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+			}
+			emit_exp_test(t, c, dbl, 1, dbl ? 0x7fe : 0xfe);
+		}
+		if (sqrt_op) { /* and positive: the sign into SF */
+			if (dbl)
+				x_test(b, 1, RAX, RAX);
+			else
+				x_shift_i(b, SH_SHL, 1, RAX, 32);
+			c->jumps[c->njumps++] = x_jcc(b, CC_S);
+		}
+		uint8_t pfx = dbl ? 0xf2 : 0xf3; /* sd, ss */
+		if (fused) { /* xmm0 = rs3, then rs1 * rs2 and it, negated as the op says */
+			static const uint8_t vop[4] = {0xb9, 0xbb, 0xbd, 0xbf}; /* 43 47 4b 4f */
+			x_sse_m(b, pfx, 0x0f10, 0, RBX, OF(src[2]));		/* movs xmm0, rs3 */
+			x_sse_m(b, pfx, 0x0f10, 1, RBX, OF(rs1));		/* movs xmm1, rs1 */
+			x_vfma231_m(b, dbl, vop[(opc >> 2) & 3], 0, 1, RBX, OF(rs2));
+		} else {
+			static const unsigned sop[4] = {0x0f58, 0x0f5c, 0x0f59,
+							0x0f5e}; /* + - * / */
+			x_sse_m(b, pfx, 0x0f10, 0, RBX, OF(rs1));
+			x_sse_m(b, pfx, sqrt_op ? 0x0f51 : sop[f5], 0, RBX,
+				OF(sqrt_op ? rs1 : rs2));
+		}
+		if (dbl)
+			x_movq_from_xmm(b, RAX, 0);
 		else
-			x_sse_m(b, 0xf2, sop[f5], 0, RBX, OF(rs2));
+			x_movd_from_xmm(b, RAX, 0);
+		unsigned top = dbl ? 0x7fe : 0xfe;
+		if (fused || f5 == 2 || f5 == 3)
+			emit_exp_test(t, c, dbl, 2, top);
+		else if (!sqrt_op) /* a sum: tiny is exact, only overflow counts */
+			emit_exp_test(t, c, dbl, 0, top);
+		emit_fput(t, dbl, rd);
 	}
-	x_movq_from_xmm(b, RAX, 0);
-	if (fused || f5 == 2 || f5 == 3)
-		emit_exp_test(t, c, 2, 0x7fe);
-	else if (!sqrt_op) /* a sum: tiny is exact, only overflow counts */
-		emit_exp_test(t, c, 0, 0x7fe);
-	x_store64(b, RBX, OF(rd), RAX);
+	t->nfcold++;
 	c->back = b->len;
 	c->raw = raw;
 	c->info = helper_info(t, 0, idx, off);
@@ -1472,6 +1544,8 @@ static void emit_fcold(struct tx *t, const struct fcold *c)
 	to_tail(t, TAIL_FPU, 1);
 	if (c->pend)
 		x_lea(b, R_IC, R_IC, -(int32_t)c->pend);
+	if (fpu_writes_x(c->raw)) /* the helper returns x[rd] */
+		rput(t, (c->raw >> 7) & 31, RAX);
 	x_patch(b, x_jmp(b), c->back);
 }
 

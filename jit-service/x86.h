@@ -422,15 +422,21 @@ static inline void x_movq_from_xmm(struct xbuf *b, int r, int x)
 	xb(b, 0x66);
 	x_op_r(b, 1, 0x0f7e, x, r);
 }
-/* vfm{add,sub,nmadd,nmsub}231sd xmm`d`, xmm`v`, [base + disp]: d = v * m + d
- * and its negations (VEX.LIG.66.0F38.W1, opcode B9 BB BD BF; base below
- * r8, d and v below xmm8). */
-static inline void x_vfma231sd_m(struct xbuf *b, uint8_t opcode, int d, int v, int base,
-				 int32_t disp)
+/* movd r32, xmm`x` (zero-extends) */
+static inline void x_movd_from_xmm(struct xbuf *b, int r, int x)
+{
+	xb(b, 0x66);
+	x_op_r(b, 0, 0x0f7e, x, r);
+}
+/* vfm{add,sub,nmadd,nmsub}231s{s,d} xmm`d`, xmm`v`, [base + disp]: d =
+ * v * m + d and its negations (VEX.LIG.66.0F38.W0 for singles, W1 for
+ * doubles, opcode B9 BB BD BF; base below r8, d and v below xmm8). */
+static inline void x_vfma231_m(struct xbuf *b, int dbl, uint8_t opcode, int d, int v, int base,
+			       int32_t disp)
 {
 	xb(b, 0xc4);
-	xb(b, 0xe2);				 /* ~R ~X ~B set, map 0F38 */
-	xb(b, (uint8_t)(0x81 | (~v & 15) << 3)); /* W1, ~vvvv, L0, pp 66 */
+	xb(b, 0xe2);						/* ~R ~X ~B set, map 0F38 */
+	xb(b, (uint8_t)((dbl ? 0x81 : 0x01) | (~v & 15) << 3)); /* W, ~vvvv, L0, pp 66 */
 	xb(b, opcode);
 	struct xins i = {.n = 0};
 	xi_mem_s(&i, d, base, -1, 0, disp);

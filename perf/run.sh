@@ -10,6 +10,8 @@
 #                    guest's RV64GC has no vector unit, the host's gcc -O2
 #                    vectorizes the matrix multiply
 #   mark_vs_interp_ms   the same vs shoal --jit off
+#   fp_mark_ms       fpmark (F and D: fused multiply-add sweep, dot product,
+#                    divisions, single-precision Horner) vs QEMU TCG
 #   jit_compile_p50_us  median shoal-jit translation latency (shoal only)
 #   jit_block_compile_p50_us  the same per guest basic block a translation
 #                    holds (a translation is a region of blocks)
@@ -135,6 +137,13 @@ for i in $(seq "$REPEATS"); do
 	done
 	sample mark_vs_interp_ms ms lower shoal "$(ms "$tmp/cs")"
 	sample mark_vs_interp_ms ms lower shoal-interp "$(ms "$tmp/ci")"
+	# F and D: the results' bits must agree
+	run_timed "$tmp/fs" "$BIN/shoal" run --bios none --kernel "$GUEST/fpmark.elf" >/dev/null
+	qemu_run "$tmp/fq" "$GUEST/fpmark.elf" >/dev/null
+	[ -n "$(field sum "$tmp/fs")" ] && [ "$(field sum "$tmp/fs")" = "$(field sum "$tmp/fq")" ] ||
+		{ echo "fpmark: shoal and $PEER differ" >&2; cat "$tmp/fs" "$tmp/fq" >&2; exit 1; }
+	sample fp_mark_ms ms lower shoal "$(ms "$tmp/fs")"
+	sample fp_mark_ms ms lower $PEER "$(ms "$tmp/fq")"
 	p50() { sed -n "/$1/s/.*compile latency p50 < \([0-9]*\) ns.*/\1/p" "$tmp/cs" | awk '{print $1 / 1000}'; }
 	sample jit_compile_p50_us us lower shoal "$(p50 lookups)"
 	sample jit_block_compile_p50_us us lower shoal "$(p50 'per guest block')"

@@ -55,6 +55,19 @@ for elf in "$GUEST"/jitdiff-*.elf; do
 	fi
 done
 
+# F and D in a real loop (fpmark): translated, every block translated and
+# interpreted runs compute the same bits.
+sums=""
+for m in "--jit off" "$FORCE" "--jit on"; do
+	run fpmark "$tmp/out" -- --bios none --kernel "$GUEST/fpmark.elf" $m
+	sums="$sums $(sed -n 's/^fpmark .* sum \([0-9]*\).*/\1/p' "$tmp/out" | tr -d '\r')"
+done
+if [ "$(echo $sums | wc -w)" = 3 ] && [ "$(echo $sums | tr ' ' '\n' | sort -u | wc -l)" = 1 ]; then
+	ok "fpmark: interpreted = every block translated = translated ($(echo $sums | cut -d' ' -f1))"
+else
+	ko "fpmark: interpreted = every block translated = translated" "sums:$sums"
+fi
+
 for m in "--jit off" "$FORCE" "--jit on"; do
 	if run smc "$tmp/out" -- --bios none --smp 2 --kernel "$GUEST/jitsmc.elf" $m &&
 	    grep -q "jitsmc ok" "$tmp/out"; then
