@@ -1333,46 +1333,43 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
 }
 
-/* FLW, FLD: the access as a load's (rax = the bits read), then NaN-boxed
- * into f[rd]. The slow path comes back with rax read by the helper. */
-static void emit_fload(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+/* f[rd] = rax, NaN-boxed for a single (its upper half is zero). */
+static void emit_fput(struct tx *t, int dbl, unsigned rd)
 {
-	struct xbuf *b = t->b;
-	unsigned size = access_size(d->op);
-	uint32_t fs;
-	struct access ac;
-	uint32_t miss = emit_fast_path(t, d, size, 0, &ac, &fs);
-	uint32_t mid = b->len;
-	x_load_idx(b, RAX, RAX, ac.a, ac.disp, size, 0);
-	struct cold *c =
-	    add_cold(t, miss, mid, &ac, size, 0, d,
-		     helper_info(t, size | JH_INFO_FP, idx, off) | (uint64_t)d->raw << 32);
-	c->from_fs = fs;
-	c->fp = 1;
-	if (size == 4) {
-		x_mov_imm(b, RCX, 0xffffffff00000000ull);
-		x_alu(b, ALU_OR, 1, RAX, RCX);
+	if (!dbl) {
+		x_mov_imm(t->b, RCX, 0xffffffff00000000ull);
+		x_alu(t->b, ALU_OR, 1, RAX, RCX);
 	}
-	x_store64(b, RBX, OF(d->rd), RAX);
-	t->fs_dirty = 1;
+	x_store64(t->b, RBX, OF(rd), RAX);
 }
 
-/* FSW, FSD: a store's access of f[rs2]'s low bytes. */
-static void emit_fstore(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
+/* FLW, FLD (rax = the bits read, then NaN-boxed into f[rd]; the slow
+ * path comes back with rax read by the helper) and FSW, FSD (f[rs2]'s low
+ * bytes): the integer accesses' fast path after the FS test. */
+static void emit_faccess(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
 	struct xbuf *b = t->b;
 	unsigned size = access_size(d->op);
+	int store = is_store(d->op);
 	uint32_t fs;
 	struct access ac;
-	uint32_t miss = emit_fast_path(t, d, size, 1, &ac, &fs);
+	uint32_t miss = emit_fast_path(t, d, size, store, &ac, &fs);
 	uint32_t mid = b->len;
-	x_load64(b, RCX, RBX, OF(d->rs2));
-	x_store_idx(b, RCX, RAX, ac.a, ac.disp, size);
+	if (store) {
+		x_load64(b, RCX, RBX, OF(d->rs2));
+		x_store_idx(b, RCX, RAX, ac.a, ac.disp, size);
+	} else {
+		x_load_idx(b, RAX, RAX, ac.a, ac.disp, size, 0);
+	}
 	struct cold *c =
-	    add_cold(t, miss, mid, &ac, size, 1, d,
+	    add_cold(t, miss, mid, &ac, size, store, d,
 		     helper_info(t, size | JH_INFO_FP, idx, off) | (uint64_t)d->raw << 32);
 	c->from_fs = fs;
 	c->fp = 1;
+	if (!store) {
+		emit_fput(t, size == 8, d->rd);
+		t->fs_dirty = 1;
+	}
 }
 
 /* rcx = the exponent field of the double (else single) in rax; a jump
@@ -1387,16 +1384,6 @@ static void emit_exp_test(struct tx *t, struct fcold *c, int dbl, unsigned lo, u
 		x_alu_i(b, ALU_SUB, 0, RCX, (int32_t)lo);
 	x_alu_i(b, ALU_CMP, 0, RCX, (int32_t)(hi - lo));
 	c->jumps[c->njumps++] = x_jcc(b, CC_A);
-}
-
-/* f[rd] = rax, NaN-boxed for a single (its upper half is zero). */
-static void emit_fput(struct tx *t, int dbl, unsigned rd)
-{
-	if (!dbl) {
-		x_mov_imm(t->b, RCX, 0xffffffff00000000ull);
-		x_alu(t->b, ALU_OR, 1, RAX, RCX);
-	}
-	x_store64(t->b, RBX, OF(rd), RAX);
 }
 
 /* Moves and sign injection of doubles, inline (FS dirty was tested):
@@ -2211,10 +2198,8 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 				emit_load(&t, d, i, off);
 			} else if (d->op >= OP_SB && d->op <= OP_SD) {
 				emit_store(&t, d, i, off);
-			} else if (d->op == OP_FLW || d->op == OP_FLD) {
-				emit_fload(&t, d, i, off);
-			} else if (d->op == OP_FSW || d->op == OP_FSD) {
-				emit_fstore(&t, d, i, off);
+			} else if (d->op >= OP_FLW && d->op <= OP_FSD) {
+				emit_faccess(&t, d, i, off);
 			} else if (d->op == OP_FPU) {
 				if (!emit_farith(&t, d, i, off))
 					emit_fpu(&t, d, i, off);
