@@ -75,15 +75,13 @@ static void jh_fault(struct hart *h, int e, uint64_t a, uint64_t info)
 }
 
 /* An FP register load or store (JH_INFO_FP) while mstatus.FS is off is
- * illegal; returns 1 then (the trap taken). An FP load makes FS dirty. */
-static int jh_fp_off(struct hart *h, uint64_t info, int load)
+ * illegal; returns 1 then (the trap taken). */
+static int jh_fp_off(struct hart *h, uint64_t info)
 {
 	if (!(h->mstatus & MSTATUS_FS)) {
 		jh_fault(h, EXC_ILLEGAL, info >> 32, info);
 		return 1;
 	}
-	if (load)
-		h->mstatus |= MSTATUS_FS;
 	return 0;
 }
 
@@ -92,7 +90,7 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 {
 	unsigned size = info & 15;
 	jh_at(h, info);
-	if ((info & JH_INFO_FP) && jh_fp_off(h, info, 1))
+	if ((info & JH_INFO_FP) && jh_fp_off(h, info))
 		return 0;
 	uint64_t v;
 	int e = mmu_load(h, a, size, &v);
@@ -100,6 +98,8 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 		jh_fault(h, e, a, info);
 		return 0;
 	}
+	if (info & JH_INFO_FP) /* f[rd] is written: dirty (not if it faulted) */
+		h->mstatus |= MSTATUS_FS;
 	if (info & 16) {
 		unsigned sh = 64 - 8 * size;
 		v = (uint64_t)((int64_t)(v << sh) >> sh);
@@ -111,7 +111,7 @@ static uint64_t jh_load(struct hart *h, uint64_t a, uint64_t info)
 static void jh_store(struct hart *h, uint64_t a, uint64_t v, uint64_t info)
 {
 	jh_at(h, info);
-	if ((info & JH_INFO_FP) && jh_fp_off(h, info, 0))
+	if ((info & JH_INFO_FP) && jh_fp_off(h, info))
 		return;
 	int e = mmu_store(h, a, info & 15, v);
 	if (e)

@@ -76,7 +76,9 @@ def fp_insn(out):
     elif r < 0.48:
         out.append("%s%s %s, %s, %s" % (rnd.choice(FPNORM), f, freg(), freg(), freg()))
     elif r < 0.54:
-        out.append("%s%s %s, %s, %s" % (rnd.choice(["feq", "flt", "fle"]), f, reg(True), freg(), freg()))
+        a = freg()
+        b = a if rnd.random() < 0.3 else freg()  # equal operands tell flt from fle
+        out.append("%s%s %s, %s, %s" % (rnd.choice(["feq", "flt", "fle"]), f, reg(True), a, b))
     elif r < 0.57:
         out.append("fclass%s %s, %s" % (f, reg(True), freg()))
     elif r < 0.65:
