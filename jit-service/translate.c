@@ -1424,6 +1424,74 @@ static int emit_fmove(struct tx *t, const struct rv_insn *d, uint32_t raw)
 	return 1;
 }
 
+/* A jump (recorded in `c`) unless fcsr has frm 0 and NX set (tested each
+ * time: the helper's way to the instruction before may leave it
+ * otherwise). */
+static void emit_fcsr_test(struct tx *t, struct fcold *c)
+{
+	struct xbuf *b = t->b;
+	x_op_m(b, 0, 0x8b, RAX, RBX, -1, O_FCSR);
+	x_alu_i(b, ALU_AND, 0, RAX, 0xe1);
+	x_alu_i(b, ALU_CMP, 0, RAX, 1);
+	c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+}
+
+/* rax = f[r]; a jump (recorded in `c`) unless it is a double (else a
+ * NaN-boxed single) whose exponent field is in lo..hi. */
+static void emit_operand_test(struct tx *t, struct fcold *c, int dbl, unsigned r, unsigned lo,
+			      unsigned hi)
+{
+	struct xbuf *b = t->b;
+	x_load64(b, RAX, RBX, OF(r));
+	if (!dbl) {
+		x_mov(b, RCX, RAX);
+		x_shift_i(b, SH_SHR, 1, RCX, 32);
+		x_alu_i(b, ALU_CMP, 0, RCX, -1);
+		c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+	}
+	emit_exp_test(t, c, dbl, lo, hi);
+}
+
+/* feq, flt, fle of operands neither NaN nor infinite (no flag then), and
+ * fcvt.d.w, fcvt.d.wu (exact) and fcvt.d.l (rounds: frm 0 and NX wanted)
+ * inline. Returns 0 for anything else (nothing emitted). */
+static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d, uint32_t raw)
+{
+	struct xbuf *b = t->b;
+	unsigned f5 = raw >> 27, rm = (raw >> 12) & 7, dbl = (raw >> 25) & 1;
+	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
+	if (f5 == 0x14 && rm <= 2) {
+		static const int cc[3] = {CC_BE, CC_B, CC_E}; /* fle flt feq */
+		unsigned top = dbl ? 0x7fe : 0xfe;
+		emit_operand_test(t, c, (int)dbl, rs1, 0, top);
+		emit_operand_test(t, c, (int)dbl, rs2, 0, top);
+		x_sse_m(b, dbl ? 0xf2 : 0xf3, 0x0f10, 0, RBX, OF(rs1)); /* movs xmm0, rs1 */
+		if (dbl)
+			x_sse_m(b, 0x66, 0x0f2e, 0, RBX, OF(rs2)); /* ucomisd */
+		else
+			x_op_m(b, 0, 0x0f2e, 0, RBX, -1, OF(rs2)); /* ucomiss */
+		x_setcc(b, cc[rm], RAX);
+		rput(t, d->rd, RAX);
+		return 1;
+	}
+	/* fcvt.d.l rounds: to nearest even only (rne, or dyn with frm 0) */
+	if (f5 == 0x1a && dbl && rs2 <= 2 && (rs2 < 2 ? rm <= 4 || rm == 7 : rm == 0 || rm == 7)) {
+		if (rs2 == 2 || rm == 7) /* rounds, or a dynamic mode to be valid */
+			emit_fcsr_test(t, c);
+		rget_into(t, d->rs1, RAX);
+		if (rs2 == 0)
+			x_movsxd(b, RAX, RAX);
+		else if (rs2 == 1)
+			x_op_r(b, 0, 0x89, RAX, RAX); /* mov eax, eax */
+		xb(b, 0xf2);
+		x_op_r(b, 1, 0x0f2a, 0, RAX); /* cvtsi2sd xmm0, rax */
+		x_movq_from_xmm(b, RAX, 0);
+		x_store64(b, RBX, OF(rd), RAX);
+		return 1;
+	}
+	return 0;
+}
+
 /* F and D arithmetic (add, sub, mul, div, sqrt and, with FMA3 on the
  * host, the fused four), moves and double sign injection, inline when
  * fpu_exec's own shortcut would apply (fast_arith in fpu.c: FS dirty,
@@ -1441,9 +1509,11 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
 	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b, dbl = fmt == 1;
 	int move = !fused && (f5 == 0x04 || f5 == 0x1c || f5 == 0x1e);
+	int other = !fused && (f5 == 0x14 || f5 == 0x1a); /* compares, from integers */
 	if (fmt > 1 || t->nfcold == JIT_TR_INSNS ||
-	    (!move && ((rm != 0 && rm != 7) || (fused && !t->st->fma) ||
-		       (!fused && f5 > 3 && !(sqrt_op && rs2 == 0)))))
+	    (!move && !other &&
+	     ((rm != 0 && rm != 7) || (fused && !t->st->fma) ||
+	      (!fused && f5 > 3 && !(sqrt_op && rs2 == 0)))))
 		return 0;
 	struct fcold *c = &t->fcold[t->nfcold];
 	c->njumps = 0;
@@ -1451,29 +1521,16 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	uint32_t fs = emit_fs_check(t);
 	if (fs != NO_JUMP)
 		c->jumps[c->njumps++] = fs;
-	if (move) {
-		if (!emit_fmove(t, d, raw)) {
+	if (move || other) {
+		if (!(move ? emit_fmove(t, d, raw) : emit_fcmp_cvt(t, c, d, raw))) {
 			b->len = at; /* the test made nothing dirty */
 			return 0;
 		}
 	} else {
-		/* frm 0 and NX: fcsr & 0xe1 == 1 (tested each time: the helper's
-		 * way here may leave it otherwise) */
-		x_op_m(b, 0, 0x8b, RAX, RBX, -1, O_FCSR);
-		x_alu_i(b, ALU_AND, 0, RAX, 0xe1);
-		x_alu_i(b, ALU_CMP, 0, RAX, 1);
-		c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+		emit_fcsr_test(t, c);
 		unsigned src[3] = {rs1, rs2, raw >> 27}, nsrc = fused ? 3 : sqrt_op ? 1 : 2;
-		for (unsigned k = 0; k < nsrc; k++) {
-			x_load64(b, RAX, RBX, OF(src[k]));
-			if (!dbl) { /* NaN-boxed */
-				x_mov(b, RCX, RAX);
-				x_shift_i(b, SH_SHR, 1, RCX, 32);
-				x_alu_i(b, ALU_CMP, 0, RCX, -1);
-				c->jumps[c->njumps++] = x_jcc(b, CC_NE);
-			}
-			emit_exp_test(t, c, dbl, 1, dbl ? 0x7fe : 0xfe);
-		}
+		for (unsigned k = 0; k < nsrc; k++)
+			emit_operand_test(t, c, dbl, src[k], 1, dbl ? 0x7fe : 0xfe);
 		if (sqrt_op) { /* and positive: the sign into SF */
 			if (dbl)
 				x_test(b, 1, RAX, RAX);
