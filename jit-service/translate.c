@@ -1452,9 +1452,10 @@ static void emit_operand_test(struct tx *t, struct fcold *c, int dbl, unsigned r
 	emit_exp_test(t, c, dbl, lo, hi);
 }
 
-/* feq, flt, fle of operands neither NaN nor infinite (no flag then), and
- * fcvt.d.w, fcvt.d.wu (exact) and fcvt.d.l (rounds: frm 0 and NX wanted)
- * inline. Returns 0 for anything else (nothing emitted). */
+/* feq, flt, fle of operands neither NaN nor infinite (no flag then),
+ * fcvt.w.d and fcvt.l.d of doubles well inside the range, and fcvt.d.w,
+ * fcvt.d.wu (exact) and fcvt.d.l (rounds: frm 0 and NX wanted) inline.
+ * Returns 0 for anything else (nothing emitted). */
 static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d, uint32_t raw)
 {
 	struct xbuf *b = t->b;
@@ -1471,6 +1472,19 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 		else
 			x_op_m(b, 0, 0x0f2e, 0, RBX, -1, OF(rs2)); /* ucomiss */
 		x_setcc(b, cc[rm], RAX);
+		rput(t, d->rd, RAX);
+		return 1;
+	}
+	/* fcvt.w.d, fcvt.l.d of doubles below 2^29, 2^61 (in range after any
+	 * rounding): truncating for rtz, else by the host's nearest even */
+	if (f5 == 0x18 && dbl && (rs2 == 0 || rs2 == 2) && (rm <= 1 || rm == 7)) {
+		emit_fcsr_test(t, c); /* NX: an inexact result adds nothing */
+		emit_operand_test(t, c, 1, rs1, 0, 0x3ff + (rs2 ? 60 : 28));
+		xb(b, 0xf2);
+		x_op_m(b, rs2 == 2, rm == 1 ? 0x0f2c : 0x0f2d, RAX, RBX, -1,
+		       OF(rs1)); /* cvt(t)sd2si */
+		if (rs2 == 0)
+			x_movsxd(b, RAX, RAX);
 		rput(t, d->rd, RAX);
 		return 1;
 	}
@@ -1509,7 +1523,7 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
 	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b, dbl = fmt == 1;
 	int move = !fused && (f5 == 0x04 || f5 == 0x1c || f5 == 0x1e);
-	int other = !fused && (f5 == 0x14 || f5 == 0x1a); /* compares, from integers */
+	int other = !fused && (f5 == 0x14 || f5 == 0x18 || f5 == 0x1a); /* compares, conversions */
 	if (fmt > 1 || t->nfcold == JIT_TR_INSNS ||
 	    (!move && !other &&
 	     ((rm != 0 && rm != 7) || (fused && !t->st->fma) ||
