@@ -1195,8 +1195,8 @@ struct access {
 	unsigned site;
 };
 
-/* Before an FP register's load or store: unless its block made FS dirty
- * already, a jump (returned) to the slow path when mstatus.FS is not
+/* Before an F or D instruction done inline: unless its block made FS
+ * dirty already, a jump (returned) to the slow path when mstatus.FS is not
  * dirty, where the helper makes it so or traps; else NO_JUMP. Uses rax.
  * (FS is tested here, not part of the mode key: Linux turns it off at
  * each trap into the kernel and back on as it returns, and a key change
