@@ -1452,15 +1452,46 @@ static void emit_operand_test(struct tx *t, struct fcold *c, int dbl, unsigned r
 	emit_exp_test(t, c, dbl, lo, hi);
 }
 
-/* feq, flt, fle of operands neither NaN nor infinite (no flag then),
- * fcvt.w.d and fcvt.l.d of doubles well inside the range, and fcvt.d.w,
- * fcvt.d.wu (exact) and fcvt.d.l (rounds: frm 0 and NX wanted) inline.
- * Returns 0 for anything else (nothing emitted). */
+/* fmin, fmax of normal operands, conversions between singles and doubles
+ * whose results are normal, feq, flt, fle of operands neither NaN nor
+ * infinite (no flag then), fcvt.w.d and fcvt.l.d of doubles well inside
+ * the range, and fcvt.d.w, fcvt.d.wu (exact) and fcvt.d.l (rounds: frm 0
+ * and NX wanted) inline. Returns 0 for anything else (nothing emitted). */
 static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d, uint32_t raw)
 {
 	struct xbuf *b = t->b;
 	unsigned f5 = raw >> 27, rm = (raw >> 12) & 7, dbl = (raw >> 25) & 1;
 	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
+	if (f5 == 0x05 && rm <= 1) { /* fmin, fmax of normal operands: no flag */
+		unsigned top = dbl ? 0x7fe : 0xfe;
+		emit_operand_test(t, c, (int)dbl, rs1, 1, top);
+		emit_operand_test(t, c, (int)dbl, rs2, 1, top);
+		x_sse_m(b, dbl ? 0xf2 : 0xf3, 0x0f10, 0, RBX, OF(rs1));
+		x_sse_m(b, dbl ? 0xf2 : 0xf3, rm ? 0x0f5f : 0x0f5d, 0, RBX, OF(rs2)); /* max, min */
+		if (dbl)
+			x_movq_from_xmm(b, RAX, 0);
+		else
+			x_movd_from_xmm(b, RAX, 0);
+		emit_fput(t, (int)dbl, rd);
+		return 1;
+	}
+	/* fcvt.d.s (exact) of a normal single; fcvt.s.d (rounds: frm 0 and NX
+	 * wanted) of a double whose single is normal and finite */
+	if (f5 == 0x08 && rs2 == !dbl && (dbl ? rm <= 4 || rm == 7 : rm == 0 || rm == 7)) {
+		if (!dbl || rm == 7)
+			emit_fcsr_test(t, c);
+		if (dbl) {
+			emit_operand_test(t, c, 0, rs1, 1, 0xfe);
+			x_sse_m(b, 0xf3, 0x0f5a, 0, RBX, OF(rs1)); /* cvtss2sd */
+			x_movq_from_xmm(b, RAX, 0);
+		} else {
+			emit_operand_test(t, c, 1, rs1, 0x3ff - 125, 0x3ff + 126);
+			x_sse_m(b, 0xf2, 0x0f5a, 0, RBX, OF(rs1)); /* cvtsd2ss */
+			x_movd_from_xmm(b, RAX, 0);
+		}
+		emit_fput(t, (int)dbl, rd);
+		return 1;
+	}
 	if (f5 == 0x14 && rm <= 2) {
 		static const int cc[3] = {CC_BE, CC_B, CC_E}; /* fle flt feq */
 		unsigned top = dbl ? 0x7fe : 0xfe;
@@ -1523,7 +1554,8 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
 	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b, dbl = fmt == 1;
 	int move = !fused && (f5 == 0x04 || f5 == 0x1c || f5 == 0x1e);
-	int other = !fused && (f5 == 0x14 || f5 == 0x18 || f5 == 0x1a); /* compares, conversions */
+	int other = !fused && (f5 == 0x05 || f5 == 0x08 || f5 == 0x14 || f5 == 0x18 ||
+			       f5 == 0x1a); /* min/max, compares, conversions */
 	if (fmt > 1 || t->nfcold == JIT_TR_INSNS ||
 	    (!move && !other &&
 	     ((rm != 0 && rm != 7) || (fused && !t->st->fma) ||
