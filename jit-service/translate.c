@@ -1454,9 +1454,10 @@ static void emit_operand_test(struct tx *t, struct fcold *c, int dbl, unsigned r
 
 /* fmin, fmax of normal operands, conversions between singles and doubles
  * whose results are normal, feq, flt, fle of operands neither NaN nor
- * infinite (no flag then), fcvt.w.d and fcvt.l.d of doubles well inside
- * the range, and fcvt.d.w, fcvt.d.wu (exact) and fcvt.d.l (rounds: frm 0
- * and NX wanted) inline. Returns 0 for anything else (nothing emitted). */
+ * infinite (no flag then), fcvt.{w,l}.{s,d} of values well inside the
+ * range, fcvt.{s,d}.{w,wu,l} (exact, or rounding with frm 0 and NX set)
+ * and single sign injection inline. Returns 0 for anything else (nothing
+ * emitted). */
 static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d, uint32_t raw)
 {
 	struct xbuf *b = t->b;
@@ -1506,32 +1507,54 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 		rput(t, d->rd, RAX);
 		return 1;
 	}
-	/* fcvt.w.d, fcvt.l.d of doubles below 2^29, 2^61 (in range after any
+	/* fcvt.{w,l}.{d,s} of values below 2^29, 2^61 (in range after any
 	 * rounding): truncating for rtz, else by the host's nearest even */
-	if (f5 == 0x18 && dbl && (rs2 == 0 || rs2 == 2) && (rm <= 1 || rm == 7)) {
+	if (f5 == 0x18 && (rs2 == 0 || rs2 == 2) && (rm <= 1 || rm == 7)) {
+		unsigned bias = dbl ? 0x3ff : 0x7f;
 		emit_fcsr_test(t, c); /* NX: an inexact result adds nothing */
-		emit_operand_test(t, c, 1, rs1, 0, 0x3ff + (rs2 ? 60 : 28));
-		xb(b, 0xf2);
+		emit_operand_test(t, c, (int)dbl, rs1, 0, bias + (rs2 ? 60 : 28));
+		xb(b, dbl ? 0xf2 : 0xf3);
 		x_op_m(b, rs2 == 2, rm == 1 ? 0x0f2c : 0x0f2d, RAX, RBX, -1,
-		       OF(rs1)); /* cvt(t)sd2si */
+		       OF(rs1)); /* cvt(t)s{d,s}2si */
 		if (rs2 == 0)
 			x_movsxd(b, RAX, RAX);
 		rput(t, d->rd, RAX);
 		return 1;
 	}
-	/* fcvt.d.l rounds: to nearest even only (rne, or dyn with frm 0) */
-	if (f5 == 0x1a && dbl && rs2 <= 2 && (rs2 < 2 ? rm <= 4 || rm == 7 : rm == 0 || rm == 7)) {
-		if (rs2 == 2 || rm == 7) /* rounds, or a dynamic mode to be valid */
+	/* fcvt.{d,s}.{w,wu,l}: exact to a double from a word, else rounding,
+	 * to nearest even only (rne, or dyn with frm 0) */
+	int exact = dbl && rs2 < 2;
+	if (f5 == 0x1a && rs2 <= 2 && (exact ? rm <= 4 || rm == 7 : rm == 0 || rm == 7)) {
+		if (!exact || rm == 7) /* rounds, or a dynamic mode to be valid */
 			emit_fcsr_test(t, c);
 		rget_into(t, d->rs1, RAX);
 		if (rs2 == 0)
 			x_movsxd(b, RAX, RAX);
 		else if (rs2 == 1)
 			x_op_r(b, 0, 0x89, RAX, RAX); /* mov eax, eax */
-		xb(b, 0xf2);
-		x_op_r(b, 1, 0x0f2a, 0, RAX); /* cvtsi2sd xmm0, rax */
-		x_movq_from_xmm(b, RAX, 0);
-		x_store64(b, RBX, OF(rd), RAX);
+		xb(b, dbl ? 0xf2 : 0xf3);
+		x_op_r(b, 1, 0x0f2a, 0, RAX); /* cvtsi2s{d,s} xmm0, rax */
+		if (dbl)
+			x_movq_from_xmm(b, RAX, 0);
+		else
+			x_movd_from_xmm(b, RAX, 0);
+		emit_fput(t, (int)dbl, rd);
+		return 1;
+	}
+	/* fsgnj.s, fsgnjn.s, fsgnjx.s of NaN-boxed singles */
+	if (f5 == 0x04 && !dbl && rm <= 2) {
+		for (unsigned k = 0; k < 2; k++) { /* rcx = rs2, rax = rs1, both boxed */
+			x_load64(b, k ? RAX : RCX, RBX, OF(k ? rs1 : rs2));
+			x_alu_mi(b, ALU_CMP, 0, RBX, OF(k ? rs1 : rs2) + 4, -1); /* upper half */
+			c->jumps[c->njumps++] = x_jcc(b, CC_NE);
+		}
+		if (rm == 1)
+			x_group3(b, 0, G3_NOT, RCX);
+		x_alu_i(b, ALU_AND, 0, RCX, INT32_MIN); /* the sign bit */
+		if (rm != 2)
+			x_alu_i(b, ALU_AND, 0, RAX, INT32_MAX);
+		x_alu(b, rm == 2 ? ALU_XOR : ALU_OR, 0, RAX, RCX);
+		emit_fput(t, 0, rd);
 		return 1;
 	}
 	return 0;
@@ -1553,9 +1576,9 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	unsigned opc = raw & 0x7f, f5 = raw >> 27, rm = (raw >> 12) & 7, fmt = (raw >> 25) & 3;
 	unsigned rd = (raw >> 7) & 31, rs1 = (raw >> 15) & 31, rs2 = (raw >> 20) & 31;
 	int fused = opc != 0x53, sqrt_op = !fused && f5 == 0x0b, dbl = fmt == 1;
-	int move = !fused && (f5 == 0x04 || f5 == 0x1c || f5 == 0x1e);
-	int other = !fused && (f5 == 0x05 || f5 == 0x08 || f5 == 0x14 || f5 == 0x18 ||
-			       f5 == 0x1a); /* min/max, compares, conversions */
+	int move = !fused && ((f5 == 0x04 && dbl) || f5 == 0x1c || f5 == 0x1e);
+	int other = !fused && ((f5 == 0x04 && !dbl) || f5 == 0x05 || f5 == 0x08 || f5 == 0x14 ||
+			       f5 == 0x18 || f5 == 0x1a); /* min/max, compares, conversions */
 	if (fmt > 1 || t->nfcold == JIT_TR_INSNS ||
 	    (!move && !other &&
 	     ((rm != 0 && rm != 7) || (fused && !t->st->fma) ||

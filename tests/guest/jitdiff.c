@@ -55,10 +55,11 @@ static uint64_t run(uint64_t n)
 	    0xffffffffc0400000ull, 0x000000003f800000ull, 0xffffffff4f000000ull, 0xffffffff80000000ull};
 	for (int i = 32; i < 64; i++) {
 		uint64_t v = xorshift(&s);
-		switch (v % 5) {
+		switch (v % 6) {
 		case 0: v = special[(v >> 8) % (sizeof(special) / sizeof(special[0]))]; break;
 		case 1: v |= 0xffffffff00000000ull; break; /* a boxed single */
 		case 2: v = (v & 0x800fffffffffffffull) | 0x3fe0000000000000ull; break; /* ~1 */
+		case 3: v = (v & 0x807fffffull) | 0xffffffff3f000000ull; break; /* single ~1 */
 		}
 		regs[i] = v;
 	}
