@@ -1333,6 +1333,15 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
 }
 
+/* rax = the double (movq) or single (movd, zero-extended) in xmm0. */
+static void emit_xmm0_to_rax(struct xbuf *b, int dbl)
+{
+	if (dbl)
+		x_movq_from_xmm(b, RAX, 0);
+	else
+		x_movd_from_xmm(b, RAX, 0);
+}
+
 /* f[rd] = rax, NaN-boxed for a single (its upper half is zero). */
 static void emit_fput(struct tx *t, int dbl, unsigned rd)
 {
@@ -1469,10 +1478,7 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 		emit_operand_test(t, c, (int)dbl, rs2, 1, top);
 		x_sse_m(b, dbl ? 0xf2 : 0xf3, 0x0f10, 0, RBX, OF(rs1));
 		x_sse_m(b, dbl ? 0xf2 : 0xf3, rm ? 0x0f5f : 0x0f5d, 0, RBX, OF(rs2)); /* max, min */
-		if (dbl)
-			x_movq_from_xmm(b, RAX, 0);
-		else
-			x_movd_from_xmm(b, RAX, 0);
+		emit_xmm0_to_rax(b, (int)dbl);
 		emit_fput(t, (int)dbl, rd);
 		return 1;
 	}
@@ -1481,15 +1487,12 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 	if (f5 == 0x08 && rs2 == !dbl && (dbl ? rm <= 4 || rm == 7 : rm == 0 || rm == 7)) {
 		if (!dbl || rm == 7)
 			emit_fcsr_test(t, c);
-		if (dbl) {
+		if (dbl)
 			emit_operand_test(t, c, 0, rs1, 1, 0xfe);
-			x_sse_m(b, 0xf3, 0x0f5a, 0, RBX, OF(rs1)); /* cvtss2sd */
-			x_movq_from_xmm(b, RAX, 0);
-		} else {
+		else
 			emit_operand_test(t, c, 1, rs1, 0x3ff - 125, 0x3ff + 126);
-			x_sse_m(b, 0xf2, 0x0f5a, 0, RBX, OF(rs1)); /* cvtsd2ss */
-			x_movd_from_xmm(b, RAX, 0);
-		}
+		x_sse_m(b, dbl ? 0xf3 : 0xf2, 0x0f5a, 0, RBX, OF(rs1)); /* cvtss2sd, cvtsd2ss */
+		emit_xmm0_to_rax(b, (int)dbl);
 		emit_fput(t, (int)dbl, rd);
 		return 1;
 	}
@@ -1534,10 +1537,7 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 			x_op_r(b, 0, 0x89, RAX, RAX); /* mov eax, eax */
 		xb(b, dbl ? 0xf2 : 0xf3);
 		x_op_r(b, 1, 0x0f2a, 0, RAX); /* cvtsi2s{d,s} xmm0, rax */
-		if (dbl)
-			x_movq_from_xmm(b, RAX, 0);
-		else
-			x_movd_from_xmm(b, RAX, 0);
+		emit_xmm0_to_rax(b, (int)dbl);
 		emit_fput(t, (int)dbl, rd);
 		return 1;
 	}
@@ -1620,10 +1620,7 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 			x_sse_m(b, pfx, sqrt_op ? 0x0f51 : sop[f5], 0, RBX,
 				OF(sqrt_op ? rs1 : rs2));
 		}
-		if (dbl)
-			x_movq_from_xmm(b, RAX, 0);
-		else
-			x_movd_from_xmm(b, RAX, 0);
+		emit_xmm0_to_rax(b, (int)dbl);
 		unsigned top = dbl ? 0x7fe : 0xfe;
 		if (fused || f5 == 2 || f5 == 3)
 			emit_exp_test(t, c, dbl, 2, top);
@@ -1642,6 +1639,22 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	return 1;
 }
 
+/* fpu_exec on the F or D instruction `raw` through the helper's tail
+ * (h->x and instret exact around it, `pend` counted for it and pending
+ * again after), and x[rd] back when it writes one. */
+static void emit_fpu_call(struct tx *t, uint32_t raw, uint32_t info, unsigned pend)
+{
+	struct xbuf *b = t->b;
+	x_mov_imm(b, RSI, raw);
+	x_mov_imm(b, RDX, info);
+	count_insns(t, pend);
+	to_tail(t, TAIL_FPU, 1);
+	if (pend)
+		x_lea(b, R_IC, R_IC, -(int32_t)pend);
+	if (fpu_writes_x(raw)) /* the helper returns x[rd] */
+		rput(t, (raw >> 7) & 31, RAX);
+}
+
 /* The helper for an F or D instruction done inline (see emit_farith). */
 static void emit_fcold(struct tx *t, const struct fcold *c)
 {
@@ -1651,14 +1664,7 @@ static void emit_fcold(struct tx *t, const struct fcold *c)
 	t->rax_reg = -1;
 	for (unsigned i = 0; i < c->njumps; i++)
 		x_patch(b, c->jumps[i], b->len);
-	x_mov_imm(b, RSI, c->raw);
-	x_mov_imm(b, RDX, c->info);
-	count_insns(t, c->pend);
-	to_tail(t, TAIL_FPU, 1);
-	if (c->pend)
-		x_lea(b, R_IC, R_IC, -(int32_t)c->pend);
-	if (fpu_writes_x(c->raw)) /* the helper returns x[rd] */
-		rput(t, (c->raw >> 7) & 31, RAX);
+	emit_fpu_call(t, c->raw, c->info, c->pend);
 	x_patch(b, x_jmp(b), c->back);
 }
 
@@ -1666,14 +1672,7 @@ static void emit_fcold(struct tx *t, const struct fcold *c)
  * (it may read x[rs1] and trap), x[rd] back when it writes one. */
 static void emit_fpu(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
-	struct xbuf *b = t->b;
-	emit_helper_enter(t);
-	x_mov_imm(b, RSI, d->raw);
-	x_mov(b, RDI, RBX);
-	x_mov_imm(b, RDX, helper_info(t, 0, idx, off));
-	emit_helper_call(t, JH_FPU, 1);
-	if (fpu_writes_x(d->raw))
-		rput(t, d->rd, RAX);
+	emit_fpu_call(t, d->raw, helper_info(t, 0, idx, off), t->pend);
 	t->fs_dirty = 1;
 }
 
