@@ -107,33 +107,34 @@ for i in $(seq "$REPEATS"); do
 	run_timed "$tmp/cs" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" --stats >/dev/null
 	run_timed "$tmp/ci" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" --jit off >/dev/null
 	qemu_run "$tmp/cq" "$GUEST/shoalmark_long.elf" >/dev/null
-	"${NATIVE_MARK:?}" 20000 >"$tmp/cn"
-	"${NATIVE_MARK_SCALAR:?}" 20000 >"$tmp/cv"
-	crc=$(field crc "$tmp/cn")
-	for f in cs ci cq cv; do
-		[ "$(field crc "$tmp/$f")" = "$crc" ] || { echo "shoalmark: wrong CRC in $f" >&2; cat "$tmp/$f" >&2; exit 1; }
-	done
 	ms() { echo "$(field us "$1")" | awk '{print $1 / 1000}'; }
-	sample mark_ms ms lower shoal "$(ms "$tmp/cs")"
-	sample mark_ms ms lower $PEER "$(ms "$tmp/cq")"
-	sample mark_vs_native_ms ms lower shoal "$(ms "$tmp/cs")"
-	sample mark_vs_native_ms ms lower native "$(ms "$tmp/cn")"
-	sample mark_vs_native_scalar_ms ms lower shoal "$(ms "$tmp/cs")"
-	sample mark_vs_native_scalar_ms ms lower native-scalar "$(ms "$tmp/cv")"
-	# Against native, two more pairs a repeat: one shoal run differs from
-	# the next by up to a third here while the native build holds within
-	# a few percent, so a median of five pairs moves with that noise.
-	for k in 1 2; do
-		run_timed "$tmp/cs2" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" >/dev/null
-		"$NATIVE_MARK" 20000 >"$tmp/cn"
-		"$NATIVE_MARK_SCALAR" 20000 >"$tmp/cv"
-		for f in cs2 cn cv; do
+	# mark_ok OUT...: each output has the native build's CRC ($crc).
+	mark_ok() {
+		for f in "$@"; do
 			[ "$(field crc "$tmp/$f")" = "$crc" ] || { echo "shoalmark: wrong CRC in $f" >&2; cat "$tmp/$f" >&2; exit 1; }
 		done
-		sample mark_vs_native_ms ms lower shoal "$(ms "$tmp/cs2")"
+	}
+	# native_pairs SHOAL_OUT: the native builds run now against that shoal
+	# run. Three pairs a repeat: one shoal run differs from the next by up
+	# to a third here while the native build holds within a few percent,
+	# so a median of five pairs moves with that noise.
+	native_pairs() {
+		"${NATIVE_MARK:?}" 20000 >"$tmp/cn"
+		"${NATIVE_MARK_SCALAR:?}" 20000 >"$tmp/cv"
+		: "${crc:=$(field crc "$tmp/cn")}" # the first native run's, for all
+		mark_ok "$1" cn cv
+		sample mark_vs_native_ms ms lower shoal "$(ms "$tmp/$1")"
 		sample mark_vs_native_ms ms lower native "$(ms "$tmp/cn")"
-		sample mark_vs_native_scalar_ms ms lower shoal "$(ms "$tmp/cs2")"
+		sample mark_vs_native_scalar_ms ms lower shoal "$(ms "$tmp/$1")"
 		sample mark_vs_native_scalar_ms ms lower native-scalar "$(ms "$tmp/cv")"
+	}
+	native_pairs cs
+	mark_ok ci cq
+	sample mark_ms ms lower shoal "$(ms "$tmp/cs")"
+	sample mark_ms ms lower $PEER "$(ms "$tmp/cq")"
+	for k in 1 2; do
+		run_timed "$tmp/cs2" "$BIN/shoal" run --bios none --kernel "$GUEST/shoalmark_long.elf" >/dev/null
+		native_pairs cs2
 	done
 	sample mark_vs_interp_ms ms lower shoal "$(ms "$tmp/cs")"
 	sample mark_vs_interp_ms ms lower shoal-interp "$(ms "$tmp/ci")"
