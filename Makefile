@@ -49,7 +49,8 @@ deps:
 # compiler must neither reorder nor fold floating-point operations there.
 FPU_CFLAGS := $(if $(findstring clang,$(CC)),-ffp-model=strict,-frounding-math -fsignaling-nans -ffp-contract=off)
 $(OBJ)/cpu-worker/fpu.o: CFLAGS += $(FPU_CFLAGS)
-$(OBJ)/%.o: %.c
+# Order-only on deps: with -j, nothing compiles before the headers are installed.
+$(OBJ)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -111,6 +112,9 @@ $(GUEST_DIR)/jitdiff-cases-%.S: tests/jit/gen_diff.py
 $(GUEST_DIR)/jitdiff-%.elf: tests/guest/jitdiff.c $(GUEST_DIR)/jitdiff-cases-%.S tests/guest/crt0.S \
 		tests/guest/link.ld tests/guest/guest.h
 	$(RVCC) $(RVFLAGS) tests/guest/crt0.S $< $(GUEST_DIR)/jitdiff-cases-$*.S -o $@ -lgcc
+GUEST_ALL := $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf $(JITDIFF_ELF) \
+	$(GUEST_DIR)/shoalmark_long.elf $(GUEST_DIR)/reboot_slow.elf
+$(GUEST_ALL): | deps
 guest: deps $(GUEST_ELF) $(GUEST_DIR)/intloop_short.elf $(GUEST_DIR)/outside.elf $(JITDIFF_ELF) \
 	$(GUEST_DIR)/shoalmark_long.elf $(GUEST_DIR)/reboot_slow.elf
 
