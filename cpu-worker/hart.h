@@ -168,7 +168,7 @@ struct jit_jc {
 
 /** Bumped when anything translated code relies on changes (struct hart
  * offsets, helper signatures, the stubs' contract, the index layout). */
-#define JIT_ABI_VERSION 17u
+#define JIT_ABI_VERSION 18u
 
 /* Helpers translated code calls through h->jit_helper[] (its code is
  * position independent: no host address is ever baked in). */
@@ -279,6 +279,9 @@ struct hart {
 	 * reaches these by offset. jit_trap is set by a helper that took an
 	 * exception (h->pc is then the trap vector). */
 	uint8_t jit_trap;
+	/* The virtual pc of the running region's entry: the pcs it computes
+	 * (links, auipc, exits) and its helpers' h->pc are offsets from it. */
+	uint64_t jit_base;
 	/* Set by the CSR helper when what the instruction did needs C before
 	 * the next one (a new block epoch, an interrupt to take); translated
 	 * code goes on after a CSR write only while it is 0. */

@@ -57,12 +57,12 @@ static struct {
 
 /* ---- helpers called from translated code ---- */
 
-/* The memory helpers find h->pc at the region's entry pc; `info` holds
- * the instruction's index in its block and its pc offset from the entry
- * (JH_INFO_*). This makes h->pc the instruction's. */
+/* `info` holds the instruction's index in its block and its pc offset
+ * from the region's entry, h->jit_base (JH_INFO_*). This makes h->pc the
+ * instruction's. */
 static void jh_at(struct hart *h, uint64_t info)
 {
-	h->pc += (uint64_t)JH_INFO_PC_OFF(info);
+	h->pc = h->jit_base + (uint64_t)JH_INFO_PC_OFF(info);
 }
 
 /* Exception `e` at address `a`: instret exact, the trap taken, and the

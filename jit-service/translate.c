@@ -26,6 +26,7 @@
 #define O_TRAP ((int32_t)offsetof(struct hart, jit_trap))
 #define O_LEAVE ((int32_t)offsetof(struct hart, jit_leave))
 #define O_PC ((int32_t)offsetof(struct hart, pc))
+#define O_BASE ((int32_t)offsetof(struct hart, jit_base))
 #define O_DTLB ((int32_t)offsetof(struct hart, dtlb))
 #define O_JJCUR ((int32_t)offsetof(struct hart, jit_jcur))
 #define O_RX ((int32_t)offsetof(struct hart, jit_rx))
@@ -47,10 +48,10 @@ _Static_assert(TLB_SIZE == 256, "the TLB index mask below assumes 256 entries");
 _Static_assert(JIT_BLOCK_MAX <= 128, "a helper's info has 7 bits for the index in a block");
 
 /* Host registers that hold guest registers within a region; the first
- * four survive helper calls, the rest are reloaded after one. */
-static const int cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
-#define NCACHE 8
-#define NSAVED 4
+ * five survive helper calls, the rest are reloaded after one. */
+static const int cache_regs[] = {RBP, R12, R13, R14, R15, R8, R9, R10, R11};
+#define NCACHE 9
+#define NSAVED 5
 
 /* A slow path emitted after the region's blocks: for an access with a
  * site or in a group, the TLB look-up of its own bytes (which refills the
@@ -883,14 +884,16 @@ static void reload_volatile(struct tx *t)
 			x_load64(t->b, t->host[g], RBX, OX(g));
 }
 
-/* r = r12 + delta (the virtual pc of a place in the region) */
+/* r = h->jit_base + delta (the virtual pc of a place in the region) */
 static void emit_pc(struct xbuf *b, int r, int64_t delta)
 {
 	if (fits32(delta)) {
-		x_lea(b, r, R12, (int32_t)delta);
+		x_load64(b, r, RBX, O_BASE);
+		if (delta)
+			x_lea(b, r, r, (int32_t)delta);
 	} else {
 		x_mov_imm(b, r, (uint64_t)delta);
-		x_alu(b, ALU_ADD, 1, r, R12);
+		x_alu_m(b, ALU_ADD, 1, r, RBX, O_BASE);
 	}
 }
 
@@ -976,7 +979,7 @@ static void emit_reload(struct tx *t)
 }
 
 /* With the next pc in rax: e = &h->jit_jcur[(pc >> 1) & mask]; if e->pc
- * == pc and e is of the current block epoch, r12 = pc and on to
+ * == pc and e is of the current block epoch, h->jit_base = pc and on to
  * h->jit_rx + e->code; else to `exit` (and there to C). */
 static void emit_chain(struct xbuf *out, uint32_t exit)
 {
@@ -995,7 +998,7 @@ static void emit_chain(struct xbuf *out, uint32_t exit)
 	out_j[2] = x_jcc(out, CC_NE);
 	x_op_m(out, 0, 0x8b, RCX, RCX, -1, O_JJCODE); /* mov ecx, [rcx + code] */
 	x_alu_m(out, ALU_ADD, 1, RCX, RBX, O_RX);
-	x_mov(out, R12, RAX);
+	x_store64(out, RBX, O_BASE, RAX);
 	x_jmp_r(out, RCX);
 	for (unsigned i = 0; i < 3; i++)
 		x_patch(out, out_j[i], exit);
@@ -1017,7 +1020,6 @@ static void emit_tail(struct tx *t, unsigned c, int k)
 	if (k == TAIL_LOAD || k == TAIL_STORE || k == TAIL_FPU) { /* rsi, rdx (rcx): arguments */
 		static const int helper[TAIL_COUNT] = {
 		    [TAIL_LOAD] = JH_LOAD, [TAIL_STORE] = JH_STORE, [TAIL_FPU] = JH_FPU};
-		x_store64(b, RBX, O_PC, R12);
 		x_mov(b, RDI, RBX);
 		x_alu_i(b, ALU_SUB, 1, RSP, 8); /* 16-byte aligned inside this call */
 		x_call_m(b, RBX, OH(helper[k]));
@@ -1256,11 +1258,10 @@ static uint32_t helper_info(const struct tx *t, unsigned low, unsigned idx, unsi
 	return low | idx << 8 | (uint32_t)(uint16_t)(int16_t)rel(t, off) << 16;
 }
 
-/* Before a memory helper: h->x, instret and h->pc (the entry) exact. */
+/* Before a memory helper: h->x and instret exact. */
 static void emit_helper_enter(struct tx *t)
 {
 	emit_save(t);
-	x_store64(t->b, RBX, O_PC, R12);
 }
 
 /* Calls helper `k`; when it `traps`, an exception leaves through the trap
@@ -2374,7 +2375,7 @@ void jit_emit_stubs(struct xbuf *out, struct jit_stubs *st)
 		x_push(out, saved[i]);
 	x_alu_i(out, ALU_SUB, 1, RSP, 8); /* 16-byte aligned for helper calls */
 	x_mov(out, RBX, RDI);
-	x_mov(out, R12, RDX);
+	x_store64(out, RBX, O_BASE, RDX);
 	x_jmp_r(out, RSI);
 
 	st->exit = out->len;
