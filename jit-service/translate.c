@@ -566,6 +566,19 @@ static void find_groups(struct tx *t)
  * falls into (the fall-through of a branch, the target of a jal) when
  * that is not placed yet, else by the first block not placed yet, so most
  * edges need no jump. */
+/* Steps from block `s` back to block `k` along the region's edges, or
+ * JIT_REGION_BLOCKS when it never gets there. */
+static unsigned steps_back(const struct tx *t, int s, unsigned k)
+{
+	uint32_t seen = 0, front = 1u << s;
+	unsigned n = 0;
+	for (; front && !((front >> k) & 1) && n < JIT_REGION_BLOCKS; n++) {
+		seen |= front;
+		front = succ_of(t->succ, front) & ~seen;
+	}
+	return front ? n : JIT_REGION_BLOCKS;
+}
+
 static void place_blocks(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
@@ -582,9 +595,15 @@ static void place_blocks(struct tx *t)
 		blk_succs(tr, (unsigned)k, &to, &next);
 		/* a jal's code falls into its target, and an if-converted
 		 * branch's; a jalr's into nothing; a CSR instruction's and a
-		 * branch's into the next */
+		 * branch's into the next, unless the target leads back sooner:
+		 * an inner loop's body then follows its test, and the loop
+		 * takes one jump a turn (emit_branch_edges) */
 		unsigned last = tr->ins[bk->first + bk->n - 1].op;
-		k = (bk->jump && !is_branch(last) && !is_csr(last)) || t->ifskip[k] ? to : next;
+		int inner = is_branch(last) && !t->ifskip[k] && to >= 0 && next >= 0 &&
+			    !((placed >> to) & 1) && !((placed >> next) & 1) &&
+			    steps_back(t, to, (unsigned)k) < steps_back(t, next, (unsigned)k);
+		k = (bk->jump && !is_branch(last) && !is_csr(last)) || t->ifskip[k] || inner ? to
+											     : next;
 	}
 }
 
@@ -1107,23 +1126,37 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
 		jump_to_blk(t, x_jmp(b), to);
 }
 
+/* On condition `cc` (the flags are set) a jump from block `from` to block
+ * `j`, placed after it in the same allocation; else on to page offset
+ * `other`. `n` instructions of `from` are not counted yet. */
+static void jcc_edge(struct tx *t, unsigned from, int cc, int j, int64_t other, unsigned n)
+{
+	if (t->carry[from]) {
+		t->pend_in[j] = t->pend + n;
+	} else {
+		count_insns(t, t->pend + n); /* lea keeps the flags */
+		t->pend = n = 0;
+	}
+	jump_to_blk(t, x_jcc(t->b, cc), j);
+	emit_edge(t, from, other, 1, n);
+}
+
 /* A conditional branch ending block `from`, whose `n` instructions are
  * not counted yet: on condition `cc` (the flags are set) to page offset
  * `off`, else to `next`. */
 static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t next, int cc,
 			      unsigned n)
 {
-	int to = find_blk(t->tr, off);
-	if (to >= 0 && t->pos[to] > t->pos[from] &&
-	    same_alloc(t, t->cls[to])) { /* forward, nothing to move: one jcc */
-		if (t->carry[from]) {
-			t->pend_in[to] = t->pend + n;
-		} else {
-			count_insns(t, t->pend + n); /* lea keeps the flags */
-			t->pend = n = 0;
-		}
-		jump_to_blk(t, x_jcc(t->b, cc), to);
-		emit_edge(t, from, next, 1, n);
+	int to = find_blk(t->tr, off), nx = find_blk(t->tr, next);
+	/* forward, nothing to move: one jcc there (the inverse one to the
+	 * next block when the target follows, as an inner loop's body does) */
+	if (to >= 0 && t->pos[to] == t->pos[from] + 1 && nx >= 0 && t->pos[nx] > t->pos[from] &&
+	    same_alloc(t, t->cls[nx])) {
+		jcc_edge(t, from, cc ^ 1, nx, off, n);
+		return;
+	}
+	if (to >= 0 && t->pos[to] > t->pos[from] && same_alloc(t, t->cls[to])) {
+		jcc_edge(t, from, cc, to, next, n);
 		return;
 	}
 	uint32_t skip = x_jcc(t->b, cc ^ 1); /* the inverse condition */
