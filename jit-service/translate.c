@@ -79,6 +79,15 @@ struct cold {
 
 #define NO_JUMP UINT32_MAX
 
+/* A set of a region's blocks. */
+typedef uint64_t bset;
+#define BIT(k) ((bset)1 << (k))
+static inline unsigned bset_first(bset m)
+{
+	return (unsigned)__builtin_ctzll(m);
+}
+_Static_assert(JIT_REGION_BLOCKS <= 64, "a bset holds a region's blocks");
+
 /* The slow path of an F or D instruction done inline: fpu_exec through
  * the helper (which does it exactly), then back. */
 struct fcold {
@@ -176,7 +185,7 @@ struct tx {
 	uint8_t noext[JIT_TR_INSNS];
 	uint32_t wv_in[JIT_REGION_BLOCKS], unext_in[JIT_REGION_BLOCKS];
 	uint32_t wv, unext;
-	uint32_t succ[JIT_REGION_BLOCKS];  /* per block, the blocks it goes on to */
+	bset succ[JIT_REGION_BLOCKS];	   /* per block, the blocks it goes on to */
 	uint8_t ifskip[JIT_REGION_BLOCKS]; /* per block, if_skipped() */
 	/* Retired instructions not yet in rdi (see count_insns): t->pend at
 	 * the code being emitted, pend_in at each block's start; `carry`:
@@ -289,11 +298,21 @@ static void use_alloc(struct tx *t, unsigned c)
 }
 
 /* The blocks that follow the blocks in `set` (`succ`: each block's). */
-static uint32_t succ_of(const uint32_t *succ, uint32_t set)
+static bset succ_of(const bset *succ, bset set)
+{
+	bset r = 0;
+	for (; set; set &= set - 1)
+		r |= succ[bset_first(set)];
+	return r;
+}
+
+/* The union of `regs` (register masks, one per block) over the blocks in
+ * `set`. */
+static uint32_t regs_of(const uint32_t *regs, bset set)
 {
 	uint32_t r = 0;
 	for (; set; set &= set - 1)
-		r |= succ[__builtin_ctz(set)];
+		r |= regs[bset_first(set)];
 	return r;
 }
 
@@ -316,12 +335,12 @@ static void alloc_regs(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
 	unsigned nb = tr->nblocks;
-	const uint32_t *succ = t->succ;
-	uint32_t reach[JIT_REGION_BLOCKS];
+	const bset *succ = t->succ;
+	bset reach[JIT_REGION_BLOCKS];
 	int cyclic = 0; /* an edge to a block at or before its source: maybe a loop */
 	for (unsigned k = 0; k < nb; k++) {
 		reach[k] = succ[k];
-		cyclic |= (succ[k] & ((2u << k) - 1)) != 0;
+		cyclic |= (succ[k] & (~(bset)0 >> (63 - k))) != 0; /* blocks 0..k */
 	}
 	if (cyclic) /* transitive closure (Warshall, on bit rows) */
 		for (unsigned m = 0; m < nb; m++)
@@ -344,7 +363,7 @@ static void alloc_regs(struct tx *t)
 			}
 		/* Inside a loop, the shorter the shortest cycle through a block,
 		 * the more its uses weigh (inner loops are short). */
-		uint32_t seen = 0, front = succ[k];
+		bset seen = 0, front = succ[k];
 		unsigned len = 1;
 		while (!((front >> k) & 1)) { /* breadth first, one block a step */
 			seen |= front;
@@ -353,7 +372,8 @@ static void alloc_regs(struct tx *t)
 		}
 		weight[k] = len < 16 ? 256 / len : 16;
 	}
-	uint32_t written = 0, used = 0; /* used: the allocations blocks have */
+	uint32_t written = 0;
+	bset used = 0; /* the allocations blocks have */
 	unsigned uses[JIT_REGION_BLOCKS][32];
 	uint32_t named[JIT_REGION_BLOCKS] = {0}; /* registers each allocation's blocks name */
 	memset(uses, 0, sizeof(uses[0]) * (nb < JIT_REGION_BLOCKS ? nb + 1 : nb));
@@ -369,10 +389,10 @@ static void alloc_regs(struct tx *t)
 				u[g] += weight[k] * (((r >> g) & 1) + ((w >> g) & 1));
 			}
 		}
-		used |= 1u << t->cls[k];
+		used |= BIT(t->cls[k]);
 	}
-	for (uint32_t u = used; u; u &= u - 1) {
-		unsigned c = (unsigned)__builtin_ctz(u);
+	for (bset u = used; u; u &= u - 1) {
+		unsigned c = bset_first(u);
 		struct alloc *a = &t->al[c];
 		memset(a->host, -1, sizeof(a->host));
 		for (unsigned k = 0; k < NCACHE; k++) {
@@ -394,8 +414,8 @@ static void alloc_regs(struct tx *t)
 	/* The blocks outside loops run once per entry: they take the
 	 * allocation of the heaviest loop, so entering it moves nothing. */
 	unsigned heavy = 0, most = 0;
-	for (uint32_t u = used & ~1u; u; u &= u - 1) {
-		unsigned c = (unsigned)__builtin_ctz(u), sum = 0;
+	for (bset u = used & ~(bset)1; u; u &= u - 1) {
+		unsigned c = bset_first(u), sum = 0;
 		for (uint32_t m = named[c]; m; m &= m - 1)
 			sum += uses[c][__builtin_ctz(m)];
 		if (sum > most) {
@@ -570,7 +590,7 @@ static void find_groups(struct tx *t)
  * JIT_REGION_BLOCKS when it never gets there. */
 static unsigned steps_back(const struct tx *t, int s, unsigned k)
 {
-	uint32_t seen = 0, front = 1u << s;
+	bset seen = 0, front = BIT(s);
 	unsigned n = 0;
 	for (; front && !((front >> k) & 1) && n < JIT_REGION_BLOCKS; n++) {
 		seen |= front;
@@ -582,14 +602,14 @@ static unsigned steps_back(const struct tx *t, int s, unsigned k)
 static void place_blocks(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
-	uint32_t placed = 0;
+	bset placed = 0;
 	int k = 0;
 	for (unsigned p = 0; p < tr->nblocks; p++) {
 		if (k < 0 || (placed >> k & 1))
-			k = __builtin_ctz(~placed);
+			k = (int)bset_first(~placed);
 		t->order[p] = (uint8_t)k;
 		t->pos[k] = (uint8_t)p;
-		placed |= 1u << k;
+		placed |= BIT(k);
 		const struct jit_blk *bk = &tr->blk[k];
 		int to, next;
 		blk_succs(tr, (unsigned)k, &to, &next);
@@ -615,12 +635,12 @@ static void find_carry(struct tx *t)
 {
 	unsigned nb = t->tr->nblocks, preds[JIT_REGION_BLOCKS] = {1};
 	for (unsigned k = 0; k < nb; k++)
-		for (uint32_t m = t->succ[k]; m; m &= m - 1)
-			preds[__builtin_ctz(m)]++;
+		for (bset m = t->succ[k]; m; m &= m - 1)
+			preds[bset_first(m)]++;
 	for (unsigned k = 0; k < nb; k++) {
 		int ok = !t->ifskip[k];
-		for (uint32_t m = t->succ[k]; m && ok; m &= m - 1) {
-			unsigned s = (unsigned)__builtin_ctz(m);
+		for (bset m = t->succ[k]; m && ok; m &= m - 1) {
+			unsigned s = bset_first(m);
 			ok = preds[s] == 1 && t->pos[s] > t->pos[k];
 		}
 		t->carry[k] = (uint8_t)ok;
@@ -757,7 +777,7 @@ static void find_lazy_ext(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
 	unsigned nb = tr->nblocks;
-	const uint32_t *succ = t->succ;
+	const bset *succ = t->succ;
 	int any = 0; /* in a loop: code outside loops runs once an entry */
 	for (unsigned k = 0; k < nb; k++)
 		for (unsigned i = tr->blk[k].first;
@@ -781,8 +801,8 @@ static void find_lazy_ext(struct tx *t)
 			for (unsigned i = bk->first; i < bk->first + bk->n; i++)
 				w_step(t, i, &wv, &un);
 			wv_out[k] = wv;
-			for (uint32_t m = succ[k]; m; m &= m - 1) {
-				unsigned s = (unsigned)__builtin_ctz(m);
+			for (bset m = succ[k]; m; m &= m - 1) {
+				unsigned s = bset_first(m);
 				changed |= (t->wv_in[s] & ~wv) != 0;
 				t->wv_in[s] &= wv;
 			}
@@ -791,13 +811,13 @@ static void find_lazy_ext(struct tx *t)
 	for (int changed = 1; changed;) { /* full: union, from none */
 		changed = 0;
 		for (unsigned k = nb; k-- > 0;) {
-			uint32_t full = full_back(t, k, succ_of(full_in, succ[k]), wv_out[k], 0);
+			uint32_t full = full_back(t, k, regs_of(full_in, succ[k]), wv_out[k], 0);
 			changed |= full != full_in[k];
 			full_in[k] = full;
 		}
 	}
 	for (unsigned k = 0; k < nb; k++)
-		full_back(t, k, succ_of(full_in, succ[k]), wv_out[k], 1);
+		full_back(t, k, regs_of(full_in, succ[k]), wv_out[k], 1);
 	for (int changed = 1; changed;) { /* unext: union, from none */
 		changed = 0;
 		for (unsigned k = 0; k < nb; k++) {
@@ -805,8 +825,8 @@ static void find_lazy_ext(struct tx *t)
 			uint32_t wv = t->wv_in[k], un = t->unext_in[k];
 			for (unsigned i = bk->first; i < bk->first + bk->n; i++)
 				w_step(t, i, &wv, &un);
-			for (uint32_t m = succ[k]; m; m &= m - 1) {
-				unsigned s = (unsigned)__builtin_ctz(m);
+			for (bset m = succ[k]; m; m &= m - 1) {
+				unsigned s = bset_first(m);
 				changed |= (un & ~t->unext_in[s]) != 0;
 				t->unext_in[s] |= un;
 			}
@@ -2300,7 +2320,7 @@ static void peel_entry(struct tx *t)
 	p.nblocks++;
 	for (unsigned k = 0; k < nb; k++) /* the jumps to the head go to the original */
 		if (t->succ[k] & 1)
-			t->succ[k] = (t->succ[k] & ~1u) | 1u << nb;
+			t->succ[k] = (t->succ[k] & ~(bset)1) | BIT(nb);
 	t->succ[nb] = t->succ[0];
 	t->tr = &p;
 }
@@ -2317,7 +2337,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	for (unsigned k = 0; k < tr->nblocks; k++) {
 		int to, next;
 		blk_succs(tr, k, &to, &next);
-		t.succ[k] = (to >= 0 ? 1u << to : 0) | (next >= 0 ? 1u << next : 0);
+		t.succ[k] = (to >= 0 ? BIT(to) : 0) | (next >= 0 ? BIT(next) : 0);
 	}
 	peel_entry(&t);
 	tr = t.tr;
