@@ -26,8 +26,8 @@
 #include "../cpu-worker/decode.h"
 #include "x86.h"
 
-#define JIT_REGION_INSNS 128 /* guest instructions in one translation */
-#define JIT_REGION_BLOCKS 32 /* its blocks, one of them kept for jit_emit */
+#define JIT_REGION_INSNS 192 /* guest instructions in one translation */
+#define JIT_REGION_BLOCKS 64 /* its blocks, one of them kept for jit_emit */
 #define JIT_BLOCK_MAX 64     /* instructions in one of its blocks */
 /* Room for the instructions of a region and a copy of one block, which
  * jit_emit adds when the entry is a loop's head. */
