@@ -162,22 +162,9 @@ struct tx {
 	 * a block placed at or before its source may close a loop. */
 	uint8_t pos[JIT_REGION_BLOCKS], order[JIT_REGION_BLOCKS];
 	uint32_t label[JIT_REGION_BLOCKS];
-	struct fixup fix[2 * JIT_REGION_BLOCKS];
-	unsigned nfix;
-	uint32_t trap_jmp[JIT_TR_INSNS];
-	unsigned ntrap;
-	struct cold cold[JIT_TR_INSNS];
-	unsigned ncold;
-	struct fcold fcold[JIT_TR_INSNS];
-	unsigned nfcold;
-	unsigned nsite[3]; /* load, store and divisor sites so far */
-	/* Jumps and calls to the region's shared tails, patched at the end. */
-	struct {
-		uint32_t at;
-		uint8_t tail, cls;
-	} late[4 * JIT_TR_INSNS];
-	unsigned nlate;
-	uint8_t tails_used[JIT_REGION_BLOCKS]; /* per allocation */
+	unsigned nfix, ntrap, ncold, nfcold, nlate; /* entries in the arrays at the end */
+	unsigned nsite[3];			    /* load, store and divisor sites so far */
+	uint8_t tails_used[JIT_REGION_BLOCKS];	    /* per allocation */
 	/* Lazy sign extension (see find_lazy_ext): per instruction, whether
 	 * its W result stays unextended; per block at its start, and at the
 	 * code being emitted, the registers known to hold a sign-extended
@@ -196,9 +183,19 @@ struct tx {
 	 * operation before it in its block made it so). */
 	int fs_dirty;
 	uint8_t carry[JIT_REGION_BLOCKS];
-	/* Not zeroed before a region: filled for every instruction first. */
+	/* Not zeroed before a region: filled for every instruction first,
+	 * or up to their counts above. */
 	struct wfact wf[JIT_TR_INSNS];
 	struct group grp[JIT_TR_INSNS];
+	struct fixup fix[2 * JIT_REGION_BLOCKS];
+	uint32_t trap_jmp[JIT_TR_INSNS];
+	struct cold cold[JIT_TR_INSNS];
+	struct fcold fcold[JIT_TR_INSNS];
+	/* Jumps and calls to the region's shared tails, patched at the end. */
+	struct {
+		uint32_t at;
+		uint8_t tail, cls;
+	} late[4 * JIT_TR_INSNS];
 };
 
 /* Code every region has once, after its blocks, instead of at each use. */
