@@ -1971,14 +1971,15 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		src = d->rs1;
 	else if ((op == OP_ADD || op == OP_OR || op == OP_XOR) && (d->rs1 == 0 || d->rs2 == 0))
 		src = d->rs1 ? d->rs1 : d->rs2;
-	if (src >= 0) {
+	if (src > 0) {
 		rput(t, d->rd, rget(t, (unsigned)src, RCX));
 		return;
 	}
 	int hd = t->host[d->rd];
-	if (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI) { /* li: imm is sign-extended */
+	if (src == 0 ||
+	    (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI)) { /* li: imm is sign-extended */
 		int r = hd >= 0 ? hd : RAX;
-		x_mov_imm(b, r, (uint64_t)(int64_t)imm);
+		x_mov_imm(b, r, src == 0 ? 0 : (uint64_t)(int64_t)imm);
 		if (r == RAX)
 			rput(t, d->rd, RAX);
 		return;
