@@ -1971,15 +1971,17 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
 		src = d->rs1;
 	else if ((op == OP_ADD || op == OP_OR || op == OP_XOR) && (d->rs1 == 0 || d->rs2 == 0))
 		src = d->rs1 ? d->rs1 : d->rs2;
-	if (src > 0) {
-		rput(t, d->rd, rget(t, (unsigned)src, RCX));
+	int hd = t->host[d->rd];
+	if (src >= 0) {
+		if (src == 0 && hd >= 0) /* li rd, 0 */
+			x_mov_imm(b, hd, 0);
+		else
+			rput(t, d->rd, rget(t, (unsigned)src, RCX));
 		return;
 	}
-	int hd = t->host[d->rd];
-	if (src == 0 ||
-	    (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI)) { /* li: imm is sign-extended */
+	if (d->rs1 == 0 && alu_ri[op] && op != OP_ANDI) { /* li: imm is sign-extended */
 		int r = hd >= 0 ? hd : RAX;
-		x_mov_imm(b, r, src == 0 ? 0 : (uint64_t)(int64_t)imm);
+		x_mov_imm(b, r, (uint64_t)(int64_t)imm);
 		if (r == RAX)
 			rput(t, d->rd, RAX);
 		return;
