@@ -738,6 +738,24 @@ static inline void w_step(const struct tx *t, unsigned i, uint32_t *wv, uint32_t
 		*unext &= ~f->wr;
 }
 
+/* For an if-converted block `k` (see if_skipped): steps wv and unext over
+ * the instructions its branch skips, which run on the way to its target
+ * when the branch is not taken, and returns the target block (-1: none in
+ * the region, or `k` is no such block). The analyses below merge that
+ * state into the target's too: in the code emitted, the target follows
+ * those instructions, not the block they are in. */
+static int ifskip_step(const struct tx *t, unsigned k, uint32_t *wv, uint32_t *unext)
+{
+	unsigned n = t->ifskip[k];
+	int to, next;
+	if (!n)
+		return -1;
+	blk_succs(t->tr, k, &to, &next);
+	for (unsigned i = 0; i < n; i++)
+		w_step(t, t->tr->blk[next].first + i, wv, unext);
+	return to;
+}
+
 /* The W instructions whose extension settle() can put off: those
  * emit_alu computes in rd's host register. */
 static int ext_deferrable(const struct rv_insn *d)
@@ -803,6 +821,11 @@ static void find_lazy_ext(struct tx *t)
 				changed |= (t->wv_in[s] & ~wv) != 0;
 				t->wv_in[s] &= wv;
 			}
+			int s = ifskip_step(t, k, &wv, &un);
+			if (s >= 0) {
+				changed |= (t->wv_in[s] & ~wv) != 0;
+				t->wv_in[s] &= wv;
+			}
 		}
 	}
 	for (int changed = 1; changed;) { /* full: union, from none */
@@ -824,6 +847,11 @@ static void find_lazy_ext(struct tx *t)
 				w_step(t, i, &wv, &un);
 			for (bset m = succ[k]; m; m &= m - 1) {
 				unsigned s = bset_first(m);
+				changed |= (un & ~t->unext_in[s]) != 0;
+				t->unext_in[s] |= un;
+			}
+			int s = ifskip_step(t, k, &wv, &un);
+			if (s >= 0) {
 				changed |= (un & ~t->unext_in[s]) != 0;
 				t->unext_in[s] |= un;
 			}
