@@ -244,7 +244,21 @@ def word_loop(out, lb):
             out.append("%s %s, %d(x8)" % (rnd.choice(["sw", "sh", "sb"]), w(), mem_off(4) & ~3))
         elif r < 0.78 and k + 1 < n:
             target = "%s%d" % (lb, rnd.randint(k + 1, n))
-            if rnd.random() < 0.4:
+            if rnd.random() < 0.3:
+                # A branch over one or two W operations on one register:
+                # tier 1 turns it into a conditional move (if-conversion),
+                # and what the branch's target knows of that register's
+                # extension must include the skipped operations.
+                d = w()
+                a, b = rnd.sample([x for x in ws if x != d], 2)
+                out.append("%s %s, %s, 3f" % (rnd.choice(BR), a, b))
+                for _ in range(rnd.randint(1, 2)):
+                    if rnd.random() < 0.5:
+                        out.append("addiw %s, %s, %d" % (d, w(), imm12()))
+                    else:
+                        out.append("%s %s, %s, %s" % (rnd.choice(["addw", "subw", "sllw", "sraw"]), d, w(), w()))
+                out.append("3:")
+            elif rnd.random() < 0.4:
                 d = w()
                 out.append("%s %s, %s, %s" % (rnd.choice(["addw", "subw"]), d, w(), w()))
                 out.append("%s %s, %s" % (rnd.choice(["beqz", "bnez", "bltz", "bgez"]), d, target))
