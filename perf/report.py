@@ -80,14 +80,17 @@ def main(argv):
         out.append(f"| {name} | {f['unit']}, {f['better']} is better | {f['median']:.1f} | "
                    f"{peer} | {ratio} | {len(f['shoal'])} |")
     out += ["", "## History of ratios", "",
-            "| date | commit | " + " | ".join(names) + " |",
-            "|---|---|" + "---:|" * len(names)]
+            "Runs on different hosts are not comparable figure by figure: the",
+            "emulators (shoal and QEMU alike) gain or lose against the native build",
+            "with the host's CPU.", "",
+            "| date | commit | host | " + " | ".join(names) + " |",
+            "|---|---|---|" + "---:|" * len(names)]
     for r in runs:
         cells = []
         for name in names:
             f = r["figures"].get(name, {})
             cells.append(f"{f['ratio']:.2f}" if "ratio" in f else "-")
-        out.append(f"| {r['date']} | {r['commit']} | " + " | ".join(cells) + " |")
+        out.append(f"| {r['date']} | {r['commit']} | {r.get('host_cpu', '?')} | " + " | ".join(cells) + " |")
     out += ["", "## Plots", ""]
     rel = os.path.relpath(plots_dir, os.path.dirname(os.path.abspath(report)))
     any_plot = False
