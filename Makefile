@@ -103,10 +103,12 @@ $(GUEST_DIR)/shoalmark_long.elf: tests/guest/shoalmark.c perf/cpu/mark.h tests/g
 $(GUEST_DIR)/outside.elf: $(GUEST_DIR)/hello.elf
 	riscv64-linux-gnu-objcopy --change-addresses 0x10000000 $< $@
 # The JIT differential test: the harness plus random cases generated from a
-# seed (tests/jit/gen_diff.py), one program per seed. Seed 68 catches an
-# if-converted branch whose skipped W instruction left its register
-# unextended where the branch's target did not expect it (fixed 6733e97).
-JITDIFF_SEEDS := 1 2 3 68
+# seed (tests/jit/gen_diff.py), one program per seed. Seeds 68 and 130
+# catch the two ways an if-converted branch over a W instruction went
+# wrong: its register left unextended where the target did not expect it,
+# and (the first fix) extended on the way out although the branch had
+# kept a 64-bit value there.
+JITDIFF_SEEDS := 1 2 3 68 130
 JITDIFF_ELF := $(patsubst %,$(GUEST_DIR)/jitdiff-%.elf,$(JITDIFF_SEEDS))
 $(GUEST_DIR)/jitdiff-cases-%.S: tests/jit/gen_diff.py
 	@mkdir -p $(dir $@)

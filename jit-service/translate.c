@@ -738,21 +738,23 @@ static inline void w_step(const struct tx *t, unsigned i, uint32_t *wv, uint32_t
 		*unext &= ~f->wr;
 }
 
-/* For an if-converted block `k` (see if_skipped): steps wv and unext over
- * the instructions its branch skips, which run on the way to its target
- * when the branch is not taken, and returns the target block (-1: none in
- * the region, or `k` is no such block). The analyses below merge that
- * state into the target's too: in the code emitted, the target follows
- * those instructions, not the block they are in. */
-static int ifskip_step(const struct tx *t, unsigned k, uint32_t *wv, uint32_t *unext)
+/* For an if-converted block `k` (see if_skipped): steps wv over the
+ * instructions its branch skips, which run on the way to its target when
+ * the branch is not taken, and returns the target block (-1: none in the
+ * region, or `k` is no such block). The target's wv takes that in too: in
+ * the code emitted, the target follows those instructions, not the block
+ * they are in. (Its unext needs nothing more: emit_if_converted extends
+ * the value they leave.) */
+static int ifskip_step(const struct tx *t, unsigned k, uint32_t *wv)
 {
 	unsigned n = t->ifskip[k];
+	uint32_t unext = 0;
 	int to, next;
 	if (!n)
 		return -1;
 	blk_succs(t->tr, k, &to, &next);
 	for (unsigned i = 0; i < n; i++)
-		w_step(t, t->tr->blk[next].first + i, wv, unext);
+		w_step(t, t->tr->blk[next].first + i, wv, &unext);
 	return to;
 }
 
@@ -821,7 +823,7 @@ static void find_lazy_ext(struct tx *t)
 				changed |= (t->wv_in[s] & ~wv) != 0;
 				t->wv_in[s] &= wv;
 			}
-			int s = ifskip_step(t, k, &wv, &un);
+			int s = ifskip_step(t, k, &wv);
 			if (s >= 0) {
 				changed |= (t->wv_in[s] & ~wv) != 0;
 				t->wv_in[s] &= wv;
@@ -847,11 +849,6 @@ static void find_lazy_ext(struct tx *t)
 				w_step(t, i, &wv, &un);
 			for (bset m = succ[k]; m; m &= m - 1) {
 				unsigned s = bset_first(m);
-				changed |= (un & ~t->unext_in[s]) != 0;
-				t->unext_in[s] |= un;
-			}
-			int s = ifskip_step(t, k, &wv, &un);
-			if (s >= 0) {
 				changed |= (un & ~t->unext_in[s]) != 0;
 				t->unext_in[s] |= un;
 			}
@@ -2194,12 +2191,14 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	t->host[dreg] = (int8_t)home;
 	int keep = emit_compare(t, d, cc) ^ 1; /* not taken: the block ran */
 	t->wv &= wv; /* D holds a word after it when it did on both ways */
+	/* D's new value goes in extended: when the branch skips, D keeps
+	 * whatever it held, which need not be a word, so D must not be left
+	 * unextended past the cmov (t->unext keeps what it says of the old D). */
+	if (unext >> dreg & 1)
+		x_movsxd(b, RDX, RDX); /* keeps the flags */
 	if (home >= 0) {
 		x_cmov(b, keep, home, RDX);
-		t->unext |= unext;
 	} else {
-		if (unext >> dreg & 1)
-			x_movsxd(b, RDX, RDX); /* keeps the flags */
 		x_load64(b, RCX, RBX, OX(dreg));
 		x_cmov(b, keep, RCX, RDX);
 		x_store64(b, RBX, OX(dreg), RCX);
