@@ -303,6 +303,20 @@ static bset succ_of(const bset *succ, bset set)
 	return r;
 }
 
+/* The steps from the blocks in `from` along the region's edges until block
+ * `k` is among them (breadth first; 0 when it is already), or
+ * JIT_REGION_BLOCKS when it never is. */
+static unsigned steps_to(const bset *succ, bset from, unsigned k)
+{
+	bset seen = 0;
+	unsigned n = 0;
+	for (; from && !((from >> k) & 1) && n < JIT_REGION_BLOCKS; n++) {
+		seen |= from;
+		from = succ_of(succ, from) & ~seen;
+	}
+	return from ? n : JIT_REGION_BLOCKS;
+}
+
 /* The union of `regs` (register masks, one per block) over the blocks in
  * `set`. */
 static uint32_t regs_of(const uint32_t *regs, bset set)
@@ -360,13 +374,7 @@ static void alloc_regs(struct tx *t)
 			}
 		/* Inside a loop, the shorter the shortest cycle through a block,
 		 * the more its uses weigh (inner loops are short). */
-		bset seen = 0, front = succ[k];
-		unsigned len = 1;
-		while (!((front >> k) & 1)) { /* breadth first, one block a step */
-			seen |= front;
-			front = succ_of(succ, front) & ~seen;
-			len++;
-		}
+		unsigned len = 1 + steps_to(succ, succ[k], k);
 		weight[k] = len < 16 ? 256 / len : 16;
 	}
 	uint32_t written = 0;
@@ -583,19 +591,6 @@ static void find_groups(struct tx *t)
  * falls into (the fall-through of a branch, the target of a jal) when
  * that is not placed yet, else by the first block not placed yet, so most
  * edges need no jump. */
-/* Steps from block `s` back to block `k` along the region's edges, or
- * JIT_REGION_BLOCKS when it never gets there. */
-static unsigned steps_back(const struct tx *t, int s, unsigned k)
-{
-	bset seen = 0, front = BIT(s);
-	unsigned n = 0;
-	for (; front && !((front >> k) & 1) && n < JIT_REGION_BLOCKS; n++) {
-		seen |= front;
-		front = succ_of(t->succ, front) & ~seen;
-	}
-	return front ? n : JIT_REGION_BLOCKS;
-}
-
 static void place_blocks(struct tx *t)
 {
 	const struct jit_tr *tr = t->tr;
@@ -618,7 +613,8 @@ static void place_blocks(struct tx *t)
 		unsigned last = tr->ins[bk->first + bk->n - 1].op;
 		int inner = is_branch(last) && !t->ifskip[k] && to >= 0 && next >= 0 &&
 			    !((placed >> to) & 1) && !((placed >> next) & 1) &&
-			    steps_back(t, to, (unsigned)k) < steps_back(t, next, (unsigned)k);
+			    steps_to(t->succ, BIT(to), (unsigned)k) <
+				steps_to(t->succ, BIT(next), (unsigned)k);
 		k = (bk->jump && !is_branch(last) && !is_csr(last)) || t->ifskip[k] || inner ? to
 											     : next;
 	}
@@ -1333,12 +1329,6 @@ static uint32_t helper_info(const struct tx *t, unsigned low, unsigned idx, unsi
 	return low | idx << 8 | (uint32_t)(uint16_t)(int16_t)rel(t, off) << 16;
 }
 
-/* Before a memory helper: h->x and instret exact. */
-static void emit_helper_enter(struct tx *t)
-{
-	emit_save(t);
-}
-
 /* Calls helper `k`; when it `traps`, an exception leaves through the trap
  * exit. Then instret counts from 0 again and the caller-saved cache
  * registers are back. The result is in rax. */
@@ -1407,15 +1397,6 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	int v = rget(t, d->rs2, RCX);
 	x_store_idx(b, v, RAX, ac.a, ac.disp, size);
 	add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
-}
-
-/* rax = the double (movq) or single (movd, zero-extended) in xmm0. */
-static void emit_xmm0_to_rax(struct xbuf *b, int dbl)
-{
-	if (dbl)
-		x_movq_from_xmm(b, RAX, 0);
-	else
-		x_movd_from_xmm(b, RAX, 0);
 }
 
 /* f[rd] = rax, NaN-boxed for a single (its upper half is zero). */
@@ -1554,7 +1535,7 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 		emit_operand_test(t, c, (int)dbl, rs2, 1, top);
 		x_sse_m(b, dbl ? 0xf2 : 0xf3, 0x0f10, 0, RBX, OF(rs1));
 		x_sse_m(b, dbl ? 0xf2 : 0xf3, rm ? 0x0f5f : 0x0f5d, 0, RBX, OF(rs2)); /* max, min */
-		emit_xmm0_to_rax(b, (int)dbl);
+		x_mov_from_xmm(b, (int)dbl, RAX, 0);
 		emit_fput(t, (int)dbl, rd);
 		return 1;
 	}
@@ -1568,7 +1549,7 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 		else
 			emit_operand_test(t, c, 1, rs1, 0x3ff - 125, 0x3ff + 126);
 		x_sse_m(b, dbl ? 0xf3 : 0xf2, 0x0f5a, 0, RBX, OF(rs1)); /* cvtss2sd, cvtsd2ss */
-		emit_xmm0_to_rax(b, (int)dbl);
+		x_mov_from_xmm(b, (int)dbl, RAX, 0);
 		emit_fput(t, (int)dbl, rd);
 		return 1;
 	}
@@ -1613,7 +1594,7 @@ static int emit_fcmp_cvt(struct tx *t, struct fcold *c, const struct rv_insn *d,
 			x_op_r(b, 0, 0x89, RAX, RAX); /* mov eax, eax */
 		xb(b, dbl ? 0xf2 : 0xf3);
 		x_op_r(b, 1, 0x0f2a, 0, RAX); /* cvtsi2s{d,s} xmm0, rax */
-		emit_xmm0_to_rax(b, (int)dbl);
+		x_mov_from_xmm(b, (int)dbl, RAX, 0);
 		emit_fput(t, (int)dbl, rd);
 		return 1;
 	}
@@ -1696,7 +1677,7 @@ static int emit_farith(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 			x_sse_m(b, pfx, sqrt_op ? 0x0f51 : sop[f5], 0, RBX,
 				OF(sqrt_op ? rs1 : rs2));
 		}
-		emit_xmm0_to_rax(b, (int)dbl);
+		x_mov_from_xmm(b, (int)dbl, RAX, 0);
 		unsigned top = dbl ? 0x7fe : 0xfe;
 		if (fused || f5 == 2 || f5 == 3)
 			emit_exp_test(t, c, dbl, 2, top);
@@ -1815,7 +1796,7 @@ static void emit_csr(struct tx *t, unsigned k, const struct rv_insn *d, unsigned
 	struct xbuf *b = t->b;
 	unsigned op = d->op;
 	int writes = op == OP_CSRRW || op == OP_CSRRWI || d->rs1 != 0;
-	emit_helper_enter(t);
+	emit_save(t);
 	if (op >= OP_CSRRWI)
 		x_mov_imm(b, RSI, d->rs1); /* the immediate */
 	else
@@ -1841,7 +1822,7 @@ static void emit_csr(struct tx *t, unsigned k, const struct rv_insn *d, unsigned
 /* LR, SC and AMOs: a helper call (amo_exec), with h->x exact. */
 static void emit_amo(struct tx *t, const struct rv_insn *d, unsigned idx, unsigned off)
 {
-	emit_helper_enter(t);
+	emit_save(t);
 	rget_into(t, d->rs1, RSI);
 	rget_into(t, d->rs2, RDX);
 	x_mov(t->b, RDI, RBX);

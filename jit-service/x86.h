@@ -416,17 +416,11 @@ static inline void x_sse_m(struct xbuf *b, uint8_t prefix, unsigned op, int x, i
 	xb(b, prefix);
 	x_op_m(b, 0, op, x, base, -1, disp);
 }
-/* movq r64, xmm`x` */
-static inline void x_movq_from_xmm(struct xbuf *b, int r, int x)
+/* movq r64, xmm`x` (w), else movd r32, xmm`x` (zero-extends) */
+static inline void x_mov_from_xmm(struct xbuf *b, int w, int r, int x)
 {
 	xb(b, 0x66);
-	x_op_r(b, 1, 0x0f7e, x, r);
-}
-/* movd r32, xmm`x` (zero-extends) */
-static inline void x_movd_from_xmm(struct xbuf *b, int r, int x)
-{
-	xb(b, 0x66);
-	x_op_r(b, 0, 0x0f7e, x, r);
+	x_op_r(b, w, 0x0f7e, x, r);
 }
 /* vfm{add,sub,nmadd,nmsub}231s{s,d} xmm`d`, xmm`v`, [base + disp]: d =
  * v * m + d and its negations (VEX.LIG.66.0F38.W0 for singles, W1 for
