@@ -97,14 +97,8 @@ def fp_insn(out):
             out.append("fmv.x.%s %s, %s" % (w, reg(True), freg()))
         else:
             out.append("fmv.%s.x %s, %s" % (w, freg(), reg()))
-    elif r < 0.85:
-        op, size = rnd.choice([("flw", 4), ("fld", 8)])
-        if rnd.random() < 0.04:
-            out.append("%s %s, %d(x0)" % (op, freg(), rnd.randint(16, 2000)))  # faults
-        else:
-            out.append("%s %s, %d(x8)" % (op, freg(), mem_off(size)))
-    elif r < 0.96:
-        op, size = rnd.choice([("fsw", 4), ("fsd", 8)])
+    elif r < 0.96:  # loads up to 0.85, then stores
+        op, size = rnd.choice([("flw", 4), ("fld", 8)] if r < 0.85 else [("fsw", 4), ("fsd", 8)])
         if rnd.random() < 0.04:
             out.append("%s %s, %d(x0)" % (op, freg(), rnd.randint(16, 2000)))  # faults
         else:
