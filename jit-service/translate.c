@@ -152,6 +152,8 @@ struct tx {
 	/* The guest register whose value the host's zero flag tells (the last
 	 * code emitted set it), or -1. */
 	int flags_reg;
+	/* The instruction emit_compare emits first (see find_sink), or -1. */
+	int sink;
 	/* rax holds guest register rax_reg (which has no host register) while
 	 * the code ends at rax_at: rput just stored it from rax. -1: none. */
 	int rax_reg;
@@ -183,8 +185,15 @@ struct tx {
 	 * operation before it in its block made it so). */
 	int fs_dirty;
 	uint8_t carry[JIT_REGION_BLOCKS];
+	/* Narrow values (see find_narrow): whether the analysis ran, the
+	 * registers assumed to hold 16 bits at the entry (its guard checks),
+	 * and at the code being emitted, each register's width. */
+	int narrow;
+	uint32_t assume;
+	uint8_t nw[32];
 	/* Not zeroed before a region: filled for every instruction first,
-	 * or up to their counts above. */
+	 * or up to their counts above (nw_in: when `narrow`). */
+	uint8_t nw_in[JIT_REGION_BLOCKS][32];
 	struct wfact wf[JIT_TR_INSNS];
 	struct group grp[JIT_TR_INSNS];
 	struct fixup fix[2 * JIT_REGION_BLOCKS];
@@ -478,6 +487,53 @@ static unsigned if_skipped(const struct jit_tr *tr, unsigned k)
 		if (!alu_two_address(&fi[i]) || fi[i].rd != dreg)
 			return 0;
 	return n;
+}
+
+/* Flags for a branch on zero: a block such as `xor a3, s0, a2; andi a3,
+ * a3, 1; srli s0, s0, 1; beqz a3` computes the register its branch tests
+ * and then does more, whose code clobbers the host flags, so the branch
+ * needs a `test`, one more step on the loop's critical path. Returns the
+ * instruction that wrote the register when it can be emitted last instead
+ * (see emit_compare), else -1: an ALU instruction that sets the flags,
+ * followed only by ALU instructions (no trap can see the order) that
+ * neither touch its register nor write its operands, and not read by the
+ * instructions an if-converted branch skips (they run before it then). */
+static int find_sink(const struct tx *t, unsigned k)
+{
+	const struct jit_tr *tr = t->tr;
+	const struct jit_blk *bk = &tr->blk[k];
+	unsigned last = bk->first + bk->n - 1;
+	const struct rv_insn *br = &tr->ins[last];
+	if (!is_branch(br->op) || (br->op != OP_BEQ && br->op != OP_BNE) ||
+	    (br->rs1 != 0) == (br->rs2 != 0))
+		return -1;
+	unsigned x = br->rs1 ? br->rs1 : br->rs2;
+	uint32_t xm = 1u << x;
+	int i = -1;
+	for (unsigned j = last; j-- > bk->first;)
+		if (t->wf[j].wr & xm) {
+			i = (int)j;
+			break;
+		}
+	if (i < 0 || (unsigned)i + 2 > last || t->al[t->cls[k]].host[x] < 0)
+		return -1;
+	static const uint8_t sets_zf[RV_OP_COUNT] = {
+	    [OP_ADD] = 1,  [OP_SUB] = 1,  [OP_XOR] = 1,	 [OP_OR] = 1,
+	    [OP_AND] = 1,  [OP_ADDW] = 1, [OP_SUBW] = 1, [OP_ADDI] = 1,
+	    [OP_XORI] = 1, [OP_ORI] = 1,  [OP_ANDI] = 1, [OP_ADDIW] = 1};
+	if (!sets_zf[tr->ins[i].op])
+		return -1;
+	uint32_t keep = xm | t->wf[i].reads;
+	for (unsigned j = (unsigned)i + 1; j < last; j++)
+		if (!alu_two_address(&tr->ins[j]) || (t->wf[j].reads & xm) || (t->wf[j].wr & keep))
+			return -1;
+	if (t->ifskip[k]) {
+		const struct jit_blk *fb = &tr->blk[find_blk(tr, bk->end_off)];
+		for (unsigned j = fb->first; j < fb->first + t->ifskip[k]; j++)
+			if ((t->wf[j].reads | t->wf[j].wr) & xm)
+				return -1;
+	}
+	return i;
 }
 
 /* Bytes a load or store accesses, else 0. */
@@ -850,6 +906,256 @@ static void find_lazy_ext(struct tx *t)
 			}
 		}
 	}
+}
+
+/* Narrow values. RV64 code without Zbb keeps a 16-bit value (a uint16_t
+ * CRC, say) zero-extended with `slli rd, rd, 48; srli rd, rd, 48` after
+ * each operation on it, a movzx on the loop's critical path. A forward
+ * analysis bounds each register's value: nw (its width) = how many low
+ * bits may be set, rounded up to 1, 8, 16, 32 or 64. An extension of a
+ * value already that narrow is a move (or nothing), and an operation
+ * whose result is then extended to 16 bits is a 16-bit one on a narrow
+ * first operand (x86 keeps the rest of the register, zero). A value
+ * entering the region is 64 bits wide unless the region assumes it 16,
+ * which the guard at its entry checks (jit_emit: a failing guard runs a
+ * translation that assumes nothing). */
+
+static unsigned width_round(unsigned w)
+{
+	return w <= 1 ? w : w <= 8 ? 8 : w <= 16 ? 16 : w <= 32 ? 32 : 64;
+}
+
+/* The width of immediate `v` as a 64-bit value. */
+static unsigned imm_width(int64_t v)
+{
+	return v < 0 ? 64 : v == 0 ? 0 : 64 - (unsigned)__builtin_clzll((uint64_t)v);
+}
+
+/* Steps the widths `w` over the region's instruction `i`. */
+static void nw_step(const struct tx *t, unsigned i, uint8_t *w)
+{
+	const struct rv_insn *d = &t->tr->ins[i];
+	if (!t->wf[i].wr)
+		return;
+	unsigned a = w[d->rs1], b = w[d->rs2], r = 64, iw = imm_width(d->imm);
+	unsigned sh = (unsigned)d->imm & 63, hi = a > b ? a : b;
+	switch (d->op) {
+	case OP_LUI: r = iw; break;
+	case OP_ADDI:
+		if (d->rs1 == 0 || d->imm == 0) /* li, mv */
+			r = d->rs1 ? a : iw;
+		else if (d->imm > 0)
+			r = (a > iw ? a : iw) + 1;
+		break;
+	case OP_ANDI: r = d->imm >= 0 && iw < a ? iw : a; break;
+	case OP_ORI:
+	case OP_XORI: r = d->imm >= 0 ? (a > iw ? a : iw) : 64; break;
+	case OP_SLTI:
+	case OP_SLTIU:
+	case OP_SLT:
+	case OP_SLTU: r = 1; break;
+	case OP_SLLI: r = a ? a + sh : 0; break;
+	case OP_SRLI: r = a > sh ? a - sh : 0; break;
+	case OP_SRAI: r = a == 64 ? 64 : a > sh ? a - sh : 0; break;
+	case OP_SRLIW: r = sh & 31 ? 32 - (sh & 31) : 64; break;
+	case OP_ADD: r = hi + 1; break;
+	case OP_AND: r = a < b ? a : b; break;
+	case OP_OR:
+	case OP_XOR: r = hi; break;
+	case OP_MUL: r = a + b; break;
+	case OP_LBU: r = 8; break;
+	case OP_LHU: r = 16; break;
+	case OP_LWU: r = 32; break;
+	}
+	w[d->rd] = (uint8_t)width_round(r > 64 ? 64 : r);
+}
+
+/* in = the union of in and w; whether that changed in. */
+static int widen(uint8_t *in, const uint8_t *w)
+{
+	int changed = 0;
+	for (unsigned g = 1; g < 32; g++)
+		if (w[g] > in[g]) {
+			in[g] = w[g];
+			changed = 1;
+		}
+	return changed;
+}
+
+/* The widths at each block's start (t->nw_in), registers in `assume`
+ * taken as 16 bits wide at the entry: the union over the paths, from
+ * nothing (widths only grow, through five values, so it ends). */
+static void find_narrow(struct tx *t, uint32_t assume)
+{
+	const struct jit_tr *tr = t->tr;
+	unsigned nb = tr->nblocks;
+	memset(t->nw_in, 0, nb * sizeof(t->nw_in[0]));
+	for (unsigned g = 1; g < 32; g++)
+		t->nw_in[0][g] = (assume >> g) & 1 ? 16 : 64;
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (unsigned k = 0; k < nb; k++) {
+			const struct jit_blk *bk = &tr->blk[k];
+			uint8_t w[32];
+			memcpy(w, t->nw_in[k], sizeof(w));
+			for (unsigned i = bk->first; i < bk->first + bk->n; i++)
+				nw_step(t, i, w);
+			for (bset m = t->succ[k]; m; m &= m - 1)
+				changed |= widen(t->nw_in[bset_first(m)], w);
+			int tg, next;
+			blk_succs(tr, k, &tg, &next);
+			if (t->ifskip[k] &&
+			    tg >= 0) { /* the skipped instructions, then the target */
+				for (unsigned i = 0; i < t->ifskip[k]; i++)
+					nw_step(t, tr->blk[next].first + i, w);
+				changed |= widen(t->nw_in[tg], w);
+			}
+		}
+	}
+}
+
+/* A zero extension `slli rd, rs, 64 - bits; srli rd, rd, 64 - bits`:
+ * its `bits` (8, 16 or 32), else 0. */
+static unsigned zext_pair(const struct rv_insn *d, const struct rv_insn *d2)
+{
+	if (d->op != OP_SLLI || d2->op != OP_SRLI || d->rd == 0 || d2->rd != d->rd ||
+	    d2->rs1 != d->rd || d2->imm != d->imm)
+		return 0;
+	return d->imm == 32 || d->imm == 48 || d->imm == 56 ? 64 - (unsigned)d->imm : 0;
+}
+
+/* The operations emit_zext_op does in 16 or 32 bits: ALU_* + 1. */
+static const uint8_t zext_alu[RV_OP_COUNT] = {
+    [OP_ADD] = ALU_ADD + 1,   [OP_ADDW] = ALU_ADD + 1, [OP_ADDI] = ALU_ADD + 1,
+    [OP_ADDIW] = ALU_ADD + 1, [OP_SUB] = ALU_SUB + 1,  [OP_SUBW] = ALU_SUB + 1,
+    [OP_XOR] = ALU_XOR + 1,   [OP_XORI] = ALU_XOR + 1, [OP_OR] = ALU_OR + 1,
+    [OP_ORI] = ALU_OR + 1,    [OP_AND] = ALU_AND + 1,  [OP_ANDI] = ALU_AND + 1};
+
+static int zext_rr(unsigned op)
+{
+	return (op >= OP_ADD && op <= OP_AND) || op == OP_ADDW || op == OP_SUBW;
+}
+
+/* Instruction `i` and the two after it in its block (`left` of them
+ * there, it included): an operation whose result is then extended to
+ * `bits` 16 or 32. Returns the registers of which one must be narrow for
+ * the 16-bit form (`*bits` 16; the first operand, or either when it
+ * commutes), else 0. */
+static uint32_t zext_op(const struct jit_tr *tr, unsigned i, unsigned left, unsigned *bits)
+{
+	const struct rv_insn *d = &tr->ins[i];
+	*bits = 0;
+	if (left < 3 || !zext_alu[d->op] || d->rd == 0 || d->rs1 == 0 || d[1].rs1 != d->rd ||
+	    d[1].rd != d->rd || (zext_rr(d->op) && d->rs2 == 0))
+		return 0;
+	*bits = zext_pair(&d[1], &d[2]);
+	if (*bits != 16 && *bits != 32) {
+		*bits = 0;
+		return 0;
+	}
+	int commutes = zext_rr(d->op) && d->op != OP_SUB && d->op != OP_SUBW;
+	return 1u << d->rs1 | (commutes ? 1u << d->rs2 : 0);
+}
+
+/* Counts the sites of narrow values (see find_narrow) that t->nw_in makes
+ * cheaper: extensions of a narrow value and operations extended to 16
+ * bits with a narrow operand; `*want` gets the registers that would make
+ * the others so. */
+static unsigned narrow_sites(const struct tx *t, uint32_t *want)
+{
+	const struct jit_tr *tr = t->tr;
+	unsigned n = 0;
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		const struct jit_blk *bk = &tr->blk[k];
+		uint8_t w[32];
+		memcpy(w, t->nw_in[k], sizeof(w));
+		for (unsigned i = bk->first, end = i + bk->n, len; i < end; i += len) {
+			unsigned bits;
+			uint32_t cand = zext_op(tr, i, end - i, &bits);
+			len = bits ? 3 : 1;
+			if (bits == 16) {
+				int ok = 0;
+				for (uint32_t m = cand; m; m &= m - 1)
+					ok |= w[__builtin_ctz(m)] <= 16;
+				n += (unsigned)ok;
+				*want |= ok ? 0 : cand;
+			} else if (!bits && i + 1 < end &&
+				   (bits = zext_pair(&tr->ins[i], &tr->ins[i + 1]))) {
+				unsigned rs = tr->ins[i].rs1;
+				n += w[rs] <= bits;
+				*want |= w[rs] <= bits || bits != 16 ? 0 : 1u << rs;
+				len = 2;
+			}
+			for (unsigned j = i; j < i + len; j++)
+				nw_step(t, j, w);
+		}
+	}
+	return n;
+}
+
+/* Whether the region has a zero extension find_narrow could help. */
+static int has_zext(const struct jit_tr *tr)
+{
+	for (unsigned k = 0; k < tr->nblocks; k++) {
+		const struct jit_blk *bk = &tr->blk[k];
+		for (unsigned i = bk->first; i + 1 < bk->first + bk->n; i++)
+			if (zext_pair(&tr->ins[i], &tr->ins[i + 1]))
+				return 1;
+	}
+	return 0;
+}
+
+/* Runs find_narrow when it may help; with `may_assume`, taking as narrow
+ * at the entry the fewest registers that make the most sites cheaper
+ * (t->assume). */
+static void choose_narrow(struct tx *t, int may_assume)
+{
+	if (!has_zext(t->tr))
+		return;
+	t->narrow = 1;
+	find_narrow(t, 0);
+	uint32_t want = 0, none = 0;
+	unsigned base = narrow_sites(t, &want);
+	if (!may_assume || !want)
+		return;
+	find_narrow(t, want);
+	unsigned best = narrow_sites(t, &none);
+	if (best > base) {
+		/* Registers the region writes first: a value the code keeps
+		 * narrow itself (an accumulator extended at every step) more
+		 * likely is narrow at the entry than one it only reads (a wide
+		 * constant, say). */
+		uint32_t written = 0;
+		for (unsigned i = 0; i < t->tr->ninsns; i++)
+			written |= t->wf[i].wr;
+		uint32_t order[2] = {want & ~written, want & written};
+		for (unsigned p = 0; p < 2; p++)
+			for (uint32_t m = order[p]; m; m &= m - 1) {
+				uint32_t less = want & ~(1u << __builtin_ctz(m));
+				find_narrow(t, less);
+				if (narrow_sites(t, &none) == best)
+					want = less;
+			}
+		t->assume = want;
+	} else {
+		want = 0;
+	}
+	find_narrow(t, want);
+}
+
+/* Steps the state of the code being emitted over instruction `i`. */
+static void insn_step(struct tx *t, unsigned i)
+{
+	w_step(t, i, &t->wv, &t->unext);
+	if (t->narrow)
+		nw_step(t, i, t->nw);
+}
+
+/* Whether guest register `g`'s host register holds its value exactly
+ * and that has at most `bits` bits (see find_narrow). */
+static int narrow_ok(const struct tx *t, unsigned g, unsigned bits)
+{
+	return t->narrow && t->nw[g] <= bits && !((t->unext >> g) & 1);
 }
 
 /* Extends the registers that may be unextended (keeps the flags). */
@@ -1806,7 +2112,7 @@ static void emit_csr(struct tx *t, unsigned k, const struct rv_insn *d, unsigned
 	x_mov_imm(b, RCX, helper_info(t, op, idx, off) | (writes ? JH_INFO_WRITES : 0));
 	emit_helper_call(t, JH_CSR, 1);
 	rput(t, d->rd, RAX);
-	w_step(t, (unsigned)(d - t->tr->ins), &t->wv, &t->unext); /* before the tail's settle */
+	insn_step(t, (unsigned)(d - t->tr->ins)); /* before the tail's settle */
 	int64_t next = (int64_t)off + d->len;
 	if (writes) {
 		x_cmp_m8i(b, RBX, O_LEAVE, 0);
@@ -2091,6 +2397,11 @@ static void emit_alu(struct tx *t, const struct rv_insn *d)
  * tested against 0). */
 static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 {
+	if (t->sink >= 0) {
+		emit_alu(t, &t->tr->ins[t->sink]);
+		insn_step(t, (unsigned)t->sink);
+		t->sink = -1;
+	}
 	/* two words compare as their low halves (which is all an unextended
 	 * register has right: see w_fact) */
 	int w = !(wv_has(t->wv, d->rs1) && wv_has(t->wv, d->rs2));
@@ -2135,11 +2446,58 @@ static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct 
 	} else {
 		return 0;
 	}
+	if (!sgn && narrow_ok(t, d->rs1, bits)) { /* the value already is */
+		rput(t, d->rd, rget(t, d->rs1, RAX));
+		return 1;
+	}
 	int src = rget(t, d->rs1, RAX);
 	int dst = t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
 	x_extend(t->b, dst, src, bits, sgn);
 	if (dst == RAX)
 		rput(t, d->rd, RAX);
+	return 1;
+}
+
+/* Instruction `i`, an operation whose result the two after it extend
+ * (see zext_op), as one operation of that size: 32 bits zero-extend, and
+ * 16 bits keep the upper bits of the destination, which a narrow first
+ * operand copied there makes zero (see find_narrow). Returns 0 when the
+ * three are not such. */
+static int emit_zext_op(struct tx *t, unsigned i, unsigned left)
+{
+	const struct rv_insn *d = &t->tr->ins[i];
+	unsigned bits;
+	uint32_t cand = zext_op(t->tr, i, left, &bits);
+	if (!bits)
+		return 0;
+	unsigned a = d->rs1, o = d->rs2;
+	if (bits == 16 && !narrow_ok(t, a, 16)) {
+		if (!(cand >> o & 1) || !narrow_ok(t, o, 16))
+			return 0;
+		a = d->rs2, o = d->rs1; /* it commutes */
+	}
+	struct xbuf *b = t->b;
+	int alu = zext_alu[d->op] - 1, rr = zext_rr(d->op);
+	int dst = t->host[d->rd] >= 0 ? t->host[d->rd] : RAX, src = -1;
+	if (rr) {
+		src = rget(t, o, RCX);
+		if (src == dst && o != a) { /* o is rd: read before the copy of a */
+			x_mov(b, RCX, dst);
+			src = RCX;
+		}
+	}
+	rget_into(t, a, dst);
+	if (bits == 16 && rr)
+		x_alu16(b, alu, dst, src);
+	else if (bits == 16)
+		x_alu16_i(b, alu, dst, (int16_t)d->imm);
+	else if (rr)
+		x_alu(b, alu, 0, dst, src);
+	else
+		x_alu_i(b, alu, 0, dst, (int32_t)d->imm);
+	if (dst == RAX)
+		rput(t, d->rd, RAX);
+	t->flags_reg = (int)d->rd; /* the zero flag is the extended result's */
 	return 1;
 }
 
@@ -2156,20 +2514,33 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	unsigned dreg = fi[0].rd;
 	struct xbuf *b = t->b;
 	int home = t->host[dreg];
-	/* What D holds after the block ran (see find_lazy_ext). */
-	uint32_t wv = t->wv, unext = t->unext;
-	for (unsigned i = 0; i < n; i++)
-		w_step(t, fb->first + i, &wv, &unext);
+	uint32_t wv0 = t->wv, unext0 = t->unext;
+	unsigned nw0 = t->nw[dreg];
 	/* D is computed in rdx: the two-address forms use only rd's register
 	 * and rcx, and the compare after them uses rax and rcx. */
 	rget_into(t, dreg, RDX);
 	t->host[dreg] = RDX;
-	for (unsigned i = 0; i < n; i++)
-		if (i + 1 < n && emit_extend_pair(t, &fi[i], &fi[i + 1]))
-			i++;
+	for (unsigned i = 0, len; i < n; i += len) {
+		if (emit_zext_op(t, fb->first + i, n - i))
+			len = 3;
+		else if (i + 1 < n && emit_extend_pair(t, &fi[i], &fi[i + 1]))
+			len = 2;
 		else
+			len = 1;
+		if (len == 1)
 			emit_alu(t, &fi[i]);
+		for (unsigned j = i; j < i + len; j++)
+			insn_step(t, fb->first + j);
+	}
 	t->host[dreg] = (int8_t)home;
+	/* What D holds after the block ran (see find_lazy_ext); before the
+	 * compare, which may step the state over find_sink's instruction. */
+	uint32_t wv = t->wv, unext = t->unext;
+	if (t->sink >= 0)
+		w_step(t, (unsigned)t->sink, &wv, &unext);
+	t->wv = wv0, t->unext = unext0;
+	if (t->nw[dreg] < nw0) /* D holds either value */
+		t->nw[dreg] = (uint8_t)nw0;
 	int keep = emit_compare(t, d, cc) ^ 1; /* not taken: the block ran */
 	t->wv &= wv; /* D holds a word after it when it did on both ways */
 	/* D's new value goes in extended: when the branch skips, D keeps
@@ -2333,7 +2704,11 @@ static void peel_entry(struct tx *t)
 	t->tr = &p;
 }
 
-int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st)
+/* Emits the translation of `tr`; with `may_assume`, one that may assume
+ * narrow values at the entry (see choose_narrow), whose guard's jump
+ * (returned, else NO_JUMP) must go to a translation that does not. */
+static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st,
+			     int may_assume)
 {
 	static struct tx t;
 	memset(&t, 0, offsetof(struct tx, wf));
@@ -2354,8 +2729,24 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 	alloc_regs(&t);
 	find_groups(&t);
 	find_lazy_ext(&t);
+	choose_narrow(&t, may_assume);
 	place_blocks(&t);
 	find_carry(&t);
+	uint32_t guard = NO_JUMP;
+	if (t.assume) { /* the registers assumed narrow are (alloc_regs loaded them) */
+		int r = RAX;
+		for (uint32_t m = t.assume; m; m &= m - 1) {
+			int v = rget(&t, (unsigned)__builtin_ctz(m), RCX);
+			if (m == t.assume && !(m & (m - 1)))
+				r = v; /* one: tested where it is */
+			else if (m == t.assume)
+				x_mov(out, RAX, v);
+			else
+				x_alu(out, ALU_OR, 1, RAX, v);
+		}
+		x_test_i(out, 1, r, -65536);
+		guard = x_jcc(out, CC_NE);
+	}
 	reset_instret(out);
 	for (unsigned p = 0; p < tr->nblocks; p++) {
 		unsigned k = t.order[p];
@@ -2368,17 +2759,26 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		t.unext = t.unext_in[k];
 		t.pend = t.pend_in[k];
 		t.fs_dirty = 0;
+		t.sink = find_sink(&t, k);
+		if (t.narrow)
+			memcpy(t.nw, t.nw_in[k], sizeof(t.nw));
 		for (unsigned i = 0; i < bk->n; i++) {
 			const struct rv_insn *d = &tr->ins[bk->first + i];
 			unsigned off = tr->ins_off[bk->first + i];
+			if ((int)(bk->first + i) == t.sink)
+				continue; /* emit_compare's */
 			if (!rv_op_is_jump(d->op))
 				t.flags_reg = -1; /* what this emits may change the flags */
-			if (i + 1 < bk->n && emit_extend_pair(&t, d, d + 1)) {
-				w_step(&t, bk->first + i, &t.wv, &t.unext);
+			if (emit_zext_op(&t, bk->first + i, bk->n - i)) {
+				insn_step(&t, bk->first + i);
+				insn_step(&t, bk->first + i + 1);
+				i += 2;
+			} else if (i + 1 < bk->n && emit_extend_pair(&t, d, d + 1)) {
+				insn_step(&t, bk->first + i);
 				i++;
 			} else if (rv_op_is_jump(d->op)) {
 				/* before: a link register is written before the edges */
-				w_step(&t, bk->first + i, &t.wv, &t.unext);
+				insn_step(&t, bk->first + i);
 				emit_jump(&t, k, d, off, bk->n);
 				continue;
 			} else if (d->op >= OP_LB && d->op <= OP_LWU) {
@@ -2405,7 +2805,7 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 			} else if (d->rd) {
 				emit_alu(&t, d);
 			}
-			w_step(&t, bk->first + i, &t.wv, &t.unext);
+			insn_step(&t, bk->first + i);
 		}
 		if (!bk->jump)
 			emit_edge(&t, k, bk->end_off, 1, bk->n);
@@ -2423,6 +2823,16 @@ int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *
 		x_patch(out, x_jmp(out), st->exit);
 		for (unsigned i = 0; i < t.ntrap; i++)
 			x_patch(out, t.trap_jmp[i], trap);
+	}
+	return guard;
+}
+
+int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st)
+{
+	uint32_t guard = emit_variant(tr, out, st, 1);
+	if (guard != NO_JUMP) {
+		x_patch(out, guard, out->len);
+		emit_variant(tr, out, st, 0);
 	}
 	return out->overflow ? -ENOSPC : 0;
 }

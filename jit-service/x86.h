@@ -229,6 +229,27 @@ static inline void x_alu_i(struct xbuf *b, int alu, int w, int r, int32_t imm)
 	else
 		x32(b, (uint32_t)imm);
 }
+/* op dst16, src16 and op r16, imm: the 16-bit forms (a 0x66 prefix),
+ * which keep bits 16-63 of the destination. */
+static inline void x_alu16(struct xbuf *b, int alu, int dst, int src)
+{
+	xb(b, 0x66);
+	x_op_r(b, 0, (unsigned)(alu * 8 + 1), src, dst);
+}
+static inline void x_alu16_i(struct xbuf *b, int alu, int r, int16_t imm)
+{
+	xb(b, 0x66);
+	x_op_r(b, 0, fits8(imm) ? 0x83 : 0x81, alu, r);
+	xb(b, (uint8_t)imm);
+	if (!fits8(imm))
+		xb(b, (uint8_t)((uint16_t)imm >> 8));
+}
+/* test r, imm32 (sign-extended with w) */
+static inline void x_test_i(struct xbuf *b, int w, int r, int32_t imm)
+{
+	x_op_r(b, w, 0xf7, 0, r);
+	x32(b, (uint32_t)imm);
+}
 /* op qword/dword [base + disp], imm32 */
 static inline void x_alu_mi(struct xbuf *b, int alu, int w, int base, int32_t disp, int32_t imm)
 {

@@ -475,6 +475,22 @@ static void test_encodings(void **state)
 	const uint8_t e9[] = {0x45, 0x8b, 0xc9};
 	assert_memory_equal(buf, e9, sizeof(e9));
 	b.len = 0;
+	x_alu16(&b, ALU_XOR, RDX, R8); /* xor dx, r8w */
+	const uint8_t e10[] = {0x66, 0x44, 0x31, 0xc2};
+	assert_memory_equal(buf, e10, sizeof(e10));
+	b.len = 0;
+	x_alu16_i(&b, ALU_XOR, R9, -24575); /* xor r9w, 0xa001 */
+	const uint8_t e11[] = {0x66, 0x41, 0x81, 0xf1, 0x01, 0xa0};
+	assert_memory_equal(buf, e11, sizeof(e11));
+	b.len = 0;
+	x_alu16_i(&b, ALU_AND, RBP, -2); /* and bp, -2 */
+	const uint8_t e12[] = {0x66, 0x83, 0xe5, 0xfe};
+	assert_memory_equal(buf, e12, sizeof(e12));
+	b.len = 0;
+	x_test_i(&b, 1, RAX, -65536); /* test rax, 0xffffffffffff0000 */
+	const uint8_t e13[] = {0x48, 0xf7, 0xc0, 0x00, 0x00, 0xff, 0xff};
+	assert_memory_equal(buf, e13, sizeof(e13));
+	b.len = 0;
 	x_lea(&b, RAX, R13, 0); /* lea rax, [r13+0]: r13 needs a displacement */
 	const uint8_t e4[] = {0x49, 0x8d, 0x45, 0x00};
 	assert_memory_equal(buf, e4, sizeof(e4));
