@@ -273,6 +273,82 @@ def word_loop(out, lb):
     out.append("bnez x31, 1b")
 
 
+def narrow_case(c, r):
+    """A loop over 16-bit values the way RV64GC code without Zbb keeps
+    them (drawn from `r`, a stream of its own: the other cases of a seed
+    stay as they were): operations whose result is zero-extended by an
+    slli/srli pair (tier 1 does them in 16 or 32 bits when an operand is
+    known narrow, guarding the entry when it assumes one), a CRC step,
+    and branches on a register computed a few instructions before (tier 1
+    computes it last, for its flags). The accumulator enters narrow or
+    not, so both sides of the guard run."""
+    out = []
+    regs = ["x%d" % x for x in r.sample(FREE, 5)]
+    acc, v, t, cst, e = regs
+    pick = lambda: r.choice(regs)
+    out.append("li x31, %d" % r.randint(2, 40))
+    if r.random() < 0.6:
+        out.append("slli %s, %s, 48" % (acc, acc))
+        out.append("srli %s, %s, 48" % (acc, acc))
+    if r.random() < 0.7:
+        out.append("li %s, %d" % (cst, r.choice([-24575, 0x1021, -1, 255, 0x7fff])))
+    out.append("1:")
+    lb = ".Ln%d_" % c
+    n = r.randint(3, 10)
+    for k in range(n):
+        out.append("%s%d:" % (lb, k))
+        x = r.random()
+        if x < 0.35:
+            # an operation, then its result zero-extended (sometimes into
+            # another register, which keeps the whole result)
+            kk = r.choice([48, 48, 48, 32, 56])
+            d = r.choice([acc, acc, pick()])
+            src = d if r.random() < 0.85 else pick()
+            if r.random() < 0.6:
+                out.append("%s %s, %s, %s" % (r.choice(["xor", "add", "sub", "or", "and", "addw", "subw"]),
+                                              src, r.choice([acc, pick()]), pick()))
+            else:
+                out.append("%s %s, %s, %d" % (r.choice(["xori", "addi", "ori", "andi", "addiw"]), src,
+                                              r.choice([acc, pick()]), imm12()))
+            out.append("slli %s, %s, %d" % (d, src, kk))
+            out.append("srli %s, %s, %d" % (d, d, kk))
+        elif x < 0.55:
+            # a CRC step: a branch over xor and extension (if-converted)
+            out.append("xor %s, %s, %s" % (t, acc, v))
+            out.append("andi %s, %s, 1" % (t, t))
+            out.append("srli %s, %s, 1" % (acc, acc))
+            out.append("srliw %s, %s, 1" % (v, v))
+            out.append("beqz %s, 3f" % t)
+            out.append("xor %s, %s, %s" % (acc, acc, cst))
+            out.append("slli %s, %s, 48" % (acc, acc))
+            out.append("srli %s, %s, 48" % (acc, acc))
+            out.append("3:")
+        elif x < 0.75 and k + 1 < n:
+            # a register tested a few instructions after it was computed
+            d = pick()
+            out.append("%s %s, %s, %s" % (r.choice(["and", "xor", "add", "or", "subw"]), d, pick(), pick()))
+            if r.random() < 0.5:
+                out.append("andi %s, %s, %d" % (d, d, r.choice([1, 3, 255, -2])))
+            for _ in range(r.randint(1, 3)):
+                out.append("%s %s, %s, %d" % (r.choice(["srli", "slli", "addi", "xori"]), pick(), pick(),
+                                              r.randint(0, 12)))
+            out.append("%s %s, %s%d" % (r.choice(["beqz", "bnez"]), d, lb, r.randint(k + 1, n)))
+        elif x < 0.85:
+            out.append(r.choice(["lhu %s, %d(x8)" % (pick(), mem_off(2) & ~1),
+                                 "andi %s, %s, %d" % (pick(), pick(), r.randint(0, 2047)),
+                                 "srli %s, %s, %d" % (pick(), pick(), r.randint(40, 63)),
+                                 "sltu %s, %s, %s" % (pick(), pick(), pick())]))
+        elif x < 0.93:
+            out.append("%s %s, %s, %s" % (r.choice(["add", "mul", "sll", "sub"]), pick(), pick(), pick()))
+        else:
+            out.append("mv %s, %s" % (acc, e))  # may be wide again
+    out.append("%s%d:" % (lb, n))
+    out.append("addi x31, x31, -1")
+    out.append("bnez x31, 1b")
+    out.append("j case_end")
+    return out
+
+
 def case(c):
     out = []
     n = rnd.randint(8, 80)
@@ -354,9 +430,13 @@ print("\tcsrs mstatus, t0")
 for r in [1] + list(range(5, 8)) + list(range(9, 32)):
     print("\tld x%d, %d(tp)" % (r, 8 * r))
 print("\tjr gp")
-for c in range(ncases):
+# The narrow-value cases come after the others, from a stream of their
+# own: the seeds' other cases are the same as before they were added.
+nrnd, nextra = random.Random(seed * 1000003 + 17), ncases // 4
+cases = [case(c) for c in range(ncases)] + [narrow_case(c, nrnd) for c in range(ncases, ncases + nextra)]
+for c, lines in enumerate(cases):
     print("case_%d:" % c)
-    for line in case(c):
+    for line in lines:
         print(line if line.endswith(":") else "\t" + line)
 print("""case_end:
 	ld tp, 136(sp)""")
@@ -429,6 +509,6 @@ diff_trap:
 	.globl diff_ncases
 diff_ncases:
 	.dword %d
-case_table:""" % ncases)
-for c in range(ncases):
+case_table:""" % (ncases + nextra))
+for c in range(ncases + nextra):
     print("\t.dword case_%d" % c)
