@@ -1002,14 +1002,14 @@ static void find_narrow(struct tx *t, uint32_t assume)
 				nw_step(t, i, w);
 			for (bset m = t->succ[k]; m; m &= m - 1)
 				changed |= widen(t->nw_in[bset_first(m)], w);
-			int tg, next;
+			if (!t->ifskip[k])
+				continue;
+			int tg, next; /* the skipped instructions, then the target */
 			blk_succs(tr, k, &tg, &next);
-			if (t->ifskip[k] &&
-			    tg >= 0) { /* the skipped instructions, then the target */
-				for (unsigned i = 0; i < t->ifskip[k]; i++)
-					nw_step(t, tr->blk[next].first + i, w);
+			for (unsigned i = 0; i < t->ifskip[k] && tg >= 0; i++)
+				nw_step(t, tr->blk[next].first + i, w);
+			if (tg >= 0)
 				changed |= widen(t->nw_in[tg], w);
-			}
 		}
 	}
 }
@@ -1093,14 +1093,17 @@ static unsigned narrow_sites(const struct tx *t, uint32_t *want)
 	return n;
 }
 
-/* Whether the region has a zero extension find_narrow could help. */
+/* Whether the region has a zero extension to 8 or 16 bits, which
+ * find_narrow could help (to 32, zext.w, it seldom does). */
 static int has_zext(const struct jit_tr *tr)
 {
 	for (unsigned k = 0; k < tr->nblocks; k++) {
 		const struct jit_blk *bk = &tr->blk[k];
-		for (unsigned i = bk->first; i + 1 < bk->first + bk->n; i++)
-			if (zext_pair(&tr->ins[i], &tr->ins[i + 1]))
+		for (unsigned i = bk->first; i + 1 < bk->first + bk->n; i++) {
+			unsigned bits = zext_pair(&tr->ins[i], &tr->ins[i + 1]);
+			if (bits && bits < 32)
 				return 1;
+		}
 	}
 	return 0;
 }
