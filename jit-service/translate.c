@@ -984,33 +984,35 @@ static int widen(uint8_t *in, const uint8_t *w)
 
 /* The widths at each block's start (t->nw_in), registers in `assume`
  * taken as 16 bits wide at the entry: the union over the paths, from
- * nothing (widths only grow, through five values, so it ends). */
+ * nothing (widths only grow, through five values, so it ends), over a
+ * worklist of the blocks whose start changed. */
 static void find_narrow(struct tx *t, uint32_t assume)
 {
 	const struct jit_tr *tr = t->tr;
-	unsigned nb = tr->nblocks;
-	memset(t->nw_in, 0, nb * sizeof(t->nw_in[0]));
+	memset(t->nw_in, 0, tr->nblocks * sizeof(t->nw_in[0]));
 	for (unsigned g = 1; g < 32; g++)
 		t->nw_in[0][g] = (assume >> g) & 1 ? 16 : 64;
-	for (int changed = 1; changed;) {
-		changed = 0;
-		for (unsigned k = 0; k < nb; k++) {
-			const struct jit_blk *bk = &tr->blk[k];
-			uint8_t w[32];
-			memcpy(w, t->nw_in[k], sizeof(w));
-			for (unsigned i = bk->first; i < bk->first + bk->n; i++)
-				nw_step(t, i, w);
-			for (bset m = t->succ[k]; m; m &= m - 1)
-				changed |= widen(t->nw_in[bset_first(m)], w);
-			if (!t->ifskip[k])
-				continue;
-			int tg, next; /* the skipped instructions, then the target */
-			blk_succs(tr, k, &tg, &next);
-			for (unsigned i = 0; i < t->ifskip[k] && tg >= 0; i++)
-				nw_step(t, tr->blk[next].first + i, w);
-			if (tg >= 0)
-				changed |= widen(t->nw_in[tg], w);
-		}
+	for (bset work = 1; work;) {
+		unsigned k = bset_first(work);
+		work &= ~BIT(k);
+		const struct jit_blk *bk = &tr->blk[k];
+		uint8_t w[32];
+		memcpy(w, t->nw_in[k], sizeof(w));
+		for (unsigned i = bk->first; i < bk->first + bk->n; i++)
+			nw_step(t, i, w);
+		for (bset m = t->succ[k]; m; m &= m - 1)
+			if (widen(t->nw_in[bset_first(m)], w))
+				work |= BIT(bset_first(m));
+		if (!t->ifskip[k])
+			continue;
+		int tg, next; /* the skipped instructions, then the target */
+		blk_succs(tr, k, &tg, &next);
+		if (tg < 0)
+			continue;
+		for (unsigned i = 0; i < t->ifskip[k]; i++)
+			nw_step(t, tr->blk[next].first + i, w);
+		if (widen(t->nw_in[tg], w))
+			work |= BIT(tg);
 	}
 }
 
@@ -1108,42 +1110,47 @@ static int has_zext(const struct jit_tr *tr)
 	return 0;
 }
 
-/* Runs find_narrow when it may help; with `may_assume`, taking as narrow
- * at the entry the fewest registers that make the most sites cheaper
- * (t->assume). */
+/* Runs find_narrow when it may help, taking as narrow at the entry the
+ * fewest registers that make the most sites cheaper (t->assume). Not in
+ * the translation a failing guard runs (`!may_assume`): that one seldom
+ * runs, and is emitted with the other. */
 static void choose_narrow(struct tx *t, int may_assume)
 {
-	if (!has_zext(t->tr))
+	if (!may_assume || !has_zext(t->tr))
 		return;
 	t->narrow = 1;
 	find_narrow(t, 0);
 	uint32_t want = 0, none = 0;
 	unsigned base = narrow_sites(t, &want);
-	if (!may_assume || !want)
+	if (!want)
 		return;
+	/* Registers the region writes: a value the code keeps narrow itself
+	 * (an accumulator extended at every step) more likely is narrow at
+	 * the entry than one it only reads (a wide constant, say). At most
+	 * four, then as few as give as much. */
+	uint32_t written = 0;
+	for (unsigned i = 0; i < t->tr->ninsns; i++)
+		written |= t->wf[i].wr;
+	if (want & written)
+		want &= written;
+	while (__builtin_popcount(want) > 4)
+		want &= want - 1;
 	find_narrow(t, want);
 	unsigned best = narrow_sites(t, &none);
+	uint32_t ran = want; /* what t->nw_in assumes */
 	if (best > base) {
-		/* Registers the region writes first: a value the code keeps
-		 * narrow itself (an accumulator extended at every step) more
-		 * likely is narrow at the entry than one it only reads (a wide
-		 * constant, say). */
-		uint32_t written = 0;
-		for (unsigned i = 0; i < t->tr->ninsns; i++)
-			written |= t->wf[i].wr;
-		uint32_t order[2] = {want & ~written, want & written};
-		for (unsigned p = 0; p < 2; p++)
-			for (uint32_t m = order[p]; m; m &= m - 1) {
-				uint32_t less = want & ~(1u << __builtin_ctz(m));
-				find_narrow(t, less);
-				if (narrow_sites(t, &none) == best)
-					want = less;
-			}
+		for (uint32_t m = want & (want - 1) ? want : 0; m; m &= m - 1) {
+			uint32_t less = want & ~(1u << __builtin_ctz(m));
+			find_narrow(t, ran = less);
+			if (narrow_sites(t, &none) == best)
+				want = less;
+		}
 		t->assume = want;
 	} else {
 		want = 0;
 	}
-	find_narrow(t, want);
+	if (ran != want)
+		find_narrow(t, want);
 }
 
 /* Steps the state of the code being emitted over instruction `i`. */
