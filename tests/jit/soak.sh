@@ -1,8 +1,9 @@
 #!/bin/sh
 # The JIT differential test over many seeds (make test runs a handful):
 #   tests/jit/soak.sh FIRST LAST [SHOAL-RUN-ARGS...]
-# For each seed, generates 200 cases (gen_diff.py), builds them with the
-# harness and runs them interpreted and translated (by default every block
+# For each seed, generates 200 cases and 50 narrow-value ones
+# (gen_diff.py), builds them with the harness and runs them interpreted
+# and translated (by default every block
 # translated before it runs: --jit-threshold 1 --jit-sync on); prints each
 # seed whose two runs differ, and exits 1 if any did. Uses build/bin (make
 # all first). A few hundred seeds take about five minutes on 2 cores; worth
