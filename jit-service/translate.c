@@ -725,7 +725,8 @@ static int wv_has(uint32_t wv, unsigned g)
  * andi of a word or with a positive immediate, and copies of words too;
  * srli by 33 or more and srai by 32 or more as well. Not read whole: the
  * sources of W instructions, the data of a store of a word or less, a
- * shift amount, the source of an slli by 32 or more, and a branch's
+ * shift amount, the source of an slli by 32 or more or of an andi with a
+ * positive immediate (which clears the upper half), and a branch's
  * operands when both hold words (it then compares 32 bits: see
  * emit_compare). */
 static void w_fact(const struct rv_insn *d, struct wfact *f)
@@ -740,7 +741,7 @@ static void w_fact(const struct rv_insn *d, struct wfact *f)
 	f->full = r;
 	f->cmp = 0;
 	int wop = (op >= OP_ADDIW && op <= OP_SRAW) || (op >= OP_MULW && op <= OP_REMUW);
-	if (wop || (op == OP_SLLI && d->imm >= 32))
+	if (wop || (op == OP_SLLI && d->imm >= 32) || (op == OP_ANDI && d->imm >= 0))
 		f->full = 0;
 	else if (op == OP_SB || op == OP_SH || op == OP_SW || op == OP_SLL || op == OP_SRL ||
 		 op == OP_SRA)

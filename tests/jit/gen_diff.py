@@ -333,6 +333,13 @@ def narrow_case(c, r):
                 out.append("%s %s, %s, %d" % (r.choice(["srli", "slli", "addi", "xori"]), pick(), pick(),
                                               r.randint(0, 12)))
             out.append("%s %s, %s%d" % (r.choice(["beqz", "bnez"]), d, lb, r.randint(k + 1, n)))
+        elif x < 0.8:
+            # a word result masked by andi (whose positive immediate
+            # clears the upper half: tier 1 need not extend the word)
+            d = pick()
+            op = r.choice(["addiw", "slliw", "sraiw"])
+            out.append("%s %s, %s, %d" % (op, d, pick(), imm12() if op == "addiw" else r.randint(0, 31)))
+            out.append("andi %s, %s, %d" % (pick(), d, r.choice([255, 2047, 1, -256, -1])))
         elif x < 0.85:
             out.append(r.choice(["lhu %s, %d(x8)" % (pick(), mem_off(2) & ~1),
                                  "andi %s, %s, %d" % (pick(), pick(), r.randint(0, 2047)),
