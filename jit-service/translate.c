@@ -791,23 +791,32 @@ static inline void w_step(const struct tx *t, unsigned i, uint32_t *wv, uint32_t
 		*unext &= ~f->wr;
 }
 
-/* For an if-converted block `k` (see if_skipped): steps wv over the
- * instructions its branch skips, which run on the way to its target when
- * the branch is not taken, and returns the target block (-1: none in the
- * region, or `k` is no such block). The target's wv takes that in too: in
- * the code emitted, the target follows those instructions, not the block
- * they are in. (Its unext needs nothing more: emit_if_converted extends
- * the value they leave.) */
-static int ifskip_step(const struct tx *t, unsigned k, uint32_t *wv)
+/* For an if-converted block `k` (see if_skipped): the target block its
+ * branch goes to (-1: none in the region, or `k` is no such block), and
+ * in `*first` the first of the t->ifskip[k] instructions the branch skips,
+ * which run on the way there when it is not taken. The analyses step over
+ * them into the target: in the code emitted, the target follows those
+ * instructions, not the block they are in. */
+static int ifskip_target(const struct tx *t, unsigned k, unsigned *first)
 {
-	unsigned n = t->ifskip[k];
-	uint32_t unext = 0;
 	int to, next;
-	if (!n)
+	if (!t->ifskip[k])
 		return -1;
 	blk_succs(t->tr, k, &to, &next);
-	for (unsigned i = 0; i < n; i++)
-		w_step(t, t->tr->blk[next].first + i, wv, &unext);
+	*first = t->tr->blk[next].first;
+	return to;
+}
+
+/* Steps wv over what block `k`'s if-converted branch skips and returns
+ * its target (see ifskip_target). (The target's unext needs nothing
+ * more: emit_if_converted extends the value they leave.) */
+static int ifskip_step(const struct tx *t, unsigned k, uint32_t *wv)
+{
+	unsigned first = 0;
+	uint32_t unext = 0;
+	int to = ifskip_target(t, k, &first);
+	for (unsigned i = 0; to >= 0 && i < t->ifskip[k]; i++)
+		w_step(t, first + i, wv, &unext);
 	return to;
 }
 
@@ -1004,27 +1013,46 @@ static void find_narrow(struct tx *t, uint32_t assume)
 		for (bset m = t->succ[k]; m; m &= m - 1)
 			if (widen(t->nw_in[bset_first(m)], w))
 				work |= BIT(bset_first(m));
-		if (!t->ifskip[k])
-			continue;
-		int tg, next; /* the skipped instructions, then the target */
-		blk_succs(tr, k, &tg, &next);
+		unsigned first = 0;
+		int tg = ifskip_target(t, k, &first);
 		if (tg < 0)
 			continue;
 		for (unsigned i = 0; i < t->ifskip[k]; i++)
-			nw_step(t, tr->blk[next].first + i, w);
+			nw_step(t, first + i, w);
 		if (widen(t->nw_in[tg], w))
 			work |= BIT(tg);
 	}
 }
 
-/* A zero extension `slli rd, rs, 64 - bits; srli rd, rd, 64 - bits`:
- * its `bits` (8, 16 or 32), else 0. */
+/* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
+ * RV64GC code without Zba/Zbb extends a word, halfword or byte), or the
+ * same with slliw and srliw/sraiw (k = 16, 24: a half or a byte, extended
+ * to 32 and then 64 bits; a zero-extended one is positive as a word):
+ * the bits rs's low part has, signed when `*sgn`; else 0. */
+static unsigned ext_pair(const struct rv_insn *d, const struct rv_insn *d2, int *sgn)
+{
+	if (d->rd == 0 || d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm)
+		return 0;
+	if (d->op == OP_SLLI && (d2->op == OP_SRLI || d2->op == OP_SRAI) &&
+	    (d->imm == 32 || d->imm == 48 || d->imm == 56)) {
+		*sgn = d2->op == OP_SRAI;
+		return 64 - (unsigned)d->imm;
+	}
+	if (d->op == OP_SLLIW && (d2->op == OP_SRLIW || d2->op == OP_SRAIW) &&
+	    (d->imm == 16 || d->imm == 24)) {
+		*sgn = d2->op == OP_SRAIW;
+		return 32 - (unsigned)d->imm;
+	}
+	return 0;
+}
+
+/* A zero extension `slli rd, rs, 64 - bits; srli rd, rd, 64 - bits` (see
+ * ext_pair): its `bits` (8, 16 or 32), else 0. */
 static unsigned zext_pair(const struct rv_insn *d, const struct rv_insn *d2)
 {
-	if (d->op != OP_SLLI || d2->op != OP_SRLI || d->rd == 0 || d2->rd != d->rd ||
-	    d2->rs1 != d->rd || d2->imm != d->imm)
-		return 0;
-	return d->imm == 32 || d->imm == 48 || d->imm == 56 ? 64 - (unsigned)d->imm : 0;
+	int sgn = 1;
+	unsigned bits = d->op == OP_SLLI ? ext_pair(d, d2, &sgn) : 0;
+	return sgn ? 0 : bits;
 }
 
 /* The operations emit_zext_op does in 16 or 32 bits: ALU_* + 1. */
@@ -2434,29 +2462,15 @@ static int emit_compare(struct tx *t, const struct rv_insn *d, int cc)
 	return cc;
 }
 
-/* `slli rd, rs, k` then `srli` or `srai rd, rd, k` (k = 32, 48, 56: how
- * RV64GC code without Zba/Zbb extends a word, halfword or byte), or the
- * same with slliw and srliw/sraiw (k = 16, 24), as one move with
- * extension. Returns 0 when the pair is not one. */
+/* An extension pair (see ext_pair) as one move with extension, or a
+ * plain move of a value already that narrow. Returns 0 when the pair is
+ * not one. */
 static int emit_extend_pair(struct tx *t, const struct rv_insn *d, const struct rv_insn *d2)
 {
-	if (d->rd == 0 || d2->rd != d->rd || d2->rs1 != d->rd || d2->imm != d->imm)
+	int sgn = 0;
+	unsigned bits = ext_pair(d, d2, &sgn);
+	if (!bits)
 		return 0;
-	unsigned bits;
-	int sgn;
-	if (d->op == OP_SLLI && (d2->op == OP_SRLI || d2->op == OP_SRAI) &&
-	    (d->imm == 32 || d->imm == 48 || d->imm == 56)) {
-		bits = 64 - (unsigned)d->imm;
-		sgn = d2->op == OP_SRAI;
-	} else if (d->op == OP_SLLIW && (d2->op == OP_SRLIW || d2->op == OP_SRAIW) &&
-		   (d->imm == 16 || d->imm == 24)) {
-		/* the word forms: a half or a byte, extended to 32 and then 64 bits
-		 * (a zero-extended one is positive as a word) */
-		bits = 32 - (unsigned)d->imm;
-		sgn = d2->op == OP_SRAIW;
-	} else {
-		return 0;
-	}
 	if (!sgn && narrow_ok(t, d->rs1, bits)) { /* the value already is */
 		rput(t, d->rd, rget(t, d->rs1, RAX));
 		return 1;
@@ -2512,6 +2526,24 @@ static int emit_zext_op(struct tx *t, unsigned i, unsigned left)
 	return 1;
 }
 
+/* Instruction `i` and the ones after it in its block (`left` of them, it
+ * included) as one of the fused forms above, an operation with its
+ * extension (emit_zext_op) or an extension pair (emit_extend_pair),
+ * stepping the state over what it did. Returns how many instructions that
+ * took, 0 when they are neither. */
+static unsigned emit_fused(struct tx *t, unsigned i, unsigned left)
+{
+	const struct rv_insn *d = &t->tr->ins[i];
+	unsigned n = 0;
+	if (emit_zext_op(t, i, left))
+		n = 3;
+	else if (left >= 2 && emit_extend_pair(t, d, d + 1))
+		n = 2;
+	for (unsigned j = i; j < i + n; j++)
+		insn_step(t, j);
+	return n;
+}
+
 /* Emits block `k`'s branch `d` if-converted (see if_skipped); its `nk`
  * instructions are not counted yet. */
 static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, int64_t target,
@@ -2532,16 +2564,12 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	rget_into(t, dreg, RDX);
 	t->host[dreg] = RDX;
 	for (unsigned i = 0, len; i < n; i += len) {
-		if (emit_zext_op(t, fb->first + i, n - i))
-			len = 3;
-		else if (i + 1 < n && emit_extend_pair(t, &fi[i], &fi[i + 1]))
-			len = 2;
-		else
-			len = 1;
-		if (len == 1)
+		len = emit_fused(t, fb->first + i, n - i);
+		if (!len) {
 			emit_alu(t, &fi[i]);
-		for (unsigned j = i; j < i + len; j++)
-			insn_step(t, fb->first + j);
+			insn_step(t, fb->first + i);
+			len = 1;
+		}
 	}
 	t->host[dreg] = (int8_t)home;
 	/* What D holds after the block ran (see find_lazy_ext); before the
@@ -2780,14 +2808,12 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 				continue; /* emit_compare's */
 			if (!rv_op_is_jump(d->op))
 				t.flags_reg = -1; /* what this emits may change the flags */
-			if (emit_zext_op(&t, bk->first + i, bk->n - i)) {
-				insn_step(&t, bk->first + i);
-				insn_step(&t, bk->first + i + 1);
-				i += 2;
-			} else if (i + 1 < bk->n && emit_extend_pair(&t, d, d + 1)) {
-				insn_step(&t, bk->first + i);
-				i++;
-			} else if (rv_op_is_jump(d->op)) {
+			unsigned fused = emit_fused(&t, bk->first + i, bk->n - i);
+			if (fused) {
+				i += fused - 1;
+				continue;
+			}
+			if (rv_op_is_jump(d->op)) {
 				/* before: a link register is written before the edges */
 				insn_step(&t, bk->first + i);
 				emit_jump(&t, k, d, off, bk->n);
