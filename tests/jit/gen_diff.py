@@ -275,8 +275,9 @@ def word_loop(out, lb):
 
 def narrow_case(c, r):
     """A loop over 16-bit values the way RV64GC code without Zbb keeps
-    them (drawn from `r`, a stream of its own: the other cases of a seed
-    stay as they were): operations whose result is zero-extended by an
+    them (drawn from `r`, a stream of its own, and from imm12/mem_off's,
+    only after every other case is drawn: the other cases of a seed stay
+    as they were): operations whose result is zero-extended by an
     slli/srli pair (tier 1 does them in 16 or 32 bits when an operand is
     known narrow, guarding the entry when it assumes one), a CRC step,
     and branches on a register computed a few instructions before (tier 1
