@@ -193,6 +193,9 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 	memcpy(bh + 1, snap + tr.span_off, tr.span_len);
 	struct xbuf b = {.p = j->code, .len = code_at, .cap = (uint32_t)c->code_size};
 	tr.site_seed = jit_hash(key);
+	static struct jit_pcmap map;
+	map.n = 0;
+	jit_pcmap = j->dump_dir ? &map : NULL;
 	if (jit_emit(&tr, &b, &j->stubs))
 		return -ENOSPC;
 	bh->code_len = b.len - code_at;
@@ -206,6 +209,18 @@ static int jit_compile(struct jit *j, uint64_t ppc, unsigned mode)
 			fwrite(j->code + code_at, 1, bh->code_len, f);
 			fclose(f);
 		}
+		/* and where each guest instruction's code starts (cold: the
+		 * slow paths and tails after the blocks) */
+		snprintf(path + strlen(path) - 4, 5, ".map");
+		f = fopen(path, "w");
+		for (uint32_t i = 0; f && i < map.n; i++)
+			if (map.off[i] == JIT_PCMAP_COLD)
+				fprintf(f, "%x cold\n", map.at[i] - code_at);
+			else
+				fprintf(f, "%x %llx\n", map.at[i] - code_at,
+					(unsigned long long)((ppc & ~4095ull) + map.off[i]));
+		if (f)
+			fclose(f);
 	}
 	uint64_t end = (b.len + 15) & ~15ull;
 	__atomic_store_n(&c->code_used, end, __ATOMIC_RELEASE);

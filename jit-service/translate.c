@@ -2743,6 +2743,17 @@ static void peel_entry(struct tx *t)
 	t->tr = &p;
 }
 
+struct jit_pcmap *jit_pcmap;
+
+/* Notes where the code for page offset `off` starts (see jit_pcmap). */
+static void pcmap_add(uint32_t at, unsigned off)
+{
+	if (jit_pcmap && jit_pcmap->n < JIT_PCMAP_MAX) {
+		jit_pcmap->at[jit_pcmap->n] = at;
+		jit_pcmap->off[jit_pcmap->n++] = (uint16_t)off;
+	}
+}
+
 /* Emits the translation of `tr`; with `may_assume`, one that may assume
  * narrow values at the entry (see choose_narrow), whose guard's jump
  * (returned, else NO_JUMP) must go to a translation that does not. */
@@ -2806,6 +2817,7 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 			unsigned off = tr->ins_off[bk->first + i];
 			if ((int)(bk->first + i) == t.sink)
 				continue; /* emit_compare's */
+			pcmap_add(out->len, off);
 			if (!rv_op_is_jump(d->op))
 				t.flags_reg = -1; /* what this emits may change the flags */
 			unsigned fused = emit_fused(&t, bk->first + i, bk->n - i);
@@ -2847,6 +2859,7 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 		if (!bk->jump)
 			emit_edge(&t, k, bk->end_off, 1, bk->n);
 	}
+	pcmap_add(out->len, JIT_PCMAP_COLD);
 	for (unsigned i = 0; i < t.nfix; i++)
 		x_patch(out, t.fix[i].at, t.label[t.fix[i].blk]);
 	for (unsigned i = 0; i < t.ncold; i++)

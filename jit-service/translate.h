@@ -73,6 +73,19 @@ struct jit_stubs {
 	int fma;
 };
 
+/** Where the code of each guest instruction starts, for profiles
+ * (SHOAL_JIT_DUMP): jit_emit appends (code offset, page offset) pairs
+ * while `jit_pcmap` points at one, and (offset, JIT_PCMAP_COLD) where the
+ * code that follows the blocks (slow paths, tails) starts. */
+#define JIT_PCMAP_MAX 4096
+#define JIT_PCMAP_COLD 0xffff
+struct jit_pcmap {
+	uint32_t n;
+	uint32_t at[JIT_PCMAP_MAX];
+	uint16_t off[JIT_PCMAP_MAX];
+};
+extern struct jit_pcmap *jit_pcmap;
+
 /** Emits the code for `tr` at out->len, which is its offset in the code
  * part. Returns 0 or -ENOSPC when `out` is full. */
 int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st);
