@@ -177,14 +177,24 @@ struct tx {
 	bset succ[JIT_REGION_BLOCKS];	   /* per block, the blocks it goes on to */
 	uint8_t ifskip[JIT_REGION_BLOCKS]; /* per block, if_skipped() */
 	/* Retired instructions not yet in rdi (see count_insns): t->pend at
-	 * the code being emitted, pend_in at each block's start; `carry`:
-	 * the blocks whose edges hand their count on instead of adding it. */
+	 * the code being emitted, pend_in at each block's start; npred:
+	 * each block's ways in (count_preds). */
 	unsigned pend;
 	unsigned pend_in[JIT_REGION_BLOCKS];
 	/* mstatus.FS is known dirty at the code being emitted (an FP load or
 	 * operation before it in its block made it so). */
 	int fs_dirty;
-	uint8_t carry[JIT_REGION_BLOCKS];
+	uint8_t npred[JIT_REGION_BLOCKS];
+	bset reached;
+	/* Edges emitted after the blocks (emit_branch_edges): the jump to
+	 * patch, and the edge with the state at its branch. */
+	struct {
+		uint32_t at, unext;
+		uint16_t off, n;
+		uint8_t from, cls;
+	} stub[JIT_REGION_BLOCKS];
+	unsigned nstub;
+	int in_stubs; /* emitting them: every block is emitted already */
 	/* Narrow values (see find_narrow): whether the analysis ran, the
 	 * registers assumed to hold 16 bits at the entry (its guard checks),
 	 * and at the code being emitted, each register's width. */
@@ -676,24 +686,44 @@ static void place_blocks(struct tx *t)
 	}
 }
 
-/* The blocks that hand their count on (see count_insns): each region
- * block it goes on to is placed after it and has no other way in (the
- * entry is one into block 0). An if-converted block does not: the block
- * it skips goes to the same place. */
-static void find_carry(struct tx *t)
+/* The blocks a block goes on to in its code: an if-converted one only to
+ * its branch's target, not to the block it skips. */
+static bset real_succs(const struct tx *t, unsigned k)
 {
-	unsigned nb = t->tr->nblocks, preds[JIT_REGION_BLOCKS] = {1};
-	for (unsigned k = 0; k < nb; k++)
-		for (bset m = t->succ[k]; m; m &= m - 1)
-			preds[bset_first(m)]++;
-	for (unsigned k = 0; k < nb; k++) {
-		int ok = !t->ifskip[k];
-		for (bset m = t->succ[k]; m && ok; m &= m - 1) {
-			unsigned s = bset_first(m);
-			ok = preds[s] == 1 && t->pos[s] > t->pos[k];
-		}
-		t->carry[k] = (uint8_t)ok;
+	bset m = t->succ[k];
+	if (t->ifskip[k])
+		m &= ~BIT(find_blk(t->tr, t->tr->blk[k].end_off));
+	return m;
+}
+
+/* The blocks the entry reaches (the others are not emitted: a block an
+ * if-converted branch skips, when nothing else goes there) and how many
+ * ways each has in from them (the entry is one into block 0), for
+ * carries(). */
+static void count_preds(struct tx *t)
+{
+	bset reached = BIT(0), todo = BIT(0);
+	while (todo) {
+		unsigned k = bset_first(todo);
+		todo &= todo - 1;
+		bset m = real_succs(t, k) & ~reached;
+		reached |= m;
+		todo |= m;
 	}
+	t->reached = reached;
+	memset(t->npred, 0, sizeof(t->npred));
+	t->npred[0] = 1;
+	for (bset r = reached; r; r &= r - 1)
+		for (bset m = real_succs(t, bset_first(r)); m; m &= m - 1)
+			t->npred[bset_first(m)]++;
+}
+
+/* Whether the edge from block `from` to block `to` hands its count on
+ * (see count_insns): `to` is placed after it, has no other way in and is
+ * not emitted yet. */
+static int carries(const struct tx *t, unsigned from, int to)
+{
+	return to >= 0 && t->npred[to] == 1 && t->pos[to] > t->pos[from] && !t->in_stubs;
 }
 
 /* Lazy sign extension. A W instruction (addw, mulw, ...) leaves a word
@@ -1330,7 +1360,7 @@ static void sync_instret(struct tx *t)
  *
  * Counts are added on a region's edges, and a block whose successors in
  * the region have no other way in hands its count on to them instead
- * (t->pend, see find_carry): a chain of branchy blocks then adds once,
+ * (t->pend, see carries): a chain of branchy blocks then adds once,
  * at its end, rather than once a block. Whatever reads rdi first adds
  * what is pending: an edge leaving the region or closing a loop, a
  * helper call. */
@@ -1499,7 +1529,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
 		to_tail(t, TAIL_POLL, 0);
 		return;
 	}
-	if (t->carry[from])
+	if (carries(t, from, to))
 		t->pend_in[to] = n; /* its only way in */
 	else
 		count_insns(t, n);
@@ -1514,7 +1544,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
  * `other`. `n` instructions of `from` are not counted yet. */
 static void jcc_edge(struct tx *t, unsigned from, int cc, int j, int64_t other, unsigned n)
 {
-	if (t->carry[from]) {
+	if (carries(t, from, j)) {
 		t->pend_in[j] = t->pend + n;
 	} else {
 		count_insns(t, t->pend + n); /* lea keeps the flags */
@@ -1538,6 +1568,20 @@ static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t 
 		jcc_edge(t, from, cc ^ 1, nx, off, n);
 		return;
 	}
+	/* the target follows, the next block does not: the way to the next
+	 * goes out of line (emit_stubs), and the code falls into the target
+	 * (a loop test, whose body follows and whose exit is elsewhere, then
+	 * takes no jump) */
+	if (to >= 0 && t->pos[to] == t->pos[from] + 1 && same_alloc(t, t->cls[to])) {
+		t->stub[t->nstub].at = x_jcc(t->b, cc ^ 1);
+		t->stub[t->nstub].unext = t->unext;
+		t->stub[t->nstub].off = (uint16_t)next;
+		t->stub[t->nstub].n = (uint16_t)(t->pend + n);
+		t->stub[t->nstub].from = (uint8_t)from;
+		t->stub[t->nstub++].cls = (uint8_t)t->cur;
+		emit_edge(t, from, off, 1, n);
+		return;
+	}
 	if (to >= 0 && t->pos[to] > t->pos[from] && same_alloc(t, t->cls[to])) {
 		jcc_edge(t, from, cc, to, next, n);
 		return;
@@ -1546,6 +1590,21 @@ static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t 
 	emit_edge(t, from, off, 0, n);
 	x_patch(t->b, skip, t->b->len);
 	emit_edge(t, from, next, 1, n);
+}
+
+/* The edges emit_branch_edges put out of line, each with the state of
+ * its branch. */
+static void emit_stubs(struct tx *t)
+{
+	t->in_stubs = 1;
+	for (unsigned i = 0; i < t->nstub; i++) {
+		use_alloc(t, t->stub[i].cls);
+		t->unext = t->stub[i].unext;
+		t->pend = 0;
+		t->rax_reg = -1;
+		x_patch(t->b, t->stub[i].at, t->b->len);
+		emit_edge(t, t->stub[i].from, t->stub[i].off, 0, t->stub[i].n);
+	}
 }
 
 /* The fast path of an access of `size` bytes at a + disp by a site (load
@@ -2781,7 +2840,7 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 	find_lazy_ext(&t);
 	choose_narrow(&t, may_assume);
 	place_blocks(&t);
-	find_carry(&t);
+	count_preds(&t);
 	uint32_t guard = NO_JUMP;
 	if (t.assume) { /* the registers assumed narrow are (alloc_regs loaded them) */
 		int r = RAX;
@@ -2801,6 +2860,8 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 	for (unsigned p = 0; p < tr->nblocks; p++) {
 		unsigned k = t.order[p];
 		const struct jit_blk *bk = &tr->blk[k];
+		if (!(t.reached >> k & 1))
+			continue;
 		use_alloc(&t, t.cls[k]);
 		t.label[k] = out->len;
 		t.flags_reg = -1;
@@ -2860,6 +2921,7 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 			emit_edge(&t, k, bk->end_off, 1, bk->n);
 	}
 	pcmap_add(out->len, JIT_PCMAP_COLD);
+	emit_stubs(&t);
 	for (unsigned i = 0; i < t.nfix; i++)
 		x_patch(out, t.fix[i].at, t.label[t.fix[i].blk]);
 	for (unsigned i = 0; i < t.ncold; i++)
