@@ -195,6 +195,8 @@ struct tx {
 	} stub[JIT_REGION_BLOCKS];
 	unsigned nstub;
 	int in_stubs; /* emitting them: every block is emitted already */
+	/* The loop head block 0 is a copy of (peel_entry), else 0. */
+	unsigned twin;
 	/* Narrow values (see find_narrow): whether the analysis ran, the
 	 * registers assumed to hold 16 bits at the entry (its guard checks),
 	 * and at the code being emitted, each register's width. */
@@ -713,6 +715,10 @@ static void count_preds(struct tx *t)
 	t->reached = reached;
 	memset(t->npred, 0, sizeof(t->npred));
 	t->npred[0] = 1;
+	/* a peeled entry and the head it copies count once: they go to the
+	 * same blocks with the same counts (see carries) */
+	if (t->twin && (reached >> t->twin & 1))
+		reached &= ~BIT(0);
 	for (bset r = reached; r; r &= r - 1)
 		for (bset m = real_succs(t, bset_first(r)); m; m &= m - 1)
 			t->npred[bset_first(m)]++;
@@ -723,7 +729,15 @@ static void count_preds(struct tx *t)
  * not emitted yet. */
 static int carries(const struct tx *t, unsigned from, int to)
 {
-	return to >= 0 && t->npred[to] == 1 && t->pos[to] > t->pos[from] && !t->in_stubs;
+	if (to < 0 || t->npred[to] != 1 || t->pos[to] <= t->pos[from] || t->in_stubs)
+		return 0;
+	if (!t->twin)
+		return 1;
+	/* a peeled entry's successor has its head for the other way in,
+	 * which must be placed before it too and have nothing handed on to
+	 * it (block 0 has not) */
+	return (unsigned)to != t->twin &&
+	       (!(real_succs(t, 0) & BIT(to)) || t->pos[to] > t->pos[t->twin]);
 }
 
 /* Lazy sign extension. A W instruction (addw, mulw, ...) leaves a word
@@ -2799,6 +2813,7 @@ static void peel_entry(struct tx *t)
 		if (t->succ[k] & 1)
 			t->succ[k] = (t->succ[k] & ~(bset)1) | BIT(nb);
 	t->succ[nb] = t->succ[0];
+	t->twin = nb;
 	t->tr = &p;
 }
 
