@@ -190,7 +190,8 @@ struct tx {
 	 * patch, and the edge with the state at its branch. */
 	struct {
 		uint32_t at, unext;
-		uint16_t off, n;
+		int32_t off; /* may be outside the page */
+		uint16_t n;
 		uint8_t from, cls;
 	} stub[JIT_REGION_BLOCKS];
 	unsigned nstub;
@@ -1571,10 +1572,25 @@ static void jcc_edge(struct tx *t, unsigned from, int cc, int j, int64_t other, 
 /* A conditional branch ending block `from`, whose `n` instructions are
  * not counted yet: on condition `cc` (the flags are set) to page offset
  * `off`, else to `next`. */
+/* On condition `cc` (the flags are set) a jump from block `from` to a
+ * stub emitted after the blocks (emit_stubs) that goes to page offset
+ * `off`; `n` instructions are not counted on the way yet. */
+static void stub_edge(struct tx *t, unsigned from, int cc, int64_t off, unsigned n)
+{
+	t->stub[t->nstub].at = x_jcc(t->b, cc);
+	t->stub[t->nstub].unext = t->unext;
+	t->stub[t->nstub].off = (int32_t)off;
+	t->stub[t->nstub].n = (uint16_t)(t->pend + n);
+	t->stub[t->nstub].from = (uint8_t)from;
+	t->stub[t->nstub++].cls = (uint8_t)t->cur;
+}
+
 static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t next, int cc,
 			      unsigned n)
 {
 	int to = find_blk(t->tr, off), nx = find_blk(t->tr, next);
+	int to_falls = to >= 0 && t->pos[to] == t->pos[from] + 1 && same_alloc(t, t->cls[to]);
+	int nx_falls = nx >= 0 && t->pos[nx] == t->pos[from] + 1 && same_alloc(t, t->cls[nx]);
 	/* forward, nothing to move: one jcc there (the inverse one to the
 	 * next block when the target follows, as an inner loop's body does) */
 	if (to >= 0 && t->pos[to] == t->pos[from] + 1 && nx >= 0 && t->pos[nx] > t->pos[from] &&
@@ -1582,18 +1598,22 @@ static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t 
 		jcc_edge(t, from, cc ^ 1, nx, off, n);
 		return;
 	}
-	/* the target follows, the next block does not: the way to the next
-	 * goes out of line (emit_stubs), and the code falls into the target
-	 * (a loop test, whose body follows and whose exit is elsewhere, then
-	 * takes no jump) */
-	if (to >= 0 && t->pos[to] == t->pos[from] + 1 && same_alloc(t, t->cls[to])) {
-		t->stub[t->nstub].at = x_jcc(t->b, cc ^ 1);
-		t->stub[t->nstub].unext = t->unext;
-		t->stub[t->nstub].off = (uint16_t)next;
-		t->stub[t->nstub].n = (uint16_t)(t->pend + n);
-		t->stub[t->nstub].from = (uint8_t)from;
-		t->stub[t->nstub++].cls = (uint8_t)t->cur;
+	/* One way falls into the block that follows and the other does not
+	 * lead on: that one goes out of line, so the code falls through
+	 * without a jump. The way not taken is the next block's when the
+	 * target follows (a loop test, whose body follows and whose exit is
+	 * elsewhere), the target's when it leaves the region or goes back
+	 * to an outer loop (a loop body's exit test). */
+	if (to_falls) {
+		stub_edge(t, from, cc ^ 1, next, n);
 		emit_edge(t, from, off, 1, n);
+		return;
+	}
+	if (nx_falls &&
+	    (to < 0 || (t->pos[to] <= t->pos[from] &&
+			steps_to(t->succ, BIT(to), from) > steps_to(t->succ, BIT(nx), from)))) {
+		stub_edge(t, from, cc, off, n);
+		emit_edge(t, from, next, 1, n);
 		return;
 	}
 	if (to >= 0 && t->pos[to] > t->pos[from] && same_alloc(t, t->cls[to])) {
