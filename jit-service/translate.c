@@ -756,9 +756,11 @@ static int carries(const struct tx *t, unsigned from, int to)
  * hold a sign-extended word on every path (wv); backward, the registers
  * whose whole value may still be read (full). A W result is left
  * unextended when its register has a host register and is not in `full`
- * after it. A block's start reads in full every register not in wv there,
- * so an unextended value never meets a path where the register holds
- * something else: extending it later is always right. */
+ * after it. An edge into a block extends the registers not in wv there
+ * (edge_settle), so an unextended value never meets a path where the
+ * register holds something else: extending it later is always right. A
+ * loop's exit then pays for what the code after the loop cannot know,
+ * not each turn of the loop. */
 
 static int wv_has(uint32_t wv, unsigned g)
 {
@@ -891,7 +893,7 @@ static uint32_t full_back(struct tx *t, unsigned k, uint32_t full, uint32_t wv_o
 		uint32_t reads = f->full & ~(f->cmp && (wv_out & f->cmp) == f->cmp ? f->cmp : 0);
 		full = (full & ~f->wr) | reads;
 	}
-	return full | ~t->wv_in[k];
+	return full;
 }
 
 /* The analyses of lazy sign extension (above): t->noext, wv_in and
@@ -956,8 +958,9 @@ static void find_lazy_ext(struct tx *t)
 				w_step(t, i, &wv, &un);
 			for (bset m = succ[k]; m; m &= m - 1) {
 				unsigned s = bset_first(m);
-				changed |= (un & ~t->unext_in[s]) != 0;
-				t->unext_in[s] |= un;
+				uint32_t in = un & t->wv_in[s]; /* edge_settle extends the rest */
+				changed |= (in & ~t->unext_in[s]) != 0;
+				t->unext_in[s] |= in;
 			}
 		}
 	}
@@ -1251,6 +1254,19 @@ static void settle(struct tx *t)
 	}
 }
 
+/* On an edge into region block `to`: extends the registers that may be
+ * unextended but are not known words there (see find_lazy_ext). Keeps
+ * the flags. */
+static void edge_settle(struct tx *t, int to)
+{
+	uint32_t m = t->unext & t->cached & ~t->wv_in[to];
+	t->unext &= ~m;
+	for (; m; m &= m - 1) {
+		int r = t->host[__builtin_ctz(m)];
+		x_movsxd(t->b, r, r);
+	}
+}
+
 /* Whether allocation `c` keeps every guest register where the current one
  * does (then going there moves nothing). */
 static int same_alloc(const struct tx *t, unsigned c)
@@ -1528,6 +1544,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
 		emit_leave(t);
 		return;
 	}
+	edge_settle(t, to);
 	unsigned c = t->cls[to];
 	int same = same_alloc(t, c);
 	if (t->pos[to] <= t->pos[from]) {
@@ -1559,6 +1576,7 @@ static void emit_edge(struct tx *t, unsigned from, int64_t off, int may_fall, un
  * `other`. `n` instructions of `from` are not counted yet. */
 static void jcc_edge(struct tx *t, unsigned from, int cc, int j, int64_t other, unsigned n)
 {
+	edge_settle(t, j); /* on both ways: no code can go on the jump's */
 	if (carries(t, from, j)) {
 		t->pend_in[j] = t->pend + n;
 	} else {
@@ -1621,8 +1639,10 @@ static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t 
 		return;
 	}
 	uint32_t skip = x_jcc(t->b, cc ^ 1); /* the inverse condition */
+	uint32_t unext = t->unext;	     /* what each way extends is its own */
 	emit_edge(t, from, off, 0, n);
 	x_patch(t->b, skip, t->b->len);
+	t->unext = unext;
 	emit_edge(t, from, next, 1, n);
 }
 
@@ -2680,6 +2700,12 @@ static int emit_if_converted(struct tx *t, unsigned k, const struct rv_insn *d, 
 	 * unextended past the cmov (t->unext keeps what it says of the old D). */
 	if (unext >> dreg & 1)
 		x_movsxd(b, RDX, RDX); /* keeps the flags */
+	/* Nor the old value, when the new one need not be a word: D would
+	 * then be neither surely a word nor surely exact. */
+	if ((t->unext & ~t->wv) >> dreg & 1) {
+		x_movsxd(b, home, home);
+		t->unext &= ~(1u << dreg);
+	}
 	if (home >= 0) {
 		x_cmov(b, keep, home, RDX);
 	} else {
