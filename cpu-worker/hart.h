@@ -123,6 +123,7 @@ struct pinsn {
 
 #define JIT_SITES 64 /* per kind: loads, stores */
 #define JIT_GROUPS 4 /* access groups a translated block keeps open at once */
+#define JIT_HOISTS 2 /* base registers a translated region checks once */
 
 /** One translated access's page cache: `page` (4 KiB aligned; ~0 when
  * empty) hit in the TLB of the current data context with host address =
@@ -304,6 +305,11 @@ struct hart {
 	 * and leaves the addend here, 0 when the check failed; the others
 	 * read it. Only meaningful inside one run of the block. */
 	uintptr_t jit_group[JIT_GROUPS];
+	/* A region whose loops access memory off a register it never writes
+	 * checks those bytes once, at its entry, and leaves the addend here
+	 * for its accesses off that register. Only meaningful inside one run
+	 * of the region. */
+	uintptr_t jit_hoist[JIT_HOISTS];
 	/* Translated DIVUW/REMUW in loops remember their last divisor d (>= 2,
 	 * zero-extended) and m = ceil(2^64 / d): the quotient of a 32-bit x is
 	 * then the high half of x * m. Never stale; all zero matches only a

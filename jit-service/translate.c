@@ -39,6 +39,7 @@
 #define O_SITE(k) ((int32_t)(offsetof(struct hart, jit_site) + sizeof(struct jit_site) * (k)))
 #define O_SITES_USED ((int32_t)offsetof(struct hart, jit_sites_used))
 #define O_GROUP(k) ((int32_t)(offsetof(struct hart, jit_group) + sizeof(uintptr_t) * (k)))
+#define O_HOIST(k) ((int32_t)(offsetof(struct hart, jit_hoist) + sizeof(uintptr_t) * (k)))
 #define O_DSITE(k)                                    \
 	((int32_t)(offsetof(struct hart, jit_dsite) + \
 		   sizeof(((struct hart *)0)->jit_dsite[0]) * (k)))
@@ -198,6 +199,18 @@ struct tx {
 	int in_stubs; /* emitting them: every block is emitted already */
 	/* The loop head block 0 is a copy of (peel_entry), else 0. */
 	unsigned twin;
+	/* Hoisted base registers (choose_hoist): per guest register, its
+	 * slot in h->jit_hoist + 1 (0: none); per slot, the register and the
+	 * bytes off it the region accesses, and whether it stores there. */
+	uint8_t hoist_slot[32];
+	unsigned nhoist;
+	struct {
+		uint8_t reg, store;
+		int32_t lo, len;
+	} hoist[JIT_HOISTS];
+	/* The entry's guards' jumps to the translation that assumes nothing. */
+	uint32_t guard[1 + JIT_HOISTS];
+	unsigned nguard;
 	/* Narrow values (see find_narrow): whether the analysis ran, the
 	 * registers assumed to hold 16 bits at the entry (its guard checks),
 	 * and at the code being emitted, each register's width. */
@@ -245,6 +258,12 @@ static int is_csr(unsigned op)
 /* Tier 1 translates RV64IMA's unprivileged integer instructions, and CSR
  * instructions through a helper (each ends its block and leaves the
  * region, as it may change what the code after it means). */
+/* Whether CSR instruction `d` writes its CSR (else it only reads). */
+static int csr_writes(const struct rv_insn *d)
+{
+	return d->op == OP_CSRRW || d->op == OP_CSRRWI || d->rs1 != 0;
+}
+
 static int op_translatable(unsigned op)
 {
 	return (op >= OP_LUI && op <= OP_SD) || op == OP_FENCE ||
@@ -1758,6 +1777,11 @@ static uint32_t emit_fast_path(struct tx *t, const struct rv_insn *d, unsigned s
 	const struct group *g = &t->grp[d - t->tr->ins];
 	ac->a = rget(t, d->rs1, RSI);
 	ac->disp = (int32_t)d->imm;
+	if (!fs && t->hoist_slot[d->rs1]) { /* checked at the entry */
+		ac->site = NO_SITE;
+		x_load64(b, RAX, RBX, O_HOIST(t->hoist_slot[d->rs1] - 1));
+		return NO_JUMP;
+	}
 	if (fs) /* an FP register's: after the address, which its slow path needs */
 		*fs = emit_fs_check(t);
 	if (t->cur == 0) {
@@ -1839,8 +1863,9 @@ static void emit_load(struct tx *t, const struct rv_insn *d, unsigned idx, unsig
 	 * puts the helper's result there too). */
 	int dst = d->rd && t->host[d->rd] >= 0 ? t->host[d->rd] : RAX;
 	x_load_idx(b, dst, RAX, ac.a, ac.disp, size, sgn);
-	add_cold(t, miss, mid, &ac, size, 0, d,
-		 helper_info(t, size | (unsigned)sgn << 4, idx, off));
+	if (miss != NO_JUMP)
+		add_cold(t, miss, mid, &ac, size, 0, d,
+			 helper_info(t, size | (unsigned)sgn << 4, idx, off));
 	if (dst == RAX)
 		rput(t, d->rd, RAX);
 }
@@ -1854,7 +1879,8 @@ static void emit_store(struct tx *t, const struct rv_insn *d, unsigned idx, unsi
 	uint32_t mid = b->len;
 	int v = rget(t, d->rs2, RCX);
 	x_store_idx(b, v, RAX, ac.a, ac.disp, size);
-	add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
+	if (miss != NO_JUMP)
+		add_cold(t, miss, mid, &ac, size, 1, d, helper_info(t, size, idx, off));
 }
 
 /* f[rd] = rax, NaN-boxed for a single (its upper half is zero). */
@@ -2253,7 +2279,7 @@ static void emit_csr(struct tx *t, unsigned k, const struct rv_insn *d, unsigned
 {
 	struct xbuf *b = t->b;
 	unsigned op = d->op;
-	int writes = op == OP_CSRRW || op == OP_CSRRWI || d->rs1 != 0;
+	int writes = csr_writes(d);
 	emit_save(t);
 	if (op >= OP_CSRRWI)
 		x_mov_imm(b, RSI, d->rs1); /* the immediate */
@@ -2863,6 +2889,61 @@ static void peel_entry(struct tx *t)
 	t->tr = &p;
 }
 
+/* Hoisting a base register's check. A loop's accesses off a register the
+ * region never writes (sp, gp, a struct's base) hit the same bytes each
+ * turn: the region then looks their span up in the TLB once, at its
+ * entry, and its accesses off that register use the addend it left in
+ * h->jit_hoist, with no check of their own. Nothing in the region can
+ * make that addend stale: it writes no CSR (a write of mstatus may change
+ * the data context), and TLB flushes, pages newly holding
+ * code and interrupts all wait for it to leave. A span the TLB does not
+ * hold (a miss, MMIO, another page, a store to a page with code) fails
+ * the guard, and the translation that assumes nothing runs instead.
+ * Chooses the (at most JIT_HOISTS) registers with the most accesses in
+ * loops (integer loads and stores; FP ones keep their sites). */
+static void choose_hoist(struct tx *t)
+{
+	const struct jit_tr *tr = t->tr;
+	uint32_t wr = 0;
+	for (unsigned i = 0; i < tr->ninsns; i++) {
+		if (is_csr(tr->ins[i].op) && csr_writes(&tr->ins[i]))
+			return;
+		wr |= t->wf[i].wr;
+	}
+	int32_t lo[32] = {0}, hi[32] = {0};
+	unsigned loops[32] = {0};
+	uint32_t store = 0, seen = 0;
+	for (unsigned k = 0; k < tr->nblocks; k++)
+		for (unsigned i = tr->blk[k].first; i < tr->blk[k].first + tr->blk[k].n; i++) {
+			const struct rv_insn *d = &tr->ins[i];
+			unsigned r = d->rs1;
+			if (d->op < OP_LB || d->op > OP_SD || !r || (wr >> r & 1))
+				continue;
+			int32_t a = (int32_t)d->imm, z = a + (int32_t)access_size(d->op);
+			if (!(seen >> r & 1) || a < lo[r])
+				lo[r] = a;
+			if (!(seen >> r & 1) || z > hi[r])
+				hi[r] = z;
+			seen |= 1u << r;
+			store |= (uint32_t)is_store(d->op) << r;
+			loops[r] += t->cls[k] != 0;
+		}
+	while (t->nhoist < JIT_HOISTS) {
+		unsigned best = 0;
+		for (unsigned r = 1; r < 32; r++)
+			if (loops[r] > loops[best] && hi[r] - lo[r] <= 4096)
+				best = r;
+		if (!loops[best])
+			return;
+		loops[best] = 0;
+		t->hoist[t->nhoist].reg = (uint8_t)best;
+		t->hoist[t->nhoist].store = (uint8_t)(store >> best & 1);
+		t->hoist[t->nhoist].lo = lo[best];
+		t->hoist[t->nhoist].len = hi[best] - lo[best];
+		t->hoist_slot[best] = (uint8_t)++t->nhoist;
+	}
+}
+
 struct jit_pcmap *jit_pcmap;
 
 /* Notes where the code for page offset `off` starts (see jit_pcmap). */
@@ -2875,10 +2956,11 @@ static void pcmap_add(uint32_t at, unsigned off)
 }
 
 /* Emits the translation of `tr`; with `may_assume`, one that may assume
- * narrow values at the entry (see choose_narrow), whose guard's jump
- * (returned, else NO_JUMP) must go to a translation that does not. */
-static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st,
-			     int may_assume)
+ * narrow values at the entry (see choose_narrow) and hoist checks to it
+ * (choose_hoist), whose guards' jumps (returned in `guard`, with their
+ * count) must go to a translation that does not. */
+static unsigned emit_variant(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st,
+			     int may_assume, uint32_t *guard)
 {
 	static struct tx t;
 	memset(&t, 0, offsetof(struct tx, wf));
@@ -2902,7 +2984,8 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 	choose_narrow(&t, may_assume);
 	place_blocks(&t);
 	count_preds(&t);
-	uint32_t guard = NO_JUMP;
+	if (may_assume)
+		choose_hoist(&t);
 	if (t.assume) { /* the registers assumed narrow are (alloc_regs loaded them) */
 		int r = RAX;
 		for (uint32_t m = t.assume; m; m &= m - 1) {
@@ -2915,7 +2998,14 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 				x_alu(out, ALU_OR, 1, RAX, v);
 		}
 		x_test_i(out, 1, r, -65536);
-		guard = x_jcc(out, CC_NE);
+		t.guard[t.nguard++] = x_jcc(out, CC_NE);
+	}
+	for (unsigned h = 0; h < t.nhoist; h++) { /* see choose_hoist */
+		int a = rget(&t, t.hoist[h].reg, RSI);
+		t.guard[t.nguard++] =
+		    emit_tlb_lookup(&t, a, t.hoist[h].lo, (unsigned)t.hoist[h].len,
+				    t.hoist[h].store ? O_TAG_W : O_TAG_R);
+		x_store64(out, RBX, O_HOIST(h), RAX);
 	}
 	reset_instret(out);
 	for (unsigned p = 0; p < tr->nblocks; p++) {
@@ -2997,15 +3087,18 @@ static uint32_t emit_variant(const struct jit_tr *tr, struct xbuf *out, const st
 		for (unsigned i = 0; i < t.ntrap; i++)
 			x_patch(out, t.trap_jmp[i], trap);
 	}
-	return guard;
+	memcpy(guard, t.guard, t.nguard * sizeof(guard[0]));
+	return t.nguard;
 }
 
 int jit_emit(const struct jit_tr *tr, struct xbuf *out, const struct jit_stubs *st)
 {
-	uint32_t guard = emit_variant(tr, out, st, 1);
-	if (guard != NO_JUMP) {
-		x_patch(out, guard, out->len);
-		emit_variant(tr, out, st, 0);
+	uint32_t guard[1 + JIT_HOISTS];
+	unsigned n = emit_variant(tr, out, st, 1, guard);
+	if (n) {
+		for (unsigned i = 0; i < n; i++)
+			x_patch(out, guard[i], out->len);
+		emit_variant(tr, out, st, 0, guard);
 	}
 	return out->overflow ? -ENOSPC : 0;
 }
