@@ -255,15 +255,15 @@ static int is_csr(unsigned op)
 	return op >= OP_CSRRW && op <= OP_CSRRCI;
 }
 
-/* Tier 1 translates RV64IMA's unprivileged integer instructions, and CSR
- * instructions through a helper (each ends its block and leaves the
- * region, as it may change what the code after it means). */
 /* Whether CSR instruction `d` writes its CSR (else it only reads). */
 static int csr_writes(const struct rv_insn *d)
 {
 	return d->op == OP_CSRRW || d->op == OP_CSRRWI || d->rs1 != 0;
 }
 
+/* Tier 1 translates RV64IMA's unprivileged integer instructions, and CSR
+ * instructions through a helper (each ends its block and leaves the
+ * region, as it may change what the code after it means). */
 static int op_translatable(unsigned op)
 {
 	return (op >= OP_LUI && op <= OP_SD) || op == OP_FENCE ||
@@ -1606,9 +1606,6 @@ static void jcc_edge(struct tx *t, unsigned from, int cc, int j, int64_t other, 
 	emit_edge(t, from, other, 1, n);
 }
 
-/* A conditional branch ending block `from`, whose `n` instructions are
- * not counted yet: on condition `cc` (the flags are set) to page offset
- * `off`, else to `next`. */
 /* On condition `cc` (the flags are set) a jump from block `from` to a
  * stub emitted after the blocks (emit_stubs) that goes to page offset
  * `off`; `n` instructions are not counted on the way yet. */
@@ -1622,6 +1619,9 @@ static void stub_edge(struct tx *t, unsigned from, int cc, int64_t off, unsigned
 	t->stub[t->nstub++].cls = (uint8_t)t->cur;
 }
 
+/* A conditional branch ending block `from`, whose `n` instructions are
+ * not counted yet: on condition `cc` (the flags are set) to page offset
+ * `off`, else to `next`. */
 static void emit_branch_edges(struct tx *t, unsigned from, int64_t off, int64_t next, int cc,
 			      unsigned n)
 {
