@@ -7,7 +7,8 @@
 Attributes each `perf` sample taken in a vCPU's code cache mapping to the
 translation it fell in (the dump's ENTRY-mMODE-atOFFSET.bin files) and,
 through the translation's .map file, to the guest instruction whose code
-it was in, or to "cold" (slow paths and tails after the blocks). Prints
+it was in, to "entry" (the registers' loads and guards before the first
+instruction) or to "cold" (slow paths and tails after the blocks). Prints
 the guest instructions with the most samples (disassembled from --elf when
 given), or with --regions the translations."""
 import argparse
@@ -20,7 +21,8 @@ import sys
 
 
 def load_regions(dump):
-    regions = []  # (cache offset, size, name, [(host off, pc or None)])
+    # (cache offset, size, name, [(host off, pc or None)], [host off])
+    regions = []
     for f in os.listdir(dump):
         m = re.match(r"([0-9a-f]+)-m(\d+)-at([0-9a-f]+)\.bin$", f)
         if not m:
@@ -33,7 +35,7 @@ def load_regions(dump):
                 pcmap.append((int(at, 16), None if pc == "cold" else int(pc, 16)))
             pcmap.sort(key=lambda e: e[0])
         size = os.path.getsize(os.path.join(dump, f))
-        regions.append((int(m[3], 16), size, f, pcmap))
+        regions.append((int(m[3], 16), size, f, pcmap, [e[0] for e in pcmap]))
     regions.sort()
     return regions
 
@@ -102,8 +104,8 @@ def main():
             continue
         by_region[i] += 1
         pcmap = regions[i][3]
-        j = bisect.bisect_right([e[0] for e in pcmap], off - regions[i][0]) - 1
-        by_pc["cold" if j < 0 or pcmap[j][1] is None else pcmap[j][1]] += 1
+        j = bisect.bisect_right(regions[i][4], off - regions[i][0]) - 1
+        by_pc["entry" if j < 0 else "cold" if pcmap[j][1] is None else pcmap[j][1]] += 1
     if not total:
         sys.exit("jitprof: no shoal-cpu samples in " + a.data)
     print(f"{total} shoal-cpu samples; " +
@@ -114,8 +116,8 @@ def main():
         return
     dis = disassembly(a.elf)
     for pc, n in by_pc.most_common(a.top):
-        name = pc if pc == "cold" else f"{pc:x}"
-        text = "" if pc == "cold" else dis.get(pc, "")
+        name = pc if isinstance(pc, str) else f"{pc:x}"
+        text = "" if isinstance(pc, str) else dis.get(pc, "")
         print(f"{n:7d} {100 * n / total:5.1f}%  {name:>10}  {text}")
 
 
